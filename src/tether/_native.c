@@ -1,0 +1,501 @@
+/*
+ * tether._native: the only code in tether that makes ptrace/wait system calls.
+ *
+ * It holds no policy. Every function is a thin wrapper that releases the GIL
+ * around the system call and turns a failure into OSError(errno). Policy (what
+ * a stop means, what to do about it) lives in Python, in tether.events and
+ * tether.runtime.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ptrace.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef __WALL
+#define __WALL 0x40000000
+#endif
+#ifndef __WNOTHREAD
+#define __WNOTHREAD 0x20000000
+#endif
+
+#define XSTATE_MAX 16384
+
+static long raw_ptrace(long req, long pid, unsigned long addr, unsigned long data)
+{
+    /* The raw system call: glibc's wrapper treats PEEK* specially. */
+    return syscall(SYS_ptrace, req, pid, addr, data);
+}
+
+static PyObject *os_error(void)
+{
+    return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+/* ptrace(request, pid, addr=0, data=0) -> int */
+static PyObject *py_ptrace(PyObject *self, PyObject *args)
+{
+    long req, pid;
+    unsigned long addr = 0, data = 0;
+    if (!PyArg_ParseTuple(args, "ll|kk", &req, &pid, &addr, &data))
+        return NULL;
+    long r;
+    Py_BEGIN_ALLOW_THREADS
+    r = raw_ptrace(req, pid, addr, data);
+    Py_END_ALLOW_THREADS
+    if (r == -1)
+        return os_error();
+    return PyLong_FromLong(r);
+}
+
+/* peekdata(pid, addr) -> int (unsigned word); peekuser(pid, offset) likewise. */
+static PyObject *peek_common(long req, PyObject *args)
+{
+    long pid;
+    unsigned long addr;
+    if (!PyArg_ParseTuple(args, "lk", &pid, &addr))
+        return NULL;
+    unsigned long word;
+    errno = 0;
+    /* The raw syscall stores the word through `data` (glibc hides this). */
+    long r = raw_ptrace(req, pid, addr, (unsigned long)&word);
+    if (r == -1)
+        return os_error();
+    return PyLong_FromUnsignedLong(word);
+}
+
+static PyObject *py_peekdata(PyObject *self, PyObject *args) { return peek_common(PTRACE_PEEKDATA, args); }
+static PyObject *py_peekuser(PyObject *self, PyObject *args) { return peek_common(PTRACE_PEEKUSR, args); }
+
+static PyObject *py_pokeuser(PyObject *self, PyObject *args)
+{
+    long pid;
+    unsigned long off, val;
+    if (!PyArg_ParseTuple(args, "lkk", &pid, &off, &val))
+        return NULL;
+    if (raw_ptrace(PTRACE_POKEUSR, pid, off, val) == -1)
+        return os_error();
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_pokedata(PyObject *self, PyObject *args)
+{
+    long pid;
+    unsigned long addr, val;
+    if (!PyArg_ParseTuple(args, "lkk", &pid, &addr, &val))
+        return NULL;
+    if (raw_ptrace(PTRACE_POKEDATA, pid, addr, val) == -1)
+        return os_error();
+    Py_RETURN_NONE;
+}
+
+/* getregs(tid) -> bytearray(sizeof(struct user_regs_struct)) */
+static PyObject *py_getregs(PyObject *self, PyObject *args)
+{
+    long pid;
+    if (!PyArg_ParseTuple(args, "l", &pid))
+        return NULL;
+    struct user_regs_struct regs;
+    if (raw_ptrace(PTRACE_GETREGS, pid, 0, (unsigned long)&regs) == -1)
+        return os_error();
+    return PyByteArray_FromStringAndSize((const char *)&regs, sizeof regs);
+}
+
+/* setregs(tid, buffer) */
+static PyObject *py_setregs(PyObject *self, PyObject *args)
+{
+    long pid;
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "ly*", &pid, &buf))
+        return NULL;
+    if ((size_t)buf.len != sizeof(struct user_regs_struct)) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "setregs: buffer has the wrong size");
+        return NULL;
+    }
+    long r = raw_ptrace(PTRACE_SETREGS, pid, 0, (unsigned long)buf.buf);
+    PyBuffer_Release(&buf);
+    if (r == -1)
+        return os_error();
+    Py_RETURN_NONE;
+}
+
+/* getxstate(tid) -> bytearray: the XSAVE area (NT_X86_XSTATE), the size the kernel reports. */
+static PyObject *py_getxstate(PyObject *self, PyObject *args)
+{
+    long pid;
+    if (!PyArg_ParseTuple(args, "l", &pid))
+        return NULL;
+    static __thread unsigned char area[XSTATE_MAX] __attribute__((aligned(64)));
+    struct iovec iov = {area, sizeof area};
+    if (raw_ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, (unsigned long)&iov) == -1)
+        return os_error();
+    return PyByteArray_FromStringAndSize((const char *)area, iov.iov_len);
+}
+
+static PyObject *py_setxstate(PyObject *self, PyObject *args)
+{
+    long pid;
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "ly*", &pid, &buf))
+        return NULL;
+    struct iovec iov = {buf.buf, buf.len};
+    long r = raw_ptrace(PTRACE_SETREGSET, pid, NT_X86_XSTATE, (unsigned long)&iov);
+    PyBuffer_Release(&buf);
+    if (r == -1)
+        return os_error();
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_geteventmsg(PyObject *self, PyObject *args)
+{
+    long pid;
+    if (!PyArg_ParseTuple(args, "l", &pid))
+        return NULL;
+    unsigned long msg = 0;
+    if (raw_ptrace(PTRACE_GETEVENTMSG, pid, 0, (unsigned long)&msg) == -1)
+        return os_error();
+    return PyLong_FromUnsignedLong(msg);
+}
+
+/* get_syscall_info(tid) -> (op, nr, (args...), rval, is_error)
+ * op: 0 none, 1 entry, 2 exit, 3 seccomp. The kernel tells entry from exit,
+ * so enter/exit pairing never depends on counting stops. */
+static PyObject *py_get_syscall_info(PyObject *self, PyObject *args)
+{
+    long pid;
+    if (!PyArg_ParseTuple(args, "l", &pid))
+        return NULL;
+    struct ptrace_syscall_info info;
+    memset(&info, 0, sizeof info);
+    if (raw_ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, (unsigned long)&info) == -1)
+        return os_error();
+    if (info.op == PTRACE_SYSCALL_INFO_ENTRY || info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+        unsigned long long *a = info.op == PTRACE_SYSCALL_INFO_ENTRY ? info.entry.args : info.seccomp.args;
+        unsigned long long nr = info.op == PTRACE_SYSCALL_INFO_ENTRY ? info.entry.nr : info.seccomp.nr;
+        return Py_BuildValue("(iK(KKKKKK)Ki)", info.op, nr, a[0], a[1], a[2], a[3], a[4], a[5], 0ULL, 0);
+    }
+    if (info.op == PTRACE_SYSCALL_INFO_EXIT)
+        return Py_BuildValue("(iK()Li)", info.op, 0ULL, (long long)info.exit.rval, (int)info.exit.is_error);
+    return Py_BuildValue("(iK()Ki)", info.op, 0ULL, 0ULL, 0);
+}
+
+/* ---- waiting --------------------------------------------------------------
+ * The tracer thread sleeps in waitid() and must also wake up when the user's
+ * thread hands it a command. The user thread sends the tracer thread a
+ * dedicated "wake" signal. It is blocked in the tracer thread except while it
+ * sleeps, so a wake sent at any time is either pending (delivered the moment
+ * the tracer unblocks it, before it can sleep) or interrupts the sleep: no
+ * wake-up is ever lost. The handler jumps out of the sleep. Because a jump
+ * out of a *successful* wait could lose the status just collected, the
+ * interruptible part only peeks (WNOWAIT); the status is consumed afterwards
+ * with the signal blocked again.
+ */
+static int wake_signal = 0;
+static __thread sigjmp_buf wake_jump;
+static __thread volatile sig_atomic_t wake_armed = 0;
+
+static void wake_handler(int sig)
+{
+    (void)sig;
+    if (wake_armed) {
+        wake_armed = 0;
+        siglongjmp(wake_jump, 1);
+    }
+}
+
+/* tracer_thread_init(signo): install the wake handler and block it in this thread. */
+static PyObject *py_tracer_thread_init(PyObject *self, PyObject *args)
+{
+    int signo;
+    if (!PyArg_ParseTuple(args, "i", &signo))
+        return NULL;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = wake_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: the wait must be interrupted */
+    if (sigaction(signo, &sa, NULL) == -1)
+        return os_error();
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    wake_signal = signo;
+    Py_RETURN_NONE;
+}
+
+/* wait_event() -> (pid, status) | None (woken by the wake signal) | (-1, 0) (no children)
+ * Blocks until a child of *this thread* (tracee or own child) changes state:
+ * __WNOTHREAD keeps us away from the children of the user's other threads. */
+static PyObject *py_wait_event(PyObject *self, PyObject *args)
+{
+    int block = 1;
+    if (!PyArg_ParseTuple(args, "|p", &block))
+        return NULL;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, wake_signal);
+    siginfo_t si;
+    int woke = 0, rc = 0, err = 0;
+    pid_t pid = 0;
+    int status = 0;
+
+    Py_BEGIN_ALLOW_THREADS
+    memset(&si, 0, sizeof si);
+    if (block && wake_signal) {
+        if (sigsetjmp(wake_jump, 1)) {
+            woke = 1; /* mask restored by siglongjmp: wake signal blocked again */
+        } else {
+            wake_armed = 1;
+            pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+            rc = syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | __WALL | __WNOTHREAD, NULL);
+            err = errno;
+            wake_armed = 0;
+            pthread_sigmask(SIG_BLOCK, &set, NULL);
+        }
+    } else {
+        rc = syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | WNOHANG | __WALL | __WNOTHREAD, NULL);
+        err = errno;
+    }
+    if (!woke && rc == 0 && si.si_pid != 0) {
+        /* Consume exactly the status we peeked at. */
+        do {
+            pid = wait4(si.si_pid, &status, __WALL | __WNOTHREAD | WNOHANG, NULL);
+        } while (pid == -1 && errno == EINTR);
+        if (pid == -1)
+            err = errno;
+    }
+    Py_END_ALLOW_THREADS
+
+    if (woke)
+        Py_RETURN_NONE;
+    if (rc == -1) {
+        if (err == ECHILD)
+            return Py_BuildValue("(ii)", -1, 0);
+        if (err == EINTR)
+            Py_RETURN_NONE;
+        errno = err;
+        return os_error();
+    }
+    if (si.si_pid == 0)
+        return Py_BuildValue("(ii)", 0, 0); /* WNOHANG: nothing pending */
+    if (pid <= 0) {
+        /* The status vanished between the peek and the consume (someone else
+           reaped it); report "nothing" and let the caller loop. */
+        return Py_BuildValue("(ii)", 0, 0);
+    }
+    return Py_BuildValue("(ii)", (int)pid, status);
+}
+
+/* wait_pid(pid, nohang) -> (pid, status) : wait4 on one tid (used for a new child's first stop). */
+static PyObject *py_wait_pid(PyObject *self, PyObject *args)
+{
+    long want;
+    int nohang = 0;
+    if (!PyArg_ParseTuple(args, "l|p", &want, &nohang))
+        return NULL;
+    int status = 0;
+    pid_t pid;
+    Py_BEGIN_ALLOW_THREADS
+    do {
+        pid = wait4(want, &status, __WALL | (nohang ? WNOHANG : 0), NULL);
+    } while (pid == -1 && errno == EINTR);
+    Py_END_ALLOW_THREADS
+    if (pid == -1)
+        return os_error();
+    return Py_BuildValue("(ii)", (int)pid, status);
+}
+
+/* ---- memory --------------------------------------------------------------- */
+
+/* read_memory(pid, addr, size) -> bytes, via process_vm_readv (one system call
+ * for any size). Raises OSError(EFAULT/EIO) if any part is unmapped. */
+static PyObject *py_read_memory(PyObject *self, PyObject *args)
+{
+    long pid;
+    unsigned long addr;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "lkn", &pid, &addr, &size))
+        return NULL;
+    if (size < 0) {
+        PyErr_SetString(PyExc_ValueError, "size must not be negative");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+    if (!out)
+        return NULL;
+    char *p = PyBytes_AS_STRING(out);
+    Py_ssize_t done = 0;
+    int err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (done < size) {
+        struct iovec local = {p + done, size - done};
+        struct iovec remote = {(void *)(addr + done), size - done};
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n <= 0) {
+            err = n == 0 ? EIO : errno;
+            break;
+        }
+        done += n;
+    }
+    Py_END_ALLOW_THREADS
+    if (err) {
+        Py_DECREF(out);
+        errno = err;
+        return os_error();
+    }
+    return out;
+}
+
+/* ---- starting a program ---------------------------------------------------
+ * spawn(path, argv, envp, aslr, stdin_fd, stdout_fd, stderr_fd, go_fd, close_fds_from)
+ * Forks from the calling (tracer) thread, so the child is this thread's child.
+ * The child applies the ASLR setting, installs the pipes, then blocks reading
+ * go_fd until the tracer has PTRACE_SEIZEd it, and only then execs: the exec
+ * is therefore reported as PTRACE_EVENT_EXEC and no instruction of the new
+ * program runs untraced. Only async-signal-safe calls run in the child. */
+static PyObject *py_spawn(PyObject *self, PyObject *args)
+{
+    const char *path;
+    PyObject *argv_obj, *env_obj;
+    int aslr, in_fd, out_fd, err_fd, go_fd, errpipe_fd;
+    if (!PyArg_ParseTuple(args, "sOOpiiiii", &path, &argv_obj, &env_obj, &aslr, &in_fd, &out_fd,
+                          &err_fd, &go_fd, &errpipe_fd))
+        return NULL;
+    Py_ssize_t argc = PySequence_Size(argv_obj), envc = PySequence_Size(env_obj);
+    if (argc < 0 || envc < 0)
+        return NULL;
+    char **argv = PyMem_Calloc(argc + 1, sizeof(char *));
+    char **envp = PyMem_Calloc(envc + 1, sizeof(char *));
+    PyObject *keep = PyList_New(0);
+    PyObject *result = NULL;
+    if (!argv || !envp || !keep)
+        goto done;
+    for (Py_ssize_t i = 0; i < argc + envc; i++) {
+        PyObject *item = i < argc ? PySequence_GetItem(argv_obj, i) : PySequence_GetItem(env_obj, i - argc);
+        if (!item)
+            goto done;
+        PyObject *b = PyUnicode_Check(item) ? PyUnicode_EncodeFSDefault(item) : (Py_INCREF(item), item);
+        Py_DECREF(item);
+        if (!b || !PyBytes_Check(b)) {
+            Py_XDECREF(b);
+            PyErr_SetString(PyExc_TypeError, "argv and env entries must be str or bytes");
+            goto done;
+        }
+        PyList_Append(keep, b);
+        Py_DECREF(b);
+        if (i < argc)
+            argv[i] = PyBytes_AS_STRING(b);
+        else
+            envp[i - argc] = PyBytes_AS_STRING(b);
+    }
+    pid_t pid = fork();
+    if (pid == -1) {
+        os_error();
+        goto done;
+    }
+    if (pid == 0) {
+        if (!aslr)
+            personality(ADDR_NO_RANDOMIZE);
+        if (in_fd >= 0)
+            dup2(in_fd, 0);
+        if (out_fd >= 0)
+            dup2(out_fd, 1);
+        if (err_fd >= 0)
+            dup2(err_fd, 2);
+        /* The tracer thread blocks the wake signal; the program must not inherit that. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        char c;
+        while (read(go_fd, &c, 1) == -1 && errno == EINTR)
+            ;
+        /* Every descriptor above 2 is closed by the exec (the error pipe too, which
+           is how the parent learns the exec succeeded). close_range needs 5.11. */
+        if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == -1)
+            for (int fd = 3; fd < 4096; fd++)
+                if (fd != errpipe_fd)
+                    close(fd);
+        execve(path, argv, envp);
+        int e = errno;
+        ssize_t ignored = write(errpipe_fd, &e, sizeof e);
+        (void)ignored;
+        _exit(127);
+    }
+    result = PyLong_FromLong(pid);
+done:
+    PyMem_Free(argv);
+    PyMem_Free(envp);
+    Py_XDECREF(keep);
+    return result;
+}
+
+static PyObject *py_tgkill(PyObject *self, PyObject *args)
+{
+    long tgid, tid;
+    int sig;
+    if (!PyArg_ParseTuple(args, "lli", &tgid, &tid, &sig))
+        return NULL;
+    if (syscall(SYS_tgkill, tgid, tid, sig) == -1)
+        return os_error();
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_gettid(PyObject *self, PyObject *args)
+{
+    return PyLong_FromLong(syscall(SYS_gettid));
+}
+
+/* set_child_subreaper(): orphans of traced processes get reparented to us, so
+ * nothing we started ends up as an unreaped zombie under init. */
+static PyObject *py_set_child_subreaper(PyObject *self, PyObject *args)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+        return os_error();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"ptrace", py_ptrace, METH_VARARGS, "ptrace(request, pid, addr=0, data=0) -> int"},
+    {"peekdata", py_peekdata, METH_VARARGS, "peekdata(pid, addr) -> word"},
+    {"pokedata", py_pokedata, METH_VARARGS, "pokedata(pid, addr, word)"},
+    {"peekuser", py_peekuser, METH_VARARGS, "peekuser(pid, offset) -> word"},
+    {"pokeuser", py_pokeuser, METH_VARARGS, "pokeuser(pid, offset, word)"},
+    {"getregs", py_getregs, METH_VARARGS, "getregs(tid) -> bytearray"},
+    {"setregs", py_setregs, METH_VARARGS, "setregs(tid, buffer)"},
+    {"getxstate", py_getxstate, METH_VARARGS, "getxstate(tid) -> bytearray"},
+    {"setxstate", py_setxstate, METH_VARARGS, "setxstate(tid, buffer)"},
+    {"geteventmsg", py_geteventmsg, METH_VARARGS, "geteventmsg(tid) -> int"},
+    {"get_syscall_info", py_get_syscall_info, METH_VARARGS, "get_syscall_info(tid) -> tuple"},
+    {"tracer_thread_init", py_tracer_thread_init, METH_VARARGS, "install and block the wake signal"},
+    {"wait_event", py_wait_event, METH_VARARGS, "wait_event(block=True) -> (pid, status) | None"},
+    {"wait_pid", py_wait_pid, METH_VARARGS, "wait_pid(pid, nohang=False) -> (pid, status)"},
+    {"read_memory", py_read_memory, METH_VARARGS, "read_memory(pid, addr, size) -> bytes"},
+    {"spawn", py_spawn, METH_VARARGS, "spawn(...) -> pid"},
+    {"tgkill", py_tgkill, METH_VARARGS, "tgkill(tgid, tid, sig)"},
+    {"gettid", py_gettid, METH_NOARGS, "gettid() -> int"},
+    {"set_child_subreaper", py_set_child_subreaper, METH_NOARGS, "prctl(PR_SET_CHILD_SUBREAPER)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "tether._native", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,471 @@
+"""x86-64 register views over the raw buffers the kernel hands to a tracer.
+
+The runtime keeps, per thread, a *cache* object with this protocol:
+
+    cache.gpr()          -> bytearray(216): struct user_regs_struct (PTRACE_GETREGS)
+    cache.gpr_dirty()    -> the bytearray was modified in place; write it back before resuming
+    cache.xstate()       -> bytearray: the XSAVE area (PTRACE_GETREGSET, NT_X86_XSTATE)
+    cache.xstate_dirty() -> same, for the XSAVE area
+
+`Registers(cache)` turns that into attributes (`regs.rax`, `regs.al = 1`, `regs.xmm0`...).
+Every register is a class-level property built from a precomputed layout table, so a
+read of `rip` costs one property call and one `struct.unpack_from`; the XSAVE area is
+only asked for when a floating-point/vector register is touched.
+
+Sources for the layouts: arch/x86/include/asm/user_64.h (user_regs_struct, user),
+Intel SDM vol. 1 ch. 13 "Managing State Using the XSAVE Feature Set" (XSAVE area,
+XSTATE_BV, init state) and arch/x86/include/asm/user.h (bytes 464..471 hold XCR0).
+"""
+from __future__ import annotations
+
+import struct
+
+__all__ = [
+    "FULL_GPR_NAMES", "GPR_FIELDS", "GPR_SIZE", "Registers", "UnknownRegisterError", "format_registers",
+    "frozen_registers", "register_names",
+]
+
+
+class UnknownRegisterError(AttributeError, ValueError):
+    """A register name that does not exist (or that this CPU/kernel does not provide).
+
+    An AttributeError so that `hasattr(regs, "zmm0")` answers False, and a ValueError
+    because it is a bad name given by the user."""
+
+
+# --- general-purpose registers: struct user_regs_struct ------------------------------
+
+# Field order of struct user_regs_struct (arch/x86/include/asm/user_64.h); each field is
+# a little-endian u64, so field i starts at byte 8*i.
+GPR_FIELDS = (
+    "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+    "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base",
+    "gs_base", "ds", "es", "fs", "gs",
+)
+GPR_SIZE = 8 * len(GPR_FIELDS)  # 216
+_GPR_OFFSET = {name: 8 * i for i, name in enumerate(GPR_FIELDS)}
+
+# Segment selectors are 16 bits wide; the kernel rejects wider values (putreg ->
+# -EIO), so we refuse them at write time instead of at the next resume.
+_SEGMENTS = ("cs", "ss", "ds", "es", "fs", "gs")
+
+# Sub-register names: (full register, 32-bit, 16-bit, low 8-bit, high 8-bit or None).
+_SUBREGISTERS = (
+    ("rax", "eax", "ax", "al", "ah"),
+    ("rbx", "ebx", "bx", "bl", "bh"),
+    ("rcx", "ecx", "cx", "cl", "ch"),
+    ("rdx", "edx", "dx", "dl", "dh"),
+    ("rsi", "esi", "si", "sil", None),
+    ("rdi", "edi", "di", "dil", None),
+    ("rbp", "ebp", "bp", "bpl", None),
+    ("rsp", "esp", "sp", "spl", None),
+) + tuple((f"r{i}", f"r{i}d", f"r{i}w", f"r{i}b", None) for i in range(8, 16))
+
+# Display order: the full-width registers a person looks at first.
+FULL_GPR_NAMES = (
+    "rax", "rbx", "rcx", "rdx", "rdi", "rsi", "rbp", "rsp",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+    "rip", "eflags", "cs", "ss", "ds", "es", "fs", "gs", "fs_base", "gs_base", "orig_rax",
+)
+
+_STRUCT_BY_SIZE = {8: struct.Struct("<Q"), 4: struct.Struct("<I"), 2: struct.Struct("<H"),
+                   1: struct.Struct("<B")}
+_U64 = _STRUCT_BY_SIZE[8]
+
+
+def _build_gpr_layout() -> dict[str, tuple[int, int, int]]:
+    """name -> (byte offset in user_regs_struct, bytes accessed, value width in bits).
+
+    x86 is little-endian, so every sub-register is a byte-aligned slice of its full
+    register: eax/ax/al start at the same byte, ah one byte later."""
+    layout = {}
+    for name in FULL_GPR_NAMES:
+        bits = 16 if name in _SEGMENTS else 64
+        layout[name] = (_GPR_OFFSET[name], 8, bits)
+    for full, r32, r16, low8, high8 in _SUBREGISTERS:
+        offset = _GPR_OFFSET[full]
+        layout[r32] = (offset, 4, 32)
+        layout[r16] = (offset, 2, 16)
+        layout[low8] = (offset, 1, 8)
+        if high8:
+            layout[high8] = (offset + 1, 1, 8)
+    layout["eip"] = (_GPR_OFFSET["rip"], 4, 32)
+    return layout
+
+
+GPR_LAYOUT = _build_gpr_layout()
+
+
+# --- floating-point / vector registers: the XSAVE area --------------------------------
+
+# XSAVE state-component numbers (bits of XCR0 and XSTATE_BV), SDM vol. 1 13.1.
+X87, SSE, AVX, OPMASK, ZMM_HI256, HI16_ZMM = 0, 1, 2, 5, 6, 7
+
+XSAVE_LEGACY_SIZE = 512       # the FXSAVE-compatible legacy region
+XCR0_OFFSET = 464             # Linux puts XCR0 in the software-reserved bytes 464..471
+XSTATE_BV_OFFSET = 512        # first u64 of the XSAVE header
+XSAVE_HEADER_END = 576        # legacy region + 64-byte header
+
+# Byte range of each component in the standard (non-compacted) format. The x87 range
+# excludes MXCSR/MXCSR_MASK (bytes 24..31), which belong to SSE/AVX (SDM 13.5.2).
+_COMPONENT_RANGES = {
+    X87: ((0, 24), (32, 160)),
+    SSE: ((160, 416),),
+    AVX: ((576, 832),),
+    OPMASK: ((1088, 1152),),
+    ZMM_HI256: ((1152, 1664),),
+    HI16_ZMM: ((1664, 2688),),
+}
+_COMPONENT_NAMES = {X87: "x87", SSE: "SSE", AVX: "AVX", OPMASK: "AVX-512 opmask",
+                    ZMM_HI256: "AVX-512 ZMM_Hi256", HI16_ZMM: "AVX-512 Hi16_ZMM"}
+_FCW_INIT = 0x037F  # x87 init state: FCW = 037FH, everything else 0 (SDM 13.6)
+
+
+class _XRegister:
+    """Where one FP/vector register lives in the XSAVE area.
+
+    parts: (component, byte offset, byte count, bit shift in the value, init value);
+    a register such as ymm3 is assembled from several components."""
+
+    __slots__ = ("name", "parts", "bits", "components", "end", "gated")
+
+    def __init__(self, name, parts, gated=True):
+        self.name = name
+        self.parts = tuple(parts)
+        self.bits = sum(8 * size for _, _, size, _, _ in self.parts)
+        self.components = 0
+        for component, _, _, _, _ in self.parts:
+            self.components |= 1 << component
+        self.end = max(offset + size for _, offset, size, _, _ in self.parts)
+        # MXCSR is saved whenever SSE or AVX is requested, whatever XSTATE_BV says
+        # (SDM 13.7), so its bytes are meaningful even with the SSE bit clear.
+        self.gated = gated
+
+
+def _build_xstate_layout() -> dict[str, _XRegister]:
+    regs = {}
+
+    def add(name, *parts, gated=True):
+        regs[name] = _XRegister(name, parts, gated)
+
+    add("fcw", (X87, 0, 2, 0, _FCW_INIT))
+    add("fsw", (X87, 2, 2, 0, 0))
+    add("ftw", (X87, 4, 1, 0, 0))   # the abridged tag byte of FXSAVE: 1 bit per register
+    add("mxcsr", (SSE, 24, 4, 0, 0), gated=False)
+    for i in range(8):
+        # ST(i) slots hold 80-bit values in 16-byte slots. mm_i is read as the low 64
+        # bits of slot i: the architectural alias is physical register R_i, which is
+        # slot i whenever TOP = 0, and every MMX instruction sets TOP = 0.
+        add(f"st{i}", (X87, 32 + 16 * i, 10, 0, 0))
+        add(f"mm{i}", (X87, 32 + 16 * i, 8, 0, 0))
+    for i in range(16):
+        xmm = (SSE, 160 + 16 * i, 16, 0, 0)
+        ymm_high = (AVX, 576 + 16 * i, 16, 128, 0)
+        add(f"xmm{i}", xmm)
+        add(f"ymm{i}", xmm, ymm_high)
+        add(f"zmm{i}", xmm, ymm_high, (ZMM_HI256, 1152 + 32 * i, 32, 256, 0))
+    for i in range(16, 32):
+        # Registers 16..31 live wholly in the Hi16_ZMM component; their xmm/ymm views
+        # are its low 16/32 bytes.
+        base = 1664 + 64 * (i - 16)
+        add(f"xmm{i}", (HI16_ZMM, base, 16, 0, 0))
+        add(f"ymm{i}", (HI16_ZMM, base, 32, 0, 0))
+        add(f"zmm{i}", (HI16_ZMM, base, 64, 0, 0))
+    for i in range(8):
+        add(f"k{i}", (OPMASK, 1088 + 8 * i, 8, 0, 0))
+    return regs
+
+
+XSTATE_LAYOUT = _build_xstate_layout()
+
+_ALL_NAMES = tuple(GPR_LAYOUT) + tuple(XSTATE_LAYOUT)
+
+
+def _unknown(name: str) -> UnknownRegisterError:
+    return UnknownRegisterError(
+        f"unknown x86-64 register {name!r} (names are lower case, e.g. 'rax', 'eax', "
+        f"'al', 'xmm0'; see tether.arch.amd64.registers.register_names())")
+
+
+def _unsigned(name: str, value, bits: int) -> int:
+    """Check a value written to a `bits`-wide register; return it as unsigned."""
+    if type(value) is not int:
+        if not isinstance(value, int):  # bool and IntEnum are ints and pass
+            raise TypeError(f"register {name} takes an int, not {type(value).__name__}")
+        value = int(value)
+    if value < 0:
+        # Negative values are stored two's-complement, like C would.
+        if value < -(1 << (bits - 1)):
+            raise ValueError(f"{value} does not fit in the {bits}-bit register {name}")
+        return value + (1 << bits)
+    if value >> bits:
+        raise ValueError(f"{value:#x} does not fit in the {bits}-bit register {name}")
+    return value
+
+
+def _xstate_bv(buf) -> int:
+    # A buffer without the XSAVE header (plain FXSAVE image) has valid legacy state.
+    if len(buf) < XSAVE_HEADER_END:
+        return (1 << X87) | (1 << SSE)
+    return _U64.unpack_from(buf, XSTATE_BV_OFFSET)[0]
+
+
+def _missing_reason(buf, reg: _XRegister) -> str | None:
+    """Why `reg` is not available in this XSAVE buffer, or None if it is."""
+    size = len(buf)
+    if size == 0:
+        return "no floating-point/vector state is available for this thread"
+    if size >= XSAVE_HEADER_END:
+        # XCR0 tells which components the kernel enabled; the buffer alone is not
+        # enough (an AMD CPU without AVX-512 still has a buffer that covers the
+        # opmask/ZMM_Hi256 offsets because its PKRU component sits beyond them).
+        xcr0 = _U64.unpack_from(buf, XCR0_OFFSET)[0]
+        absent = reg.components & ~xcr0 if xcr0 else 0
+        if absent:
+            names = [_COMPONENT_NAMES[c] for c in _COMPONENT_NAMES if absent >> c & 1]
+            return f"the CPU/kernel does not provide {' and '.join(names)} state"
+    if size < reg.end:
+        return (f"the CPU/kernel does not provide it (XSAVE area is {size} bytes, "
+                f"{reg.name} needs {reg.end})")
+    return None
+
+
+def _reset_component(buf, component: int) -> None:
+    """Put a component in its init state before its first write.
+
+    A component whose XSTATE_BV bit is clear is in init state and its bytes in the
+    buffer are meaningless (SDM 13.6), so writing one register of it must not
+    resurrect stale bytes in the others."""
+    for start, end in _COMPONENT_RANGES[component]:
+        buf[start:end] = bytes(end - start)
+    if component == X87:
+        _STRUCT_BY_SIZE[2].pack_into(buf, 0, _FCW_INIT)
+
+
+# --- the Registers object ---------------------------------------------------------------
+
+class Registers:
+    """The registers of one thread, as attributes (`regs.rax`, `regs.ah = 1`...)."""
+
+    __slots__ = ("_cache",)
+
+    def __init__(self, cache):
+        object.__setattr__(self, "_cache", cache)
+
+    def __setattr__(self, name, value):
+        writer = _WRITERS.get(name)
+        if writer is None:
+            raise _unknown(name)
+        writer(self, value)
+
+    def __getattr__(self, name):
+        # Only reached when normal lookup failed: an unknown name, or a vector register
+        # whose property raised because this CPU/kernel lacks it.
+        reg = XSTATE_LAYOUT.get(name)
+        if reg is not None:
+            reason = _missing_reason(self._cache.xstate(), reg)
+            if reason:
+                raise UnknownRegisterError(f"register {name} is not available: {reason}")
+        raise _unknown(name)
+
+    def __dir__(self):
+        return register_names(self._cache) + ["filter"]
+
+    def __repr__(self):
+        return f"<Registers rip={self.rip:#x} rsp={self.rsp:#x}>"
+
+    def filter(self, value: int) -> list[str]:
+        """Names of the full-width general registers whose value equals `value`
+        (a negative value is compared as its 64-bit two's complement)."""
+        if not isinstance(value, int):
+            raise TypeError(f"filter() takes an int, not {type(value).__name__}")
+        if -(1 << 63) <= value < 0:
+            value += 1 << 64
+        buf = self._cache.gpr()
+        return [name for name in FULL_GPR_NAMES
+                if _U64.unpack_from(buf, _GPR_OFFSET[name])[0] == value]
+
+    def _read_x(self, reg: _XRegister) -> int:
+        buf = self._cache.xstate()
+        reason = _missing_reason(buf, reg)
+        if reason:
+            raise UnknownRegisterError(f"register {reg.name} is not available: {reason}")
+        present = _xstate_bv(buf)
+        value = 0
+        for component, offset, size, shift, init in reg.parts:
+            if present >> component & 1 or not reg.gated:
+                part = int.from_bytes(buf[offset:offset + size], "little")
+            else:
+                part = init  # component in init state: its bytes are meaningless
+            value |= part << shift
+        return value
+
+    def _write_x(self, reg: _XRegister, value) -> None:
+        value = _unsigned(reg.name, value, reg.bits)
+        buf = self._cache.xstate()
+        reason = _missing_reason(buf, reg)
+        if reason:
+            raise UnknownRegisterError(f"cannot write {reg.name}: {reason}")
+        has_header = len(buf) >= XSAVE_HEADER_END
+        present = _xstate_bv(buf)
+        for component, offset, size, shift, _ in reg.parts:
+            if not present >> component & 1:
+                _reset_component(buf, component)
+                present |= 1 << component
+            part = (value >> shift) & ((1 << (8 * size)) - 1)
+            buf[offset:offset + size] = part.to_bytes(size, "little")
+        if has_header:
+            # Setting the bit makes the kernel load our bytes instead of init state.
+            _U64.pack_into(buf, XSTATE_BV_OFFSET, present)
+        self._cache.xstate_dirty()
+
+
+_WRITERS: dict = {}
+
+
+def _install_gpr(name: str, offset: int, size: int, bits: int) -> None:
+    codec = _STRUCT_BY_SIZE[size]
+    unpack, pack = codec.unpack_from, codec.pack_into
+
+    def read(self):
+        return unpack(self._cache.gpr(), offset)[0]
+
+    def write(self, value):
+        # Fast path for the common case; anything else goes through the full check.
+        if type(value) is not int or value < 0 or value >> bits:
+            value = _unsigned(name, value, bits)
+        cache = self._cache
+        pack(cache.gpr(), offset, value)  # touches only this register's bytes
+        cache.gpr_dirty()
+
+    read.__name__ = write.__name__ = name
+    setattr(Registers, name, property(read, doc=f"{bits}-bit register {name}"))
+    _WRITERS[name] = write
+
+
+def _install_xstate(name: str, reg: _XRegister) -> None:
+    def read(self):
+        return self._read_x(reg)
+
+    def write(self, value):
+        self._write_x(reg, value)
+
+    read.__name__ = write.__name__ = name
+    setattr(Registers, name, property(read, doc=f"{reg.bits}-bit register {name}"))
+    _WRITERS[name] = write
+
+
+for _name, (_offset, _size, _bits) in GPR_LAYOUT.items():
+    _install_gpr(_name, _offset, _size, _bits)
+for _name, _reg in XSTATE_LAYOUT.items():
+    _install_xstate(_name, _reg)
+del _name, _offset, _size, _bits, _reg
+
+
+def register_names(cache=None) -> list[str]:
+    """Every register name; with a cache, only those its XSAVE area provides."""
+    if cache is None:
+        return list(_ALL_NAMES)
+    buf = cache.xstate()
+    return list(GPR_LAYOUT) + [name for name, reg in XSTATE_LAYOUT.items()
+                               if _missing_reason(buf, reg) is None]
+
+
+# --- read-only snapshots ---------------------------------------------------------------
+
+_READ_ONLY = "snapshot registers are read-only"
+
+
+class _SnapshotCache:
+    """A cache over copies of the buffers; it refuses to be marked dirty."""
+
+    __slots__ = ("_gpr", "_xstate")
+
+    def __init__(self, gpr: bytearray, xstate: bytearray):
+        self._gpr = gpr
+        self._xstate = xstate
+
+    def gpr(self):
+        return self._gpr
+
+    def xstate(self):
+        return self._xstate
+
+    def gpr_dirty(self):
+        raise RuntimeError(_READ_ONLY)
+
+    def xstate_dirty(self):
+        raise RuntimeError(_READ_ONLY)
+
+
+class _FrozenRegisters(Registers):
+    __slots__ = ()
+
+    def __setattr__(self, name, value):
+        if name not in _WRITERS:
+            raise _unknown(name)
+        raise RuntimeError(_READ_ONLY)
+
+    def __repr__(self):
+        return f"<snapshot Registers rip={self.rip:#x} rsp={self.rsp:#x}>"
+
+
+def frozen_registers(gpr_bytes, xstate_bytes=None) -> Registers:
+    """Read-only registers over copies of saved buffers (for snapshots).
+
+    xstate_bytes may be None when no FP/vector state was saved; reading such a
+    register then raises UnknownRegisterError."""
+    if not isinstance(gpr_bytes, (bytes, bytearray, memoryview)):
+        raise TypeError(f"gpr_bytes must be bytes, not {type(gpr_bytes).__name__}")
+    if len(gpr_bytes) != GPR_SIZE:
+        raise ValueError(f"gpr_bytes must be {GPR_SIZE} bytes (user_regs_struct), "
+                         f"got {len(gpr_bytes)}")
+    if xstate_bytes is None:
+        xstate_bytes = b""
+    elif not isinstance(xstate_bytes, (bytes, bytearray, memoryview)):
+        raise TypeError(f"xstate_bytes must be bytes or None, not {type(xstate_bytes).__name__}")
+    return _FrozenRegisters(_SnapshotCache(bytearray(gpr_bytes), bytearray(xstate_bytes)))
+
+
+# --- pretty printing ---------------------------------------------------------------------
+
+# EFLAGS bits worth naming (SDM vol. 1 3.4.3).
+_EFLAGS_BITS = ((0, "CF"), (2, "PF"), (4, "AF"), (6, "ZF"), (7, "SF"), (8, "TF"),
+                (9, "IF"), (10, "DF"), (11, "OF"))
+
+
+def _eflags_text(value: int) -> str:
+    return "[ " + " ".join(name for bit, name in _EFLAGS_BITS if value >> bit & 1) + " ]"
+
+
+def format_registers(regs: Registers, include_fp: bool = False) -> str:
+    """A table of register names and hex values; with include_fp, also the x87, SSE,
+    AVX (and AVX-512 when present) state, showing each vector at its widest."""
+    lines = []
+    for name in FULL_GPR_NAMES:
+        bits = GPR_LAYOUT[name][2]
+        value = getattr(regs, name)
+        line = f"{name:<9}0x{value:0{bits // 4}x}"
+        if name == "eflags":
+            line += "  " + _eflags_text(value)
+        lines.append(line)
+    if include_fp:
+        available = set(register_names(regs._cache))
+        lines.append("")
+        for name in ("fcw", "fsw", "ftw", "mxcsr"):
+            reg = XSTATE_LAYOUT[name]
+            if name in available:
+                lines.append(f"{name:<9}0x{getattr(regs, name):0{reg.bits // 4}x}")
+        for i in range(8):
+            if f"st{i}" in available:
+                lines.append(f"st{i:<7}0x{getattr(regs, f'st{i}'):020x}")
+        for i in range(32):
+            for name in (f"zmm{i}", f"ymm{i}", f"xmm{i}"):
+                if name in available:
+                    width = XSTATE_LAYOUT[name].bits // 4
+                    lines.append(f"{name:<9}0x{getattr(regs, name):0{width}x}")
+                    break
+        for i in range(8):
+            if f"k{i}" in available:
+                lines.append(f"k{i:<8}0x{getattr(regs, f'k{i}'):016x}")
+    return "\n".join(lines)

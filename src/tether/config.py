@@ -1,0 +1,23 @@
+"""The settings of one Debugger. A followed child gets a copy at fork time
+and is independent afterwards (seed 000: "inherited properties")."""
+import copy
+from dataclasses import dataclass
+
+
+@dataclass
+class Settings:
+    aslr: bool = True
+    fast_memory: bool = False
+    kill_on_exit: bool = True
+    follow_children: bool = True
+    auto_interrupt_on_command: bool = False
+    escape_antidebug: bool = False
+    continue_to_binary_entrypoint: bool = True
+    # tether extras (gdb's controls)
+    inherit_stopping_events: bool = False
+    follow_fork_mode: str = "parent"     # "parent" | "child"
+    detach_on_fork: bool = False
+    scheduler_locking: str = "off"       # "off" | "step" | "on"
+
+    def for_child(self) -> "Settings":
+        return copy.copy(self)

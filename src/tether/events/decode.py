@@ -1,0 +1,82 @@
+"""Wait status -> what kind of stop it is. Pure: no system calls.
+
+Every tracee is attached with PTRACE_SEIZE, so the kernel reports stops in the
+SEIZE dialect (ptrace(2), "PTRACE_SEIZE" and "Group-stop"):
+  * status >> 16 is the PTRACE_EVENT_* number for event stops;
+  * a group-stop is PTRACE_EVENT_STOP with a stop signal;
+  * PTRACE_INTERRUPT and a new auto-attached tracee's first stop are
+    PTRACE_EVENT_STOP with SIGTRAP;
+  * with PTRACE_O_TRACESYSGOOD a syscall-stop is SIGTRAP | 0x80, so it can't
+    be confused with a breakpoint or single-step SIGTRAP.
+"""
+from enum import IntEnum
+import signal as _signal
+
+EVENT_FORK = 1
+EVENT_VFORK = 2
+EVENT_CLONE = 3
+EVENT_EXEC = 4
+EVENT_VFORK_DONE = 5
+EVENT_EXIT = 6
+EVENT_SECCOMP = 7
+EVENT_STOP = 128
+
+_STOP_SIGNALS = frozenset((_signal.SIGSTOP, _signal.SIGTSTP, _signal.SIGTTIN, _signal.SIGTTOU))
+
+
+class Stop(IntEnum):
+    EXITED = 1          # WIFEXITED: value = exit code
+    KILLED = 2          # WIFSIGNALED: value = signal
+    SIGNAL = 3          # signal-delivery-stop (not SIGTRAP): value = signal
+    TRAP = 4            # SIGTRAP delivery: int3, single-step, hardware debug trap, or a real SIGTRAP
+    SYSCALL = 5         # syscall-enter or -exit stop
+    GROUP_STOP = 6      # PTRACE_EVENT_STOP with a stop signal: value = signal
+    INTERRUPT = 7       # PTRACE_EVENT_STOP with SIGTRAP: PTRACE_INTERRUPT or a new tracee's first stop
+    FORK = 8
+    VFORK = 9
+    CLONE = 10
+    EXEC = 11
+    VFORK_DONE = 12
+    EXIT_EVENT = 13     # PTRACE_EVENT_EXIT: about to exit, still inspectable
+    SECCOMP = 14
+
+
+_EVENT_KIND = {
+    EVENT_FORK: Stop.FORK,
+    EVENT_VFORK: Stop.VFORK,
+    EVENT_CLONE: Stop.CLONE,
+    EVENT_EXEC: Stop.EXEC,
+    EVENT_VFORK_DONE: Stop.VFORK_DONE,
+    EVENT_EXIT: Stop.EXIT_EVENT,
+    EVENT_SECCOMP: Stop.SECCOMP,
+}
+
+
+def decode(status: int) -> tuple[Stop, int]:
+    """Classify a wait status. Returns (kind, value)."""
+    low = status & 0x7F
+    if low == 0:
+        return Stop.EXITED, (status >> 8) & 0xFF
+    if (status & 0xFF) != 0x7F:
+        # WIFSIGNALED (bit 7 is the core-dump flag)
+        return Stop.KILLED, low
+    sig = (status >> 8) & 0xFF
+    event = (status >> 16) & 0xFFFF
+    if event:
+        if event == EVENT_STOP:
+            if sig in _STOP_SIGNALS:
+                return Stop.GROUP_STOP, sig
+            return Stop.INTERRUPT, sig
+        kind = _EVENT_KIND.get(event)
+        if kind is None:
+            raise ValueError(f"unknown ptrace event {event} in wait status {status:#x}")
+        return kind, sig
+    if sig == (_signal.SIGTRAP | 0x80):
+        return Stop.SYSCALL, _signal.SIGTRAP
+    if sig == _signal.SIGTRAP:
+        return Stop.TRAP, sig
+    return Stop.SIGNAL, sig
+
+
+def is_exit(kind: Stop) -> bool:
+    return kind is Stop.EXITED or kind is Stop.KILLED

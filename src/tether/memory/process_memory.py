@@ -1,0 +1,73 @@
+"""Raw access to one process's memory: process_vm_readv for reads (one system
+call for any size), /proc/<pid>/mem for writes and for reads of pages the
+process itself can't read (the kernel's FOLL_FORCE path, the same one
+PTRACE_POKEDATA uses, so breakpoints can be written into read-only code)."""
+import errno
+import os
+
+from .. import _native as native
+from ..errors import MemoryAccessError
+
+
+class ProcessMemory:
+    __slots__ = ("pid", "_fd")
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self._fd = None
+
+    def _mem_fd(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(f"/proc/{self.pid}/mem", os.O_RDWR | os.O_CLOEXEC)
+        return self._fd
+
+    def reopen(self) -> None:
+        """After exec the old /proc/pid/mem still points at the old image."""
+        self.close()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+            self._fd = None
+
+    def read(self, address: int, size: int) -> bytes:
+        if size == 0:
+            return b""
+        if address < 0 or address + size > 1 << 64:
+            raise MemoryAccessError(f"address range {address:#x}+{size:#x} is outside the address space")
+        try:
+            return native.read_memory(self.pid, address, size)
+        except OSError as e:
+            if e.errno not in (errno.EFAULT, errno.EIO, errno.EPERM, errno.ENOMEM):
+                raise
+        # Unreadable to the process itself (e.g. PROT_NONE, or execute-only): force.
+        try:
+            data = os.pread(self._mem_fd(), size, address)
+        except OSError as e:
+            raise MemoryAccessError(
+                f"cannot read {size} bytes at {address:#x} in process {self.pid}: not mapped") from e
+        if len(data) != size:
+            raise MemoryAccessError(
+                f"cannot read {size} bytes at {address:#x} in process {self.pid}: "
+                f"only {len(data)} bytes are mapped")
+        return data
+
+    def write(self, address: int, data: bytes) -> None:
+        if not data:
+            return
+        if address < 0 or address + len(data) > 1 << 64:
+            raise MemoryAccessError(f"address {address:#x} is outside the address space")
+        try:
+            written = os.pwrite(self._mem_fd(), data, address)
+        except OSError as e:
+            if e.errno == errno.ESRCH:
+                raise
+            raise MemoryAccessError(
+                f"cannot write {len(data)} bytes at {address:#x} in process {self.pid}: not mapped") from e
+        if written != len(data):
+            raise MemoryAccessError(
+                f"cannot write {len(data)} bytes at {address:#x} in process {self.pid}: "
+                f"only {written} bytes are mapped")

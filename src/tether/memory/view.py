@@ -1,0 +1,165 @@
+"""`d.memory`: the process's memory, indexed like libdebug's.
+
+  d.memory[addr]                 -> 1 byte
+  d.memory[addr, size]           -> size bytes ("hybrid" addressing)
+  d.memory[addr, size, file]     -> with an addressing mode / library name
+  d.memory[start:end]            -> a range (hybrid); d.memory[start:end, file]
+  d.memory["main+0x10", 8]       -> a symbol expression as the address
+  d.memory[...] = b"..."         -> write (the size is the data's length)
+
+Reads never show tether's own int3 bytes; a write over a breakpoint updates
+the byte the breakpoint will restore and keeps the breakpoint armed."""
+
+
+class MemoryView:
+    def __init__(self, debugger):
+        self._dbg = debugger
+
+    # --- address resolution ---
+    def _resolve(self, position, file: str) -> int:
+        return self._dbg._resolve_position(position, file)
+
+    def _parse(self, key, write: bool = False):
+        """-> (address, size or None)"""
+        file = "hybrid"
+        if isinstance(key, tuple):
+            if len(key) == 3:
+                position, size, file = key
+            elif len(key) == 2 and isinstance(key[0], slice):
+                position, file = key
+                size = None
+            elif len(key) == 2:
+                position, size = key
+            else:
+                raise ValueError(f"memory index must be addr, (addr, size) or (addr, size, file), not {key!r}")
+            if not isinstance(file, str):
+                raise TypeError(f"the file of a memory index must be a str, not {type(file).__name__}")
+        else:
+            position, size = key, None
+        if isinstance(position, slice):
+            if position.step is not None:
+                raise ValueError("memory slices don't take a step")
+            if position.start is None or position.stop is None:
+                raise ValueError("memory slices need both a start and an end address")
+            start = self._resolve(position.start, file)
+            stop = self._resolve(position.stop, file)
+            if stop < start:
+                raise ValueError(f"memory slice ends ({stop:#x}) before it starts ({start:#x})")
+            return start, stop - start
+        address = self._resolve(position, file)
+        if size is None:
+            return address, None if write else 1
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise TypeError(f"memory size must be an int, not {type(size).__name__}")
+        if size < 0:
+            raise ValueError(f"memory size must not be negative, got {size}")
+        return address, size
+
+    # --- access ---
+    def __getitem__(self, key) -> bytes:
+        address, size = self._parse(key)
+        return self.read(address, size)
+
+    def __setitem__(self, key, value) -> None:
+        if isinstance(value, str):
+            raise TypeError("memory takes bytes, not str (encode it first)")
+        value = bytes(value)
+        address, size = self._parse(key, write=True)
+        if size is not None and size != len(value):
+            raise ValueError(f"writing {len(value)} bytes into a {size}-byte range")
+        self.write(address, value)
+
+    def read(self, address: int, size: int) -> bytes:
+        proc = self._dbg._live_proc()
+        data = proc.mem.read(address, size)
+        return proc.aspace.original_bytes(address, data)
+
+    def write(self, address: int, data: bytes) -> None:
+        proc = self._dbg._live_proc()
+        self._dbg._tracer.call(_write_keeping_breakpoints, proc, address, bytes(data))
+
+    # --- search ---
+    def find(self, value, file: str = "all", start: int | None = None, end: int | None = None) -> list[int]:
+        """Addresses where `value` (bytes, str or int) occurs, in readable maps
+        of `file` ("all", "binary", "libc", "heap", "stack"...), optionally
+        limited to [start, end)."""
+        if isinstance(value, str):
+            value = value.encode()
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = value.to_bytes(8, "little") if value >= 0 else value.to_bytes(8, "little", signed=True)
+        elif not isinstance(value, (bytes, bytearray)):
+            raise TypeError(f"find() takes bytes, str or int, not {type(value).__name__}")
+        if not value:
+            raise ValueError("find() needs a non-empty value")
+        maps = self._dbg.maps
+        if file != "all":
+            from .addressing import maps_of
+            maps = maps_of(file, maps, self._dbg._binary_path())
+        found = []
+        for m in maps:
+            lo, hi = m.start, m.end
+            if start is not None:
+                lo = max(lo, start)
+            if end is not None:
+                hi = min(hi, end)
+            if lo >= hi or "r" not in m.permissions or m.backing_file == "[vvar]":
+                continue
+            try:
+                data = self.read(lo, hi - lo)
+            except Exception:
+                continue
+            i = data.find(value)
+            while i != -1:
+                found.append(lo + i)
+                i = data.find(value, i + 1)
+        return found
+
+    def find_pointers(self, where: str = "*", target: str = "*", step: int = 1) -> list[tuple[int, int]]:
+        """(address, pointer) pairs: 8-byte values in maps of `where` that
+        point into maps of `target` ("*" = any)."""
+        from .addressing import maps_of
+        maps = self._dbg.maps
+        binary = self._dbg._binary_path()
+        sources = maps if where in ("*", "all") else maps_of(where, maps, binary)
+        targets = maps if target in ("*", "all") else maps_of(target, maps, binary)
+        ranges = sorted((m.start, m.end) for m in targets)
+        out = []
+        for m in sources:
+            if "r" not in m.permissions or m.backing_file == "[vvar]":
+                continue
+            try:
+                data = self.read(m.start, m.end - m.start)
+            except Exception:
+                continue
+            for off in range(0, len(data) - 7, max(1, step)):
+                value = int.from_bytes(data[off:off + 8], "little")
+                for lo, hi in ranges:
+                    if lo <= value < hi:
+                        out.append((m.start + off, value))
+                        break
+        return out
+
+    def telescope(self, address: int, depth: int = 10) -> list[int]:
+        """Follow a chain of pointers from `address`: [address, *address, **address, ...]."""
+        chain = [address]
+        for _ in range(depth):
+            try:
+                value = int.from_bytes(self.read(chain[-1], 8), "little")
+            except Exception:
+                break
+            chain.append(value)
+            if value in chain[:-1]:
+                break
+        return chain
+
+
+def _write_keeping_breakpoints(proc, address: int, data: bytes) -> None:
+    installed = proc.aspace.installed
+    if installed:
+        out = bytearray(data)
+        for bp, _ in list(installed.items()):
+            if address <= bp < address + len(data):
+                installed[bp] = out[bp - address]
+                out[bp - address] = 0xCC
+        data = bytes(out)
+    proc.mem.write(address, data)

@@ -1,0 +1,92 @@
+"""The ptrace layer: constants and the thin native wrappers (tether._native).
+
+Nothing here decides anything; it only names the kernel's numbers and reads the
+few /proc facts the runtime needs."""
+import os
+
+from .. import _native as native  # noqa: F401  (re-exported for the runtime)
+
+# Requests (include/uapi/linux/ptrace.h)
+PTRACE_CONT = 7
+PTRACE_KILL = 8
+PTRACE_SINGLESTEP = 9
+PTRACE_GETSIGINFO = 0x4202
+PTRACE_DETACH = 17
+PTRACE_SYSCALL = 24
+PTRACE_SETOPTIONS = 0x4200
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+PTRACE_LISTEN = 0x4208
+
+# Options
+O_TRACESYSGOOD = 1
+O_TRACEFORK = 1 << 1
+O_TRACEVFORK = 1 << 2
+O_TRACECLONE = 1 << 3
+O_TRACEEXEC = 1 << 4
+O_TRACEVFORKDONE = 1 << 5
+O_TRACEEXIT = 1 << 6
+O_TRACESECCOMP = 1 << 7
+O_EXITKILL = 1 << 20
+
+BASE_OPTIONS = (O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_TRACEEXEC
+                | O_TRACEVFORKDONE | O_TRACEEXIT)
+
+# The "wake the tracer thread" signal (see _native.c). A real-time signal no
+# library we know of uses; glibc keeps the first two RT signals for itself.
+WAKE_SIGNAL = 64 - 3
+
+KCMP_VM = 1
+SYS_KCMP = 312
+
+
+def thread_group_of(tid: int) -> int | None:
+    """The Tgid of a task, from /proc: tells a new thread from a new process
+    whatever ptrace event announced it (EDGE_CASES 6)."""
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(b")") + 2:].split()[1])
+
+
+def proc_state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(b")") + 2:].split()[0].decode()
+
+
+def exe_of(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
+def auxv_entry(pid: int) -> int | None:
+    """AT_ENTRY (the program's entry point as loaded) from /proc/<pid>/auxv."""
+    import struct
+    try:
+        with open(f"/proc/{pid}/auxv", "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    for key, value in struct.iter_unpack("<QQ", data[: len(data) // 16 * 16]):
+        if key == 9:  # AT_ENTRY
+            return value
+    return None

@@ -1,0 +1,389 @@
+"""What tether does at each stop of a thread it traces, and how it resumes it.
+
+Runs only on the tracer thread. The life cycle (new threads and processes,
+exec, death) is in session.py; this module handles the stops of a live thread:
+breakpoints, single steps, syscalls, signals, group-stops, interrupts, and the
+"all-stop" that stops every thread of a process before the user gets control.
+"""
+import errno
+import signal
+import sys
+import traceback
+
+from .. import _native as native
+from ..arch.amd64 import debugregs
+from ..events.decode import Stop
+from ..ptrace import (PTRACE_CONT, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_SINGLESTEP,
+                      PTRACE_SYSCALL)
+from ..state.address_space import INT3
+from ..state.task import EFLAGS_OFFSET, ORIG_RAX_OFFSET, RAX_OFFSET
+from .emulate import emulate_displaced
+
+DR6_OFFSET = debugregs.debugreg_offset(6)
+DR7_OFFSET = debugregs.debugreg_offset(7)
+EFLAGS_RF = 1 << 16
+SYSCALL_ENTRY, SYSCALL_EXIT = 1, 2
+SYS_PTRACE, PTRACE_TRACEME = 101, 0
+# rdi rsi rdx r10 r8 r9 in struct user_regs_struct: the syscall argument registers.
+SYSCALL_ARG_OFFSETS = (14 * 8, 13 * 8, 12 * 8, 7 * 8, 9 * 8, 8 * 8)
+
+
+class Control:
+    def __init__(self, session):
+        self.session = session
+
+    # ------------------------------------------------------------------ resuming
+    def ptrace_resume(self, task, request, sig=0) -> bool:
+        """Restart a stopped task. ESRCH means it is dying (e.g. SIGKILLed
+        while stopped): its death will be reported by wait, so just note it."""
+        try:
+            native.ptrace(request, task.tid, 0, sig)
+        except OSError as e:
+            if e.errno != errno.ESRCH:
+                raise
+            task.stopped = False
+            return False
+        task.stopped = False
+        return True
+
+    def resume(self, task) -> None:
+        """Let a stopped task go on, unless its process is (being) stopped for
+        the user; an event it reported meanwhile is handled first."""
+        if task.dead or not task.stopped:
+            return
+        proc = task.proc
+        state = proc.state
+        if state != "running" and not (state == "stepping" and task.stepping is not None):
+            if state in ("stopping", "stopped", "stepping"):
+                self.check_all_stopped(proc)
+            return
+        if task.pending is not None:
+            kind, value = task.pending
+            task.pending = None
+            self.on_stop(task, kind, value)
+            return
+        self.restart(task)
+
+    def restart(self, task) -> None:
+        proc = task.proc
+        if task.dr_dirty:
+            self.apply_debug_registers(task)
+        sig = task.deliver_signal
+        if task.group_stopped and not sig and task.stepping is None:
+            # Job control stopped it (SIGSTOP/SIGTSTP...): keep it stopped like
+            # an untraced process, but hear about SIGCONT (PTRACE_LISTEN).
+            task.flush()
+            try:
+                native.ptrace(PTRACE_LISTEN, task.tid, 0, 0)
+            except OSError as e:
+                if e.errno != errno.ESRCH:
+                    raise
+            task.stopped = False
+            task.listening = True
+            return
+        request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
+        aspace = proc.aspace
+        if aspace.installed and task.stepping is None:
+            rip = task.rip()
+            original = aspace.installed.get(rip)
+            if original is not None:
+                # Resuming on one of our int3s: run the original instruction
+                # instead. Emulate it when we can (no extra stop, and the
+                # breakpoint stays armed for the other threads); otherwise
+                # lift the int3, single-step, and put it back.
+                code = proc.mem.read(rip, 16)
+                code = bytes((original,)) + code[1:]
+                if not emulate_displaced(task, code, proc.mem):
+                    proc.mem.write(rip, bytes((original,)))
+                    task.stepping = "over"
+                    task.step_address = rip
+        if task.stepping is not None:
+            request = PTRACE_SINGLESTEP
+        if task.rf_on_resume:
+            # Resume past a hardware execute breakpoint without re-triggering it
+            # (EFLAGS.RF, Intel SDM 17.3.1.1).
+            task.rf_on_resume = False
+            gpr = task.gpr()
+            eflags = int.from_bytes(gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8], "little") | EFLAGS_RF
+            gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8] = eflags.to_bytes(8, "little")
+            task.gpr_dirty()
+        task.flush()
+        task.stop_reason = None
+        task.deliver_signal = 0
+        self.ptrace_resume(task, request, sig)
+
+    # ------------------------------------------------------------------ all-stop
+    def stop_process(self, proc, task=None) -> None:
+        """Stop every thread of `proc` and then report it stopped to the user."""
+        if task is not None:
+            proc.last_task = task
+        if proc.state in ("running", "stepping"):
+            proc.state = "stopping"
+            for t in proc.tasks.values():
+                if t.dead or t.in_vfork or t.exiting or t.awaiting_first_stop:
+                    continue
+                if not t.stopped:
+                    try:
+                        native.ptrace(PTRACE_INTERRUPT, t.tid, 0, 0)
+                    except OSError as e:
+                        if e.errno != errno.ESRCH:
+                            raise
+        self.check_all_stopped(proc)
+
+    def check_all_stopped(self, proc) -> None:
+        if proc.state != "stopping":
+            return
+        for t in proc.tasks.values():
+            if t.dead or t.in_vfork or t.exiting:
+                continue
+            if not t.stopped or t.awaiting_first_stop:
+                return
+        proc.state = "stopped"
+
+    # ------------------------------------------------------------------ stops
+    def on_stop(self, task, kind, value) -> None:
+        proc = task.proc
+        if proc.state in ("stopping", "stopped") and kind in (Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP) \
+                and task.stepping is None:
+            # Seen while stopping the process for the user: keep it for the next resume.
+            task.pending = (kind, value)
+            self.check_all_stopped(proc)
+            return
+        if kind is Stop.TRAP:
+            self.on_trap(task)
+        elif kind is Stop.SYSCALL:
+            self.on_syscall(task)
+        elif kind is Stop.SIGNAL:
+            self.on_signal(task, value)
+        elif kind is Stop.INTERRUPT:
+            self.on_interrupt(task)
+        elif kind is Stop.GROUP_STOP:
+            task.group_stopped = True
+            self.resume(task)
+        elif kind in (Stop.FORK, Stop.VFORK, Stop.CLONE):
+            self.session.on_new_child(task, kind)
+        elif kind is Stop.EXEC:
+            self.session.on_exec(task)
+        elif kind is Stop.VFORK_DONE:
+            self.session.on_vfork_done(task)
+        elif kind is Stop.EXIT_EVENT:
+            # About to exit: nothing to decide, and holding it could hold up
+            # an exit_group or exec; let it die and wait for its death report.
+            task.exiting = True
+            self.ptrace_resume(task, PTRACE_CONT, 0)
+            self.check_all_stopped(proc)
+        else:  # SECCOMP and anything new
+            self.resume(task)
+
+    def on_interrupt(self, task) -> None:
+        proc = task.proc
+        if task.group_stopped and proc.state == "running":
+            # After PTRACE_LISTEN this stop means the group-stop ended (SIGCONT).
+            task.group_stopped = False
+        if proc.state in ("stopping", "stopped"):
+            self.check_all_stopped(proc)
+        else:
+            self.resume(task)  # a late PTRACE_INTERRUPT: nothing to report
+
+    def on_trap(self, task) -> None:
+        proc = task.proc
+        if task.stepping is not None:
+            self.step_finished(task)
+            return
+        if any(proc.hw_slots):
+            dr6 = native.peekuser(task.tid, DR6_OFFSET)
+            slots = debugregs.triggered_slots(dr6)
+            if slots:
+                native.pokeuser(task.tid, DR6_OFFSET, 0)
+                bp = proc.hw_slots[slots[0]]
+                if bp is not None:
+                    if bp.condition == "x":
+                        task.rf_on_resume = True
+                    if bp.enabled:
+                        self.hit(task, bp)
+                        return
+                self.resume(task)
+                return
+        address = task.rip() - 1
+        if address in proc.aspace.installed:
+            task.set_rip(address)
+            bp = proc.breakpoints.get(address)
+            if bp is not None and bp.enabled and not bp.hardware:
+                self.hit(task, bp)
+                return
+            tag = proc.internal_breakpoints.get(address)
+            if tag is not None:
+                task.stop_reason = tag
+                self.stop_process(proc, task)
+                return
+            # Another process's breakpoint in shared memory, or a stale one.
+            self.resume(task)
+            return
+        self.on_signal(task, signal.SIGTRAP)
+
+    def step_finished(self, task) -> None:
+        proc = task.proc
+        address = task.step_address
+        kind = task.stepping
+        task.stepping = None
+        task.step_address = None
+        if address is not None and address in proc.aspace.installed:
+            proc.mem.write(address, bytes((INT3,)))
+        if any(proc.hw_slots):
+            native.pokeuser(task.tid, DR6_OFFSET, 0)
+        if kind == "user":
+            task.stop_reason = "step"
+            proc.last_task = task
+            proc.state = "stopped"
+            return
+        self.resume(task)
+
+    def hit(self, task, event) -> None:
+        event.hit_count += 1
+        task.stop_reason = event
+        if event.callback is not None:
+            self.run_callback(task, event.callback, event)
+            task.stop_reason = event
+            self.resume(task)
+        else:
+            self.stop_process(task.proc, task)
+
+    def run_callback(self, task, callback, event) -> None:
+        from ..thread_context import context_of
+        try:
+            callback(context_of(task), event)
+        except Exception as e:  # reported to the user's script at its next command
+            proc = task.proc
+            if proc.pending_error is None:
+                proc.pending_error = e
+            print(f"tether: a callback raised in process {proc.pid}:", file=sys.stderr)
+            traceback.print_exception(e, file=sys.stderr)
+
+    # ------------------------------------------------------------------ syscalls
+    def on_syscall(self, task) -> None:
+        proc = task.proc
+        op, nr, args, rval, _ = native.get_syscall_info(task.tid)
+        if op == SYSCALL_ENTRY:
+            task.in_syscall = True
+            task.syscall_nr = nr
+            if proc.config.escape_antidebug and nr == SYS_PTRACE and args[0] == PTRACE_TRACEME:
+                # Pretend PTRACE_TRACEME succeeded: skip the call (orig_rax = -1
+                # makes the kernel skip it) and return 0 at its exit stop.
+                self._write_gpr(task, ORIG_RAX_OFFSET, -1)
+                task.fake_return = 0
+            handler = proc.syscall_handlers.get(nr) or proc.syscall_all
+            if handler is not None and handler.enabled:
+                if handler.hijack_to is not None:
+                    self._hijack(task, handler)
+                    handler = self._recursive_handler(proc, handler)
+                    if handler is None:
+                        self.resume(task)
+                        return
+                task.stop_reason = handler
+                if handler.on_enter_user is not None:
+                    self.run_callback(task, handler.on_enter_user, handler)
+                elif handler.on_exit_user is None:
+                    self.stop_process(proc, task)
+                    return
+            if proc.pprint_syscalls:
+                self.session.printer.on_enter(task, nr, args)
+            self.resume(task)
+        elif op == SYSCALL_EXIT:
+            nr = task.syscall_nr if task.in_syscall else self._read_gpr(task, ORIG_RAX_OFFSET)
+            task.in_syscall = False
+            if task.fake_return is not None:
+                self._write_gpr(task, RAX_OFFSET, task.fake_return)
+                task.fake_return = None
+            handler = proc.syscall_handlers.get(nr) or proc.syscall_all
+            if proc.pprint_syscalls:
+                self.session.printer.on_exit(task, nr, self._read_gpr(task, RAX_OFFSET))
+            if handler is not None and handler.enabled and handler.hijack_to is None:
+                handler.hit_count += 1
+                task.stop_reason = handler
+                if handler.on_exit_user is not None:
+                    self.run_callback(task, handler.on_exit_user, handler)
+                elif handler.on_enter_user is None:
+                    self.stop_process(proc, task)
+                    return
+            self.resume(task)
+        else:
+            self.resume(task)
+
+    def _hijack(self, task, handler) -> None:
+        handler.hit_count += 1
+        self._write_gpr(task, ORIG_RAX_OFFSET, handler.hijack_to)
+        for index, value in (handler.hijack_args or {}).items():
+            self._write_gpr(task, SYSCALL_ARG_OFFSETS[index], value)
+        task.syscall_nr = handler.hijack_to
+
+    def _recursive_handler(self, proc, handler):
+        if not handler.recursive:
+            return None
+        nxt = proc.syscall_handlers.get(handler.hijack_to)
+        if nxt is None or not nxt.enabled or nxt is handler:
+            return None
+        return nxt
+
+    @staticmethod
+    def _read_gpr(task, offset) -> int:
+        return int.from_bytes(task.gpr()[offset:offset + 8], "little", signed=True)
+
+    @staticmethod
+    def _write_gpr(task, offset, value) -> None:
+        task.gpr()[offset:offset + 8] = (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+        task.gpr_dirty()
+
+    # ------------------------------------------------------------------ signals
+    def on_signal(self, task, sig) -> None:
+        proc = task.proc
+        if sig == signal.SIGCONT:
+            for t in proc.tasks.values():
+                t.group_stopped = False
+        task.deliver_signal = sig
+        catcher = proc.signal_catchers.get(sig)
+        if catcher is None and sig not in (signal.SIGSTOP, signal.SIGKILL):
+            catcher = proc.signal_all
+        if catcher is not None and catcher.enabled:
+            catcher.hit_count += 1
+            task.stop_reason = catcher
+            if catcher.hijack_to is not None:
+                task.deliver_signal = catcher.hijack_to
+                if catcher.recursive:
+                    nxt = proc.signal_catchers.get(catcher.hijack_to)
+                    if nxt is not None and nxt is not catcher and nxt.enabled:
+                        nxt.hit_count += 1
+                        catcher = nxt
+                        task.stop_reason = nxt
+            if task.deliver_signal in proc.signals_to_block:
+                task.deliver_signal = 0
+            if catcher.callback is not None:
+                self.run_callback(task, catcher.callback, catcher)
+            elif catcher.hijack_to is None:
+                self.stop_process(proc, task)
+                return
+        elif sig in proc.signals_to_block:
+            task.deliver_signal = 0
+        self.resume(task)
+
+    # ------------------------------------------------------------------ debug registers
+    def apply_debug_registers(self, task) -> None:
+        """Write the process's hardware breakpoints into one thread. Each
+        thread has its own debug registers, and a new thread starts with them
+        cleared (EDGE_CASES 8), so this runs for every thread before it runs."""
+        task.dr_dirty = False
+        slots = task.proc.hw_slots
+        if not task.proc.hw_used:
+            return
+        try:
+            native.pokeuser(task.tid, DR7_OFFSET, 0)
+            entries = []
+            for i, bp in enumerate(slots):
+                if bp is not None and bp.enabled:
+                    native.pokeuser(task.tid, debugregs.debugreg_offset(i), bp.address)
+                    entries.append((bp.condition, bp.length))
+                else:
+                    entries.append(None)
+            native.pokeuser(task.tid, DR7_OFFSET, debugregs.encode_dr7(entries))
+        except OSError as e:
+            if e.errno != errno.ESRCH:
+                raise

@@ -1,0 +1,455 @@
+"""The process tree: every traced thread and process, their births, execs and
+deaths. Runs only on the tracer thread (see tracer.py)."""
+import errno
+import os
+import signal
+
+from .. import _native as native
+from ..events.decode import Stop, decode, is_exit
+from ..ptrace import (BASE_OPTIONS, O_EXITKILL, PTRACE_CONT, PTRACE_DETACH, PTRACE_INTERRUPT,
+                      PTRACE_SEIZE, KCMP_VM, SYS_KCMP, thread_group_of)
+from ..state.address_space import AddressSpace
+from ..state.process import Proc
+from ..state.task import Task
+from .control import Control
+
+
+class Session:
+    def __init__(self, tracer):
+        self.tracer = tracer
+        self.tasks: dict = {}      # tid -> Task, every live traced thread
+        self.procs: dict = {}      # pid -> Proc, every live traced process
+        self.early: dict = {}      # tid -> wait status of a new tracee seen before its creator's event
+        self.gone: set = set()     # tids we detached or that vanished in an exec
+        self.control = Control(self)
+        self.printer = None        # the pprint_syscalls printer, set by the facade
+        try:
+            native.set_child_subreaper()
+        except OSError:
+            pass
+
+    # ------------------------------------------------------------------ events
+    def dispatch(self, tid: int, status: int) -> None:
+        kind, value = decode(status)
+        task = self.tasks.get(tid)
+        if task is None:
+            if is_exit(kind):
+                self.early.pop(tid, None)
+            elif tid in self.gone:
+                # A thread we let go of (or that vanished in an exec) still
+                # reports a stop: let it run to its end.
+                try:
+                    native.ptrace(PTRACE_CONT, tid, 0, 0)
+                except OSError:
+                    pass
+            else:
+                # The first stop of a new tracee can come before its creator's
+                # fork/clone event (EDGE_CASES 1): keep it until the event.
+                self.early[tid] = status
+            return
+        if is_exit(kind):
+            self.task_died(task, kind, value)
+            return
+        task.stopped = True
+        task.listening = False
+        task.forget_registers()
+        if task.awaiting_first_stop:
+            self.first_stop(task, kind, value)
+            return
+        self.control.on_stop(task, kind, value)
+
+    def pump_until(self, predicate) -> None:
+        """Handle events on the tracer thread until predicate() holds (used by
+        kill and detach, which must see the process through to an end)."""
+        while not predicate():
+            event = native.wait_event(True)
+            if event is None:
+                continue
+            tid, status = event
+            if tid == -1:
+                return
+            if tid:
+                self.dispatch(tid, status)
+        self.tracer.notify()
+
+    # ------------------------------------------------------------------ start
+    def spawn(self, config, path, argv, env, aslr, pipes) -> Proc:
+        """Fork + exec `path` as a tracee of this thread; returns it stopped at
+        the first instruction of the new program (its exec stop)."""
+        go_r, go_w = os.pipe()
+        err_r, err_w = os.pipe()
+        child_in, child_out, child_err = pipes
+        envlist = [f"{k}={v}" for k, v in env.items()]
+        try:
+            pid = native.spawn(path, argv, envlist, aslr, child_in, child_out, child_err, go_r, err_w)
+        finally:
+            os.close(go_r)
+            os.close(err_w)
+        options = BASE_OPTIONS | (O_EXITKILL if config.kill_on_exit else 0)
+        try:
+            native.ptrace(PTRACE_SEIZE, pid, 0, options)
+        finally:
+            os.write(go_w, b"g")  # the child may exec now
+            os.close(go_w)
+        _, status = native.wait_pid(pid)
+        failure = os.read(err_r, 4)
+        os.close(err_r)
+        kind, value = decode(status)
+        if kind is not Stop.EXEC:
+            if not is_exit(kind):
+                os.kill(pid, signal.SIGKILL)
+                native.wait_pid(pid)
+            if len(failure) == 4:
+                code = int.from_bytes(failure, "little")
+                raise OSError(code, f"cannot execute {path}: {os.strerror(code)}")
+            raise RuntimeError(f"{path} did not start (wait status {status:#x})")
+        proc = Proc(pid, config)
+        task = Task(pid, proc)
+        task.stopped = True
+        proc.tasks[pid] = task
+        self.tasks[pid] = task
+        self.procs[pid] = proc
+        proc.state = "stopped"
+        proc.last_task = task
+        return proc
+
+    def attach(self, config, pid: int) -> Proc:
+        proc = Proc(pid, config)
+        proc.state = "stopping"
+        was_stopped = _proc_state(pid) == "T"
+        seen = set()
+        while True:  # threads may be created while we attach: rescan until stable
+            try:
+                tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+            except FileNotFoundError:
+                raise ValueError(f"process {pid} does not exist") from None
+            new = [t for t in tids if t not in seen and t not in proc.tasks]
+            if not new:
+                break
+            for tid in new:
+                seen.add(tid)
+                try:
+                    native.ptrace(PTRACE_SEIZE, tid, 0, BASE_OPTIONS)
+                    native.ptrace(PTRACE_INTERRUPT, tid, 0, 0)
+                except OSError as e:
+                    if e.errno == errno.ESRCH:
+                        continue  # the thread exited meanwhile
+                    if e.errno == errno.EPERM and not proc.tasks:
+                        raise PermissionError(
+                            e.errno, f"not permitted to trace process {pid} (already traced, or "
+                            "protected)") from None
+                    if e.errno == errno.EPERM:
+                        continue  # auto-attached already through its creator's clone event
+                    raise
+                task = Task(tid, proc)
+                proc.tasks[tid] = task
+                self.tasks[tid] = task
+        if not proc.tasks:
+            raise ValueError(f"process {pid} does not exist")
+        self.procs[pid] = proc
+        if was_stopped:
+            # It was stopped by job control: the user attaching to run it expects
+            # it to run on cont() (gdb does the same).
+            os.kill(pid, signal.SIGCONT)
+        return proc
+
+    # ------------------------------------------------------------------ running
+    def resume_process(self, proc) -> None:
+        """The user's cont(): every stopped thread of `proc` goes on (or handles
+        the event it reported while the process was being stopped)."""
+        proc.state = "running"
+        proc.last_task = None
+        for t in list(proc.tasks.values()):
+            if t.stopped and not t.dead:
+                t.stop_reason = None
+                self.control.resume(t)
+                if proc.state != "running":
+                    break  # a pending event stopped it again
+
+    def resume_thread(self, task) -> None:
+        """Scheduler locking: only this thread goes on."""
+        proc = task.proc
+        proc.state = "running"
+        proc.last_task = None
+        self.control.resume(task)
+
+    # ------------------------------------------------------------------ births
+    def on_new_child(self, parent_task, kind) -> None:
+        parent = parent_task.proc
+        try:
+            new_tid = native.geteventmsg(parent_task.tid)
+        except OSError:
+            self.control.resume(parent_task)
+            return
+        tgid = thread_group_of(new_tid)
+        if tgid is None:
+            # Already gone (killed before its first stop): only the event kind is left to go by.
+            tgid = parent.pid if kind is Stop.CLONE else new_tid
+        if tgid == parent.pid:
+            task = Task(new_tid, parent)
+            task.awaiting_first_stop = True
+            parent.tasks[new_tid] = task
+            self.tasks[new_tid] = task
+        else:
+            shared = kind is Stop.VFORK or _same_vm(parent.pid, new_tid)
+            child = Proc(new_tid, parent.config.for_child(), parent=parent,
+                         aspace=parent.aspace if shared else None)
+            if not shared:
+                # fork copied our int3s into the child: put the original bytes
+                # back before it runs one instruction (blank slate, EDGE_CASES 7).
+                for address, original in parent.aspace.installed.items():
+                    try:
+                        child.mem.write(address, bytes((original,)))
+                    except OSError:
+                        pass
+            if kind is Stop.VFORK:
+                parent_task.in_vfork = True
+            task = Task(new_tid, child)
+            task.awaiting_first_stop = True
+            child.tasks[new_tid] = task
+            self.tasks[new_tid] = task
+            self.procs[new_tid] = child
+            child.inherit_hooks_from(parent)
+            if parent.config.follow_children:
+                child.state = "starting"
+                child.vfork_parent_of = parent if kind is Stop.VFORK else None
+                parent.children.append(child)
+                if parent.debugger is not None:
+                    parent.debugger._adopt_child(child)
+                if parent.config.inherit_stopping_events and parent.debugger is not None:
+                    child.inherit_events_pending = True
+            else:
+                child.state = "detaching"
+                if shared and parent.aspace.installed:
+                    # The child runs in our memory until it execs or exits: take
+                    # our breakpoints out meanwhile (gdb does the same), back in
+                    # at PTRACE_EVENT_VFORK_DONE.
+                    parent.aspace.remove_all_physically()
+                    parent.breakpoints_lifted_for_vfork = True
+        status = self.early.pop(new_tid, None)
+        if status is not None:
+            task.stopped = True
+            self.first_stop(task, *decode(status))
+        self.control.resume(parent_task)
+
+    def first_stop(self, task, kind, value) -> None:
+        task.awaiting_first_stop = False
+        if is_exit(kind):
+            self.task_died(task, kind, value)
+            return
+        if kind is not Stop.INTERRUPT:
+            # Something else came first (e.g. a signal sent right after fork,
+            # EDGE_CASES 2): handle it as the first event when it is resumed.
+            task.pending = (kind, value)
+        proc = task.proc
+        if proc.state == "detaching":
+            self.detach_new_child(task)
+        elif proc.state == "starting":
+            proc.state = "stopped"
+            proc.last_task = task
+            task.stop_reason = "fork"
+            if getattr(proc, "inherit_events_pending", False) and proc.parent.debugger is not None:
+                proc.inherit_events_pending = False
+                proc.debugger._inherit_events_from(proc.parent.debugger)
+            for hook in list(proc.hooks["fork"]):
+                self._run_hook(proc.parent, hook, proc.parent.debugger, proc.debugger)
+        else:
+            # A new thread: runs if its process runs, and gets the process's
+            # hardware breakpoints first.
+            task.dr_dirty = True
+            self.control.resume(task)
+            self.control.check_all_stopped(proc)
+
+    def detach_new_child(self, task) -> None:
+        proc = task.proc
+        sig = 0
+        if task.pending is not None and task.pending[0] is Stop.SIGNAL:
+            sig = task.pending[1]
+        try:
+            native.ptrace(PTRACE_DETACH, task.tid, 0, sig)
+        except OSError:
+            pass
+        proc.state = "detached"
+        self._forget(proc)
+
+    def _forget(self, proc) -> None:
+        for tid in list(proc.tasks):
+            self.tasks.pop(tid, None)
+            self.gone.add(tid)
+        self.procs.pop(proc.pid, None)
+
+    # ------------------------------------------------------------------ exec
+    def on_exec(self, task) -> None:
+        proc = task.proc
+        try:
+            former = native.geteventmsg(task.tid)
+        except OSError:
+            former = task.tid
+        # After exec only the thread that called it is left, and it now has the
+        # pid as its tid (ptrace(2), "execve(2) under ptrace"). `task` is the
+        # Task registered under the pid; the other threads are gone without
+        # reports we can count on.
+        for tid, other in list(proc.tasks.items()):
+            if tid != proc.pid:
+                other.dead = True
+                other.stopped = False
+                del proc.tasks[tid]
+                self.tasks.pop(tid, None)
+                self.gone.add(tid)
+        if former != task.tid:
+            task.pending = None
+            task.stepping = None
+        task.in_syscall = False
+        task.dr_dirty = True
+        proc.exec_count += 1
+        proc.mem.reopen()
+        # The old image and its int3s are gone: drop everything address-based.
+        proc.aspace = AddressSpace(proc.mem)
+        proc.breakpoints.clear()
+        proc.internal_breakpoints.clear()
+        proc.hw_slots = [None, None, None, None]
+        if proc.vfork_parent_of is not None:
+            proc.vfork_parent_of = None
+        if proc.debugger is not None:
+            proc.debugger._image_changed()
+        for hook in list(proc.hooks["exec"]):
+            self._run_hook(proc, hook, proc.debugger)
+        self.control.resume(task)
+
+    def on_vfork_done(self, task) -> None:
+        proc = task.proc
+        task.in_vfork = False
+        if proc.breakpoints_lifted_for_vfork:
+            proc.breakpoints_lifted_for_vfork = False
+            proc.aspace.reinsert_all_physically()
+        self.control.resume(task)
+
+    # ------------------------------------------------------------------ deaths
+    def task_died(self, task, kind, value) -> None:
+        task.dead = True
+        task.stopped = False
+        if kind is Stop.EXITED:
+            task.exit_code = value
+        else:
+            task.exit_signal = value
+        proc = task.proc
+        self.tasks.pop(task.tid, None)
+        if task.tid != proc.pid:
+            proc.tasks.pop(task.tid, None)
+            self.control.check_all_stopped(proc)
+            return
+        # The leader's death is reported last, after every other thread's
+        # (delayed group-leader reap), so the whole process is gone now.
+        for other in proc.tasks.values():
+            other.dead = True
+            other.stopped = False
+            self.tasks.pop(other.tid, None)
+        proc.state = "dead"
+        proc.exit_code = task.exit_code
+        proc.exit_signal = task.exit_signal
+        proc.mem.close()
+        self.procs.pop(proc.pid, None)
+        self._reap_orphan(proc.pid)
+        for child in proc.children:
+            if child.state == "dead":
+                self._reap_orphan(child.pid)
+        for hook in list(proc.hooks["exit"]):
+            self._run_hook(proc, hook, proc.debugger)
+
+    @staticmethod
+    def _reap_orphan(pid: int) -> None:
+        """A dead tracee whose parent died before it is reparented to us (we
+        are a child subreaper): reap it, or it stays a zombie for good."""
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+    def _run_hook(self, proc, hook, *args) -> None:
+        try:
+            hook(*args)
+        except Exception as e:
+            if proc.pending_error is None:
+                proc.pending_error = e
+            import sys
+            import traceback
+            print(f"tether: a lifecycle callback raised in process {proc.pid}:", file=sys.stderr)
+            traceback.print_exception(e, file=sys.stderr)
+
+    # ------------------------------------------------------------------ ends
+    def kill(self, proc) -> None:
+        """SIGKILL a process (after its descendants: a vfork parent sleeps until
+        its child is gone, EDGE_CASES 30) and reap it."""
+        for child in reversed(proc.descendants()):
+            self._kill_one(child)
+        self._kill_one(proc)
+
+    def _kill_one(self, proc) -> None:
+        if proc.state in ("dead", "detached"):
+            return
+        try:
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        # SIGKILL wakes a thread from a ptrace-stop; PTRACE_CONT is a harmless
+        # extra nudge for stops that predate the kill.
+        for t in list(proc.tasks.values()):
+            if t.stopped or t.listening:
+                try:
+                    native.ptrace(PTRACE_CONT, t.tid, 0, 0)
+                except OSError:
+                    pass
+        self.pump_until(lambda: proc.state in ("dead", "detached") or proc.pid not in self.procs)
+        if proc.state != "dead":
+            proc.state = "dead"
+            proc.exit_signal = signal.SIGKILL
+
+    def detach(self, proc) -> None:
+        """Let a stopped process go: our breakpoints out, its pending signals
+        passed on, non-leader threads first and the leader last."""
+        for address in list(proc.breakpoints):
+            bp = proc.breakpoints[address]
+            if not bp.hardware and bp.enabled:
+                proc.aspace.remove(address)
+        for address in list(proc.internal_breakpoints):
+            proc.aspace.remove(address)
+        proc.breakpoints.clear()
+        proc.internal_breakpoints.clear()
+        if proc.hw_used:
+            proc.hw_slots = [None, None, None, None]
+        tasks = sorted(proc.tasks.values(), key=lambda t: t.tid == proc.pid)
+        for t in tasks:
+            if t.dead:
+                continue
+            if proc.hw_used and t.stopped:
+                self.control.apply_debug_registers(t)
+            sig = t.deliver_signal
+            if t.pending is not None and t.pending[0] is Stop.SIGNAL:
+                sig = t.pending[1]
+            try:
+                if t.stopped:
+                    t.flush()
+                native.ptrace(PTRACE_DETACH, t.tid, 0, sig)
+            except OSError:
+                pass
+        proc.state = "detached"
+        self._forget(proc)
+
+
+def _proc_state(pid: int):
+    from ..ptrace import proc_state
+    return proc_state(pid)
+
+
+def _same_vm(pid1: int, pid2: int) -> bool:
+    """kcmp(KCMP_VM): do two processes share one address space (CLONE_VM
+    without CLONE_THREAD, EDGE_CASES 6)?"""
+    global _libc
+    if _libc is None:
+        import ctypes
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc.syscall(SYS_KCMP, pid1, pid2, KCMP_VM, 0, 0) == 0
+
+
+_libc = None
+

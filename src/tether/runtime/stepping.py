@@ -1,0 +1,125 @@
+"""Single-step based commands: step, step_until, finish, next. They run on
+the tracer thread and drive the event loop themselves (Session.pump_until),
+so a fork, exec or signal met on the way is handled as usual."""
+from ..state.task import RSP_OFFSET
+
+_PREFIXES = frozenset((0x66, 0x67, 0xF2, 0xF3, 0x2E, 0x3E, 0x26, 0x64, 0x65, 0x36))
+
+
+def call_length(code: bytes) -> int | None:
+    """Length of the instruction at code[0] if it is a call, else None.
+    (call rel32, and call r/m64 = FF /2, with any prefixes.)"""
+    i = 0
+    while i < len(code) and (code[i] in _PREFIXES or 0x40 <= code[i] <= 0x4F):
+        i += 1
+    if i >= len(code) - 1:
+        return None
+    if code[i] == 0xE8:
+        return i + 5
+    if code[i] == 0xFF and (code[i + 1] >> 3) & 7 == 2:
+        modrm = code[i + 1]
+        mod, rm = modrm >> 6, modrm & 7
+        n = i + 2
+        if mod != 3 and rm == 4:
+            sib = code[n]
+            n += 1
+            if mod == 0 and sib & 7 == 5:
+                n += 4
+        if mod == 0 and rm == 5:
+            n += 4
+        elif mod == 1:
+            n += 1
+        elif mod == 2:
+            n += 4
+        return n
+    return None
+
+
+def is_return(code: bytes) -> bool:
+    i = 0
+    while i < len(code) and code[i] in (0xF2, 0xF3):  # rep ret / bnd ret
+        i += 1
+    return i < len(code) and code[i] in (0xC3, 0xC2)
+
+
+class Stepper:
+    def __init__(self, session):
+        self.session = session
+        self.control = session.control
+
+    def _code_at(self, task, address):
+        proc = task.proc
+        data = proc.mem.read(address, 16)
+        return proc.aspace.original_bytes(address, data)
+
+    def step(self, task) -> None:
+        proc = task.proc
+        proc.state = "stepping"
+        task.stepping = "user"
+        task.stop_reason = None
+        rip = task.rip()
+        if rip in proc.aspace.installed:
+            # Step the original instruction: lift our int3 for this one step.
+            proc.mem.write(rip, bytes((proc.aspace.installed[rip],)))
+            task.step_address = rip
+        self.control.restart(task)
+        self.session.pump_until(lambda: proc.state != "stepping" or task.dead)
+
+    def step_until(self, task, address: int, max_steps: int) -> None:
+        steps = 0
+        while task.rip() != address and (max_steps < 0 or steps < max_steps):
+            self.step(task)
+            steps += 1
+            if task.dead or task.proc.state != "stopped":
+                return
+
+    def run_to(self, task, address: int, same_frame_rsp: int | None) -> None:
+        """Continue until `task` reaches `address` (with rsp above
+        same_frame_rsp, so a recursive call doesn't count)."""
+        proc = task.proc
+        while True:
+            added = address not in proc.internal_breakpoints
+            if added:
+                proc.internal_breakpoints[address] = "internal"
+                proc.aspace.insert(address)
+            try:
+                self.session.resume_process(proc)
+                self.session.pump_until(lambda: proc.state in ("stopped", "dead", "detached"))
+            finally:
+                if added and proc.state not in ("dead", "detached"):
+                    proc.internal_breakpoints.pop(address, None)
+                    proc.aspace.remove(address)
+            if proc.state != "stopped":
+                return
+            last = proc.last_task
+            if last is not task or last.stop_reason != "internal" or last.rip() != address:
+                return  # stopped for another reason: report that one
+            rsp = int.from_bytes(task.gpr()[RSP_OFFSET:RSP_OFFSET + 8], "little")
+            if same_frame_rsp is None or rsp > same_frame_rsp:
+                task.stop_reason = "finish"
+                return
+
+    def finish_step_mode(self, task) -> None:
+        depth = 0
+        while True:
+            code = self._code_at(task, task.rip())
+            returning = is_return(code)
+            if call_length(code) is not None:
+                depth += 1
+            self.step(task)
+            if task.dead or task.proc.state != "stopped":
+                return
+            if returning:
+                if depth == 0:
+                    return
+                depth -= 1
+
+    def next(self, task) -> None:
+        rip = task.rip()
+        length = call_length(self._code_at(task, rip))
+        if length is None:
+            self.step(task)
+            return
+        rsp = int.from_bytes(task.gpr()[RSP_OFFSET:RSP_OFFSET + 8], "little")
+        # The call pushes a return address: back in this frame means rsp > rsp - 8.
+        self.run_to(task, rip + length, rsp - 8)

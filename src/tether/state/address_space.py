@@ -1,0 +1,69 @@
+"""One address space: the software breakpoints physically written into it.
+
+Processes that share memory (a vfork child until it execs or exits, a
+clone(CLONE_VM) child) share one AddressSpace object, so a byte is installed
+once, restored once, and a breakpoint of one process is never removed by
+blank-slate cleanup of another (EDGE_CASES 4, 6, 7)."""
+
+INT3 = 0xCC
+
+
+class AddressSpace:
+    __slots__ = ("installed", "refs", "mem")
+
+    def __init__(self, mem):
+        self.installed: dict[int, int] = {}   # address -> original byte
+        self.refs: dict[int, int] = {}        # address -> how many breakpoints want it
+        self.mem = mem                        # a ProcessMemory of one process using it
+
+    def insert(self, address: int) -> None:
+        count = self.refs.get(address, 0)
+        if count == 0:
+            original = self.mem.read(address, 1)[0]
+            self.mem.write(address, bytes((INT3,)))
+            self.installed[address] = original
+        self.refs[address] = count + 1
+
+    def remove(self, address: int) -> None:
+        count = self.refs.get(address, 0)
+        if count <= 1:
+            self.refs.pop(address, None)
+            original = self.installed.pop(address, None)
+            if original is not None:
+                try:
+                    self.mem.write(address, bytes((original,)))
+                except OSError:
+                    pass  # process gone: nothing to restore
+        else:
+            self.refs[address] = count - 1
+
+    def original_bytes(self, address: int, data: bytes) -> bytes:
+        """`data` read from `address` with our int3s replaced by the original
+        bytes, so users (and snapshots) never see tether's breakpoints."""
+        if not self.installed:
+            return data
+        end = address + len(data)
+        out = None
+        for bp, orig in self.installed.items():
+            if address <= bp < end:
+                if out is None:
+                    out = bytearray(data)
+                out[bp - address] = orig
+        return data if out is None else bytes(out)
+
+    def remove_all_physically(self) -> dict[int, int]:
+        """Write every original byte back, keep the bookkeeping (used while a
+        vfork child we don't follow runs in our memory)."""
+        for address, original in self.installed.items():
+            try:
+                self.mem.write(address, bytes((original,)))
+            except OSError:
+                pass
+        return dict(self.installed)
+
+    def reinsert_all_physically(self) -> None:
+        for address in self.installed:
+            try:
+                self.mem.write(address, bytes((INT3,)))
+            except OSError:
+                pass

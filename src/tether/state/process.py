@@ -1,0 +1,60 @@
+"""Per-process state: its threads, address space, stopping events, children.
+Data only; the runtime (tether.runtime.control) acts on it."""
+from ..memory.process_memory import ProcessMemory
+from .address_space import AddressSpace
+
+
+class Proc:
+    def __init__(self, pid: int, config, parent=None, aspace=None):
+        self.pid = pid
+        self.config = config          # the Debugger's Settings (follow_children, ...)
+        self.parent = parent
+        self.children: list = []      # child Proc objects, in creation order
+        self.tasks: dict = {}         # tid -> Task
+        self.mem = ProcessMemory(pid)
+        self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
+        # "running" | "stopping" | "stopped" | "dead" | "detached"
+        self.state = "stopped"
+        self.exit_code = None
+        self.exit_signal = None
+        self.exec_count = 0
+        self.breakpoints: dict = {}   # address -> Breakpoint (user, software and hardware)
+        self.hw_slots = [None, None, None, None]
+        self.hw_used = False                  # debug registers were ever written: keep them in sync
+        self.internal_breakpoints: dict = {}  # address -> tag (finish/next/entry)
+        self.syscall_handlers: dict = {}      # number -> SyscallHandler
+        self.syscall_all = None
+        self.signal_catchers: dict = {}       # number -> SignalCatcher
+        self.signal_all = None
+        self.signals_to_block: set = set()
+        self.trace_syscalls = False           # resume with PTRACE_SYSCALL instead of PTRACE_CONT
+        self.pprint_syscalls = False
+        self.last_task = None                 # the thread whose event stopped the process
+        self.pending_error = None             # exception raised by a callback, for the user
+        self.debugger = None                  # the facade
+        self.vfork_parent_of = None           # a followed vfork child shares our memory until exec/exit
+        self.breakpoints_lifted_for_vfork = False
+        self.inherit_events_pending = False
+        # Lifecycle callbacks (tether extra), inherited by children.
+        self.hooks = {"fork": [], "exec": [], "exit": []}
+
+    def inherit_hooks_from(self, parent) -> None:
+        self.hooks = {kind: list(hooks) for kind, hooks in parent.hooks.items()}
+        self.signals_to_block = set(parent.signals_to_block)
+
+    def live_tasks(self):
+        return [t for t in self.tasks.values() if not t.dead]
+
+    @property
+    def main_task(self):
+        task = self.tasks.get(self.pid)
+        if task is None and self.tasks:
+            task = next(iter(self.tasks.values()))
+        return task
+
+    def descendants(self):
+        out = []
+        for child in self.children:
+            out.append(child)
+            out.extend(child.descendants())
+        return out

@@ -1,0 +1,102 @@
+"""The stopping-event objects users hold: Breakpoint (software, hardware or
+watchpoint), SyscallHandler, SignalCatcher. They keep their counters; enabling
+and disabling is delegated to the process controller through `_owner`."""
+
+
+class _StoppingEvent:
+    __slots__ = ("hit_count", "callback", "enabled", "_owner", "_last_tid")
+
+    def __init__(self, callback, owner):
+        self.hit_count = 0
+        self.callback = callback
+        self.enabled = True
+        self._owner = owner
+        self._last_tid = None
+
+    def hit_on(self, thread) -> bool:
+        """True if `thread` (a ThreadContext or Debugger) is stopped because of this event."""
+        task = _task_of(thread)
+        return task is not None and task.stop_reason is self
+
+    def enable(self) -> None:
+        self._owner._set_enabled(self, True)
+
+    def disable(self) -> None:
+        self._owner._set_enabled(self, False)
+
+
+def _task_of(thread):
+    task = getattr(thread, "_task", None)
+    if task is None and hasattr(thread, "_main_task"):
+        task = thread._main_task()
+    return task
+
+
+class Breakpoint(_StoppingEvent):
+    """A software breakpoint (int3), a hardware breakpoint, or a watchpoint."""
+    __slots__ = ("address", "symbol", "hardware", "condition", "length", "slot")
+
+    def __init__(self, address, symbol, hardware, condition, length, callback, owner):
+        super().__init__(callback, owner)
+        self.address = address
+        self.symbol = symbol
+        self.hardware = hardware
+        self.condition = condition
+        self.length = length
+        self.slot = None
+
+    def __repr__(self):
+        kind = "watchpoint" if self.condition != "x" else ("hardware breakpoint" if self.hardware else "breakpoint")
+        where = f"{self.symbol} " if self.symbol else ""
+        return (f"<{kind} {where}at {self.address:#x} condition={self.condition} length={self.length} "
+                f"hits={self.hit_count} {'enabled' if self.enabled else 'disabled'}>")
+
+
+class SyscallHandler(_StoppingEvent):
+    __slots__ = ("syscall_number", "syscall_name", "on_enter_user", "on_exit_user", "recursive",
+                 "hijack_to", "hijack_args", "_enter_tids", "_exit_tids")
+
+    def __init__(self, number, name, on_enter, on_exit, recursive, owner):
+        super().__init__(None, owner)
+        self.syscall_number = number
+        self.syscall_name = name
+        self.on_enter_user = on_enter
+        self.on_exit_user = on_exit
+        self.recursive = recursive
+        self.hijack_to = None
+        self.hijack_args = None
+
+    @property
+    def on_enter(self):
+        return self.on_enter_user
+
+    @property
+    def on_exit(self):
+        return self.on_exit_user
+
+    def hit_on_enter(self, thread) -> bool:
+        task = _task_of(thread)
+        return task is not None and task.stop_reason is self and task.in_syscall
+
+    def hit_on_exit(self, thread) -> bool:
+        task = _task_of(thread)
+        return task is not None and task.stop_reason is self and not task.in_syscall
+
+    def __repr__(self):
+        return (f"<syscall handler {self.syscall_name} ({self.syscall_number}) hits={self.hit_count} "
+                f"{'enabled' if self.enabled else 'disabled'}>")
+
+
+class SignalCatcher(_StoppingEvent):
+    __slots__ = ("signal_number", "signal_name", "recursive", "hijack_to")
+
+    def __init__(self, number, name, callback, recursive, owner):
+        super().__init__(callback, owner)
+        self.signal_number = number
+        self.signal_name = name
+        self.recursive = recursive
+        self.hijack_to = None
+
+    def __repr__(self):
+        return (f"<signal catcher {self.signal_name} ({self.signal_number}) hits={self.hit_count} "
+                f"{'enabled' if self.enabled else 'disabled'}>")
