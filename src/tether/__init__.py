@@ -35,7 +35,6 @@ def debugger(argv=(), path=None, aslr: bool = True, env=None, escape_antidebug: 
         raise ValueError(f"scheduler_locking must be 'off', 'step' or 'on', not {scheduler_locking!r}")
     settings = Settings(follow_fork_mode=follow_fork_mode, scheduler_locking=scheduler_locking, **flags)
     if argv in ((), [], None, ""):
-        if path is None:
-            raise ValueError("debugger() needs a program: argv or path")
-        argv = [path]
+        # No program: fine for attach(); run() will say what is missing.
+        argv = [path] if path is not None else []
     return Debugger(argv, path=path, env=env, settings=settings)

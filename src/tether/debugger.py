@@ -97,16 +97,18 @@ class Debugger:
     def argv(self, value) -> None:
         if isinstance(value, (str, bytes)):
             value = [value]
-        if not isinstance(value, (list, tuple)) or not value:
-            raise TypeError("argv must be a program path or a non-empty list of arguments")
+        if not isinstance(value, (list, tuple)):
+            raise TypeError("argv must be a program path or a list of arguments")
         for a in value:
             if not isinstance(a, (str, bytes)):
                 raise TypeError(f"argv entries must be str or bytes, not {type(a).__name__}")
         self._argv = list(value)
 
     @property
-    def path(self) -> str:
-        return self._path if self._path is not None else self._argv[0]
+    def path(self):
+        if self._path is not None:
+            return self._path
+        return self._argv[0] if self._argv else None
 
     @path.setter
     def path(self, value) -> None:
@@ -137,6 +139,8 @@ class Debugger:
         self._check_usable()
         if self._proc is not None and self._proc.state not in ("dead", "detached"):
             self.kill()
+        if self.path is None:
+            raise ValueError("nothing to run: give debugger() a program (argv or path)")
         path = check_program(self.path)
         self._close_pipes()
         if redirect_pipes:
@@ -329,6 +333,10 @@ class Debugger:
         """Before a command: wait for the process to stop (default) or stop it
         (ASAP mode). Returns the live, stopped Proc."""
         proc = self._live_proc()
+        if self._tracer.on_tracer_thread():
+            # Inside a callback: the thread that triggered it is stopped, and
+            # waiting here for the process would wait for ourselves.
+            return proc
         self._raise_pending_error()
         if proc.state not in ("stopped",):
             if self._settings.auto_interrupt_on_command and proc.state == "running":
@@ -933,6 +941,15 @@ class Debugger:
     def on_exit(self, callback):
         """callback(debugger) after the process died (exit_code/exit_signal set)."""
         return self._add_hook("exit", callback)
+
+    def on_thread(self, callback):
+        """callback(debugger, thread) when a new thread of the process starts
+        (before its first instruction). Inherited by children."""
+        return self._add_hook("thread", callback)
+
+    def on_thread_exit(self, callback):
+        """callback(debugger, thread) after a (non-main) thread exited."""
+        return self._add_hook("thread_exit", callback)
 
     def _add_hook(self, kind, callback):
         if not callable(callback):

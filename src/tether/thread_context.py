@@ -70,9 +70,7 @@ class ThreadContext:
     # --- registers ---
     def _ready(self):
         dbg = self.debugger
-        if dbg is not None and not self._task.proc.config.auto_interrupt_on_command:
-            dbg._ensure_stopped()
-        elif dbg is not None:
+        if dbg is not None:
             dbg._ensure_stopped()
         if self._task.dead:
             raise ProcessDeadError(f"thread {self.tid} is dead")

@@ -1,6 +1,8 @@
 /* regs_print: lets tests read and write every register and see the effect.
  *
- * fill_regs() (assembly below) loads known values into every general register,
+ * fill_regs() (assembly below) loads known values into every general register
+ * (register number k, counting rax=1 ... r15=15 in the order of gpr_out, gets
+ * the bytes k0 k1 ... k7 from low to high, so every sub-register differs),
  * then reaches the global label `regs_loaded`.
  * A test stops there with a breakpoint, reads the values, may overwrite them,
  * and the code after the label stores the (possibly changed) registers into
@@ -26,21 +28,21 @@ __asm__(
     ".type fill_regs, @function\n"
     "fill_regs:\n"
     "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
-    "  movabs $0x1111111111111111, %rax\n"
-    "  movabs $0x2222222222222222, %rbx\n"
-    "  movabs $0x3333333333333333, %rcx\n"
-    "  movabs $0x4444444444444444, %rdx\n"
-    "  movabs $0x5555555555555555, %rsi\n"
-    "  movabs $0x6666666666666666, %rdi\n"
-    "  movabs $0x7777777777777777, %rbp\n"
-    "  movabs $0x8888888888888888, %r8\n"
-    "  movabs $0x9999999999999999, %r9\n"
-    "  movabs $0xaaaaaaaaaaaaaaaa, %r10\n"
-    "  movabs $0xbbbbbbbbbbbbbbbb, %r11\n"
-    "  movabs $0xcccccccccccccccc, %r12\n"
-    "  movabs $0xdddddddddddddddd, %r13\n"
-    "  movabs $0x0123456789abcdef, %r14\n"
-    "  movabs $0xfedcba9876543210, %r15\n"
+    "  movabs $0x1716151413121110, %rax\n"
+    "  movabs $0x2726252423222120, %rbx\n"
+    "  movabs $0x3736353433323130, %rcx\n"
+    "  movabs $0x4746454443424140, %rdx\n"
+    "  movabs $0x5756555453525150, %rsi\n"
+    "  movabs $0x6766656463626160, %rdi\n"
+    "  movabs $0x7776757473727170, %rbp\n"
+    "  movabs $0x8786858483828180, %r8\n"
+    "  movabs $0x9796959493929190, %r9\n"
+    "  movabs $0xa7a6a5a4a3a2a1a0, %r10\n"
+    "  movabs $0xb7b6b5b4b3b2b1b0, %r11\n"
+    "  movabs $0xc7c6c5c4c3c2c1c0, %r12\n"
+    "  movabs $0xd7d6d5d4d3d2d1d0, %r13\n"
+    "  movabs $0xe7e6e5e4e3e2e1e0, %r14\n"
+    "  movabs $0xf7f6f5f4f3f2f1f0, %r15\n"
     "  .globl regs_loaded\n"
     "regs_loaded:\n"
     "  nop\n"

@@ -188,6 +188,29 @@ def test_cache_returns_same_object_until_file_changes(tmp_path):
     assert ElfFile(path) is not b
 
 
+def test_from_bytes_parses_an_image_in_memory(built):
+    raw = open(built["pie"], "rb").read()
+    e = ElfFile.from_bytes(raw, "image")
+    assert e.path == "image" and e.entry_point == ElfFile(built["pie"]).entry_point
+    assert "alpha" in {s.name for s in e.symbols()}
+    with pytest.raises(ValueError, match="not an ELF"):
+        ElfFile.from_bytes(b"garbage")
+
+
+def test_from_bytes_reads_the_vdso_of_this_process():
+    from tether.memory.maps import read_maps
+    vdso = read_maps("self").filter("[vdso]")
+    if not vdso:
+        pytest.skip("no [vdso] mapped")
+    with open("/proc/self/mem", "rb") as mem:
+        mem.seek(vdso[0].start)
+        image = mem.read(vdso[0].size)
+    e = ElfFile.from_bytes(image, "[vdso]")
+    assert e.is_pie
+    assert any("clock_gettime" in s.name for s in e.symbols())
+    assert e.eh_frame_hdr is not None
+
+
 def test_symbols_are_lazy_and_cached(built):
     e = ElfFile(built["pie"])
     assert e.symbols() is e.symbols()

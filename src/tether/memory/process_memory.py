@@ -10,15 +10,32 @@ from ..errors import MemoryAccessError
 
 
 class ProcessMemory:
-    __slots__ = ("pid", "_fd")
+    __slots__ = ("pid", "_fd", "_live_tids")
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, live_tids=None):
         self.pid = pid
         self._fd = None
+        # When the main thread has exited (pthread_exit) but others run on, the
+        # pid is a zombie with no memory: go through a live thread instead.
+        self._live_tids = live_tids
+
+    def _other_tid(self):
+        if self._live_tids is None:
+            return None
+        for tid in self._live_tids():
+            if tid != self.pid and os.path.exists(f"/proc/{self.pid}/task/{tid}"):
+                return tid
+        return None
 
     def _mem_fd(self) -> int:
         if self._fd is None:
-            self._fd = os.open(f"/proc/{self.pid}/mem", os.O_RDWR | os.O_CLOEXEC)
+            try:
+                self._fd = os.open(f"/proc/{self.pid}/mem", os.O_RDWR | os.O_CLOEXEC)
+            except OSError:
+                tid = self._other_tid()
+                if tid is None:
+                    raise
+                self._fd = os.open(f"/proc/{self.pid}/task/{tid}/mem", os.O_RDWR | os.O_CLOEXEC)
         return self._fd
 
     def reopen(self) -> None:
@@ -41,6 +58,11 @@ class ProcessMemory:
         try:
             return native.read_memory(self.pid, address, size)
         except OSError as e:
+            if e.errno == errno.ESRCH:
+                tid = self._other_tid()
+                if tid is None:
+                    raise
+                return native.read_memory(tid, address, size)
             if e.errno not in (errno.EFAULT, errno.EIO, errno.EPERM, errno.ENOMEM):
                 raise
         # Unreadable to the process itself (e.g. PROT_NONE, or execute-only): force.

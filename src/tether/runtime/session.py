@@ -159,9 +159,10 @@ class Session:
         the event it reported while the process was being stopped)."""
         proc.state = "running"
         proc.last_task = None
+        for t in proc.tasks.values():
+            t.stop_reason = None
         for t in list(proc.tasks.values()):
             if t.stopped and not t.dead:
-                t.stop_reason = None
                 self.control.resume(t)
                 if proc.state != "running":
                     break  # a pending event stopped it again
@@ -257,6 +258,10 @@ class Session:
             # A new thread: runs if its process runs, and gets the process's
             # hardware breakpoints first.
             task.dr_dirty = True
+            if proc.hooks["thread"]:
+                from ..thread_context import context_of
+                for hook in list(proc.hooks["thread"]):
+                    self._run_hook(proc, hook, proc.debugger, context_of(task))
             self.control.resume(task)
             self.control.check_all_stopped(proc)
 
@@ -336,6 +341,10 @@ class Session:
         self.tasks.pop(task.tid, None)
         if task.tid != proc.pid:
             proc.tasks.pop(task.tid, None)
+            if proc.hooks["thread_exit"]:
+                from ..thread_context import context_of
+                for hook in list(proc.hooks["thread_exit"]):
+                    self._run_hook(proc, hook, proc.debugger, context_of(task))
             self.control.check_all_stopped(proc)
             return
         # The leader's death is reported last, after every other thread's
@@ -349,7 +358,10 @@ class Session:
         proc.exit_signal = task.exit_signal
         proc.mem.close()
         self.procs.pop(proc.pid, None)
-        self._reap_orphan(proc.pid)
+        # Only processes whose real parent (a tracee) died are ours to reap; an
+        # attached process's parent is someone else, who will reap it.
+        if proc.parent is not None and proc.parent.state == "dead":
+            self._reap_orphan(proc.pid)
         for child in proc.children:
             if child.state == "dead":
                 self._reap_orphan(child.pid)

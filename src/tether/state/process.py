@@ -11,7 +11,7 @@ class Proc:
         self.parent = parent
         self.children: list = []      # child Proc objects, in creation order
         self.tasks: dict = {}         # tid -> Task
-        self.mem = ProcessMemory(pid)
+        self.mem = ProcessMemory(pid, lambda: [t.tid for t in self.tasks.values() if not t.dead])
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
         # "running" | "stopping" | "stopped" | "dead" | "detached"
         self.state = "stopped"
@@ -36,7 +36,7 @@ class Proc:
         self.breakpoints_lifted_for_vfork = False
         self.inherit_events_pending = False
         # Lifecycle callbacks (tether extra), inherited by children.
-        self.hooks = {"fork": [], "exec": [], "exit": []}
+        self.hooks = {"fork": [], "exec": [], "exit": [], "thread": [], "thread_exit": []}
 
     def inherit_hooks_from(self, parent) -> None:
         self.hooks = {kind: list(hooks) for kind, hooks in parent.hooks.items()}

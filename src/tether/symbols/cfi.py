@@ -567,7 +567,7 @@ def _cached(table, elf, make):
 def _function_starts(elf):
     try:
         return {s.value for s in elf.symbols() if s.kind in ("func", "ifunc")}
-    except Exception:
+    except (AttributeError, OSError, ValueError):
         return set()
 
 
@@ -575,11 +575,14 @@ class Unwinder:
     """Unwinds x86-64 call stacks of a process whose modules are known.
 
     modules: list of (load base, ElfFile); file virtual address v of a
-    module is at base + v in the process."""
+    module is at base + v in the process. Of each ElfFile it uses
+    load_segments, eh_frame(_addr), eh_frame_hdr(_addr), section(".got")
+    and symbols() (function starts, for the no-CFI fallback)."""
 
     def __init__(self, modules):
         self._ranges = []
         for base, elf in modules:
+            # Code lives in executable (PF_X = 1) PT_LOAD segments.
             segs = [s for s in elf.load_segments if s.flags & 1] or list(elf.load_segments)
             for s in segs:
                 self._ranges.append((base + s.vaddr, base + s.vaddr + s.memsz, base, elf))
@@ -618,8 +621,8 @@ class Unwinder:
         while len(frames) < max_frames:
             try:
                 step = self._step(regs, read_u64, exact_pc, first=len(frames) == 1)
-            except (_Unknown, CfiError, struct.error, IndexError, ValueError):
-                break
+            except (_Unknown, CfiError, struct.error, IndexError, ValueError, OSError):
+                break  # unknowable register, bad CFI or unreadable memory
             new_regs, was_signal = step
             if new_regs is None:
                 break  # outermost frame, or no way to unwind this one

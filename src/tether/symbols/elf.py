@@ -203,17 +203,27 @@ class ElfFile:
     def __init__(self, path):
         pass  # all work happens once, in __new__/_load
 
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str = "<memory>") -> "ElfFile":
+        """Parse an ELF image held in memory (e.g. the [vdso] read from a
+        process). Not cached."""
+        obj = super().__new__(cls)
+        obj._load(name, bytes(data))
+        return obj
+
     def __repr__(self):
         return f"ElfFile({self.path!r}, type={self.elf_type})"
 
     # -- decoding --------------------------------------------------------------
 
-    def _load(self, path: str) -> None:
+    def _load(self, path: str, data: bytes | None = None) -> None:
         self.path = path
-        if stat.S_ISDIR(os.stat(path).st_mode):
-            raise ValueError(f"'{path}' is a directory, not an ELF file")
-        with open(path, "rb") as f:
-            self._data = data = f.read()
+        if data is None:
+            if stat.S_ISDIR(os.stat(path).st_mode):
+                raise ValueError(f"'{path}' is a directory, not an ELF file")
+            with open(path, "rb") as f:
+                data = f.read()
+        self._data = data
         problem = _describe_non_elf(data[:64])
         if problem:
             raise ValueError(f"'{path}' is {problem}")

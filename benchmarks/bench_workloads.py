@@ -1,0 +1,203 @@
+"""The benchmark workloads, written once against libdebug 0.9's public API,
+which tether follows. tether_bench.py and libdebug_bench.py import this
+module and plug in what differs (the debugger module, how followed children
+are resumed, memory options).
+
+One workload per process (the runner starts a fresh one per measurement):
+
+    python tether_bench.py WORKLOAD N TARGET BP_ADDR DATA_ADDR
+
+prints one JSON line {"count": events seen, "tracer_ns": ..., "op_ns": ...,
+"exit_code": ...}. For the event workloads the runner takes the cost per
+event from the target's own clock (see targets/bench_common.h); tracer_ns is
+the tracer's view of the same stretch, kept for cross-checking.
+
+Standard library only: this file runs under whichever interpreter has the
+debugger under test installed."""
+import json
+import sys
+import time
+
+BIG = 16 << 20          # size of the target's buffer `big` (targets/stop_here.c)
+MIB = 1 << 20
+
+
+class Adapter:
+    """What differs between the debuggers under test."""
+
+    debugger = None                 # the module's debugger() factory
+    memory_options: dict = {}       # extra debugger() arguments for mem_*
+
+    def follow_forks(self, d) -> None:
+        """Make d's followed children run (they start stopped) while d runs
+        to its end, then return."""
+        raise NotImplementedError
+
+
+def _start(adapter, argv, **options):
+    d = adapter.debugger(argv, aslr=False, **options)
+    d.run(redirect_pipes=False)
+    return d
+
+
+def _finish(d, result) -> dict:
+    # Only a process that ended has an exit code (libdebug warns otherwise).
+    result["exit_code"] = d.exit_code if d.dead else None
+    try:
+        d.kill()
+    except Exception:
+        pass  # already dead: nothing to clean up
+    return result
+
+
+def bp_cb(adapter, n, target, bp_addr, data_addr):
+    """Software breakpoint with a callback: counted by the callback."""
+    d = _start(adapter, [target, str(n)])
+    seen = [0]
+
+    def on_hit(thread, bp):
+        seen[0] += 1
+
+    d.breakpoint(bp_addr, callback=on_hit, file="absolute")
+    t0 = time.perf_counter_ns()
+    d.cont()
+    d.wait()
+    elapsed = time.perf_counter_ns() - t0
+    return _finish(d, {"count": seen[0], "tracer_ns": elapsed})
+
+
+def bp_sync(adapter, n, target, bp_addr, data_addr):
+    """Synchronous breakpoint: the script gets control at every hit."""
+    d = _start(adapter, [target, str(n)])
+    bp = d.breakpoint(bp_addr, file="absolute")
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        d.cont()
+        d.wait()
+    elapsed = time.perf_counter_ns() - t0
+    count = bp.hit_count
+    d.cont()   # let it run to its end and report
+    d.wait()
+    return _finish(d, {"count": count, "tracer_ns": elapsed})
+
+
+def syscall(adapter, n, target, bp_addr, data_addr):
+    """getppid entry and exit, each with a callback: one event per call."""
+    d = _start(adapter, [target, str(n)])
+    enters, exits = [0], [0]
+
+    def on_enter(thread, handler):
+        enters[0] += 1
+
+    def on_exit(thread, handler):
+        exits[0] += 1
+
+    d.handle_syscall("getppid", on_enter=on_enter, on_exit=on_exit)
+    t0 = time.perf_counter_ns()
+    d.cont()
+    d.wait()
+    elapsed = time.perf_counter_ns() - t0
+    # Both halves must have been seen n times.
+    return _finish(d, {"count": min(enters[0], exits[0]), "tracer_ns": elapsed})
+
+
+def fork(adapter, n, target, bp_addr, data_addr):
+    """Every child followed (a Debugger each), resumed as soon as it is born."""
+    d = _start(adapter, [target, str(n)], follow_children=True)
+    t0 = time.perf_counter_ns()
+    adapter.follow_forks(d)
+    elapsed = time.perf_counter_ns() - t0
+    return _finish(d, {"count": len(d.children), "tracer_ns": elapsed})
+
+
+def _run_to_end(adapter, n, target):
+    """For thread and exec, which need nothing but the following itself:
+    the count is the target's own (it checks every join / exec), trusted only
+    when it exited 0."""
+    d = _start(adapter, [target, str(n)])
+    t0 = time.perf_counter_ns()
+    d.cont()
+    d.wait()
+    elapsed = time.perf_counter_ns() - t0
+    return _finish(d, {"count": n if d.exit_code == 0 else 0, "tracer_ns": elapsed})
+
+
+def thread(adapter, n, target, bp_addr, data_addr):
+    return _run_to_end(adapter, n, target)
+
+
+def exec_(adapter, n, target, bp_addr, data_addr):
+    return _run_to_end(adapter, n, target)
+
+
+def _stopped_at(adapter, target, bp_addr, **options):
+    """The stop_here target, stopped at stop_here() with big filled."""
+    d = _start(adapter, [target], **options)
+    d.breakpoint(bp_addr, file="absolute")
+    d.cont()
+    d.wait()
+    return d
+
+
+def mem_1b(adapter, n, target, bp_addr, data_addr):
+    d = _stopped_at(adapter, target, bp_addr, **adapter.memory_options)
+    memory = d.memory
+    good = 0
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        offset = (i * 64) % BIG
+        good += memory[data_addr + offset, 1, "absolute"][0] == (offset * 7) & 0xFF
+    elapsed = time.perf_counter_ns() - t0
+    return _finish(d, {"count": good, "tracer_ns": elapsed})
+
+
+def _mem_bulk(adapter, n, target, bp_addr, data_addr, size):
+    d = _stopped_at(adapter, target, bp_addr, **adapter.memory_options)
+    memory = d.memory
+    good = 0
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        offset = (i * MIB) % BIG % (BIG - size + 1)
+        data = memory[data_addr + offset, size, "absolute"]
+        good += len(data) == size and data[-1] == ((offset + size - 1) * 7) & 0xFF
+    elapsed = time.perf_counter_ns() - t0
+    return _finish(d, {"count": good, "tracer_ns": elapsed})
+
+
+def mem_1m(adapter, n, target, bp_addr, data_addr):
+    return _mem_bulk(adapter, n, target, bp_addr, data_addr, MIB)
+
+
+def mem_16m(adapter, n, target, bp_addr, data_addr):
+    return _mem_bulk(adapter, n, target, bp_addr, data_addr, BIG)
+
+
+def regs(adapter, n, target, bp_addr, data_addr):
+    """Read rip, write rax: n round trips while stopped at stop_here."""
+    d = _stopped_at(adapter, target, bp_addr)
+    r = d.regs
+    good = 0
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        good += r.rip == bp_addr
+        r.rax = i
+    elapsed = time.perf_counter_ns() - t0
+    if r.rax != n - 1:
+        good = 0   # the last write did not stick
+    return _finish(d, {"count": good, "tracer_ns": elapsed})
+
+
+WORKLOADS = {"bp_cb": bp_cb, "bp_sync": bp_sync, "syscall": syscall, "fork": fork,
+             "thread": thread, "exec": exec_, "mem_1b": mem_1b, "mem_1m": mem_1m,
+             "mem_16m": mem_16m, "regs": regs}
+
+
+def main(adapter, argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 5 or argv[0] not in WORKLOADS:
+        sys.exit(f"usage: WORKLOAD N TARGET BP_ADDR DATA_ADDR, WORKLOAD one of {', '.join(WORKLOADS)}")
+    workload, n, target = argv[0], int(argv[1]), argv[2]
+    bp_addr, data_addr = int(argv[3], 16), int(argv[4], 16)
+    result = WORKLOADS[workload](adapter, n, target, bp_addr, data_addr)
+    result["op_ns"] = result["tracer_ns"] / n if n else 0.0
+    print(json.dumps(result), flush=True)

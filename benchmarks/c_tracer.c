@@ -1,0 +1,273 @@
+/* c_tracer: the smallest ptrace tracer that does each benchmark workload, as
+ * the physical limit a debugger library can be measured against.
+ *
+ *   c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]
+ *
+ * WORKLOAD is one of bp_cb bp_sync syscall fork thread exec mem_1b mem_1m
+ * mem_16m regs. BP_ADDR (hex) is where the software breakpoint goes (hit()
+ * for bp_*, stop_here() for mem_* and regs); DATA_ADDR (hex) is the 16 MiB
+ * buffer `big` for mem_*. Targets are built -no-pie, so the runner takes both
+ * from `nm`. Prints one JSON line: {"count": events seen, "tracer_ns": ...,
+ * "op_ns": ...}.
+ *
+ * No frills: PTRACE_TRACEME + execv, waitpid(__WALL), GETREGS/SETREGS,
+ * PEEKDATA/POKEDATA, process_vm_readv. A breakpoint whose displaced
+ * instruction is `push %rbp` is stepped over by doing the push ourselves (one
+ * stop per hit, which is what a good debugger can do); anything else, or
+ * C_TRACER_STEP_OVER=1 in the environment, uses the classic lift-int3 /
+ * single-step / re-insert (two stops per hit). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BIG (16L << 20)
+
+static pid_t tracee;
+static uintptr_t bp_addr;
+static long bp_word;          /* the original word at bp_addr */
+static int force_step_over;
+
+static void die(const char *what)
+{
+    perror(what);
+    if (tracee > 0)
+        kill(tracee, SIGKILL);
+    exit(2);
+}
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void insert_int3(pid_t pid)
+{
+    errno = 0;
+    bp_word = ptrace(PTRACE_PEEKDATA, pid, (void *)bp_addr, 0);
+    if (errno)
+        die("PEEKDATA");
+    long patched = (bp_word & ~0xffL) | 0xcc;
+    if (ptrace(PTRACE_POKEDATA, pid, (void *)bp_addr, (void *)patched) < 0)
+        die("POKEDATA");
+}
+
+/* `pid` stopped on our int3 (rip = bp_addr + 1): run the displaced
+ * instruction and leave it ready to PTRACE_CONT/SYSCALL. */
+static void step_over(pid_t pid, struct user_regs_struct *r)
+{
+    if ((bp_word & 0xff) == 0x55 && !force_step_over) {
+        /* push %rbp, done by hand: the int3 stays in place. */
+        r->rsp -= 8;
+        if (ptrace(PTRACE_POKEDATA, pid, (void *)r->rsp, (void *)r->rbp) < 0)
+            die("POKEDATA push");
+        r->rip = bp_addr + 1;
+        if (ptrace(PTRACE_SETREGS, pid, 0, r) < 0)
+            die("SETREGS");
+        return;
+    }
+    int status;
+    r->rip = bp_addr;
+    if (ptrace(PTRACE_SETREGS, pid, 0, r) < 0)
+        die("SETREGS");
+    if (ptrace(PTRACE_POKEDATA, pid, (void *)bp_addr, (void *)bp_word) < 0)
+        die("POKEDATA restore");
+    if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) < 0)
+        die("SINGLESTEP");
+    if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status))
+        die("waitpid step");
+    insert_int3(pid);
+}
+
+/* Start TARGET stopped at its exec stop, with `options` set. */
+static pid_t spawn(char **argv, long options)
+{
+    int status;
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid == 0) {
+        if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+            _exit(127);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
+        die("exec stop");
+    if (ptrace(PTRACE_SETOPTIONS, pid, 0, (void *)(options | PTRACE_O_EXITKILL)) < 0)
+        die("SETOPTIONS");
+    return pid;
+}
+
+/* Run until every tracee is gone, counting the events of the workload.
+ * `request` is PTRACE_CONT, or PTRACE_SYSCALL for the syscall workload. */
+static long run_events(const char *workload, int request, long long *elapsed)
+{
+    int is_bp = strncmp(workload, "bp_", 3) == 0;
+    int want_event = !strcmp(workload, "fork") ? PTRACE_EVENT_FORK
+                   : !strcmp(workload, "thread") ? PTRACE_EVENT_CLONE
+                   : !strcmp(workload, "exec") ? PTRACE_EVENT_EXEC : -1;
+    long count = 0;
+    int in_syscall = 0;
+    struct user_regs_struct r;
+    long long t0 = now_ns();
+    if (ptrace(request, tracee, 0, 0) < 0)
+        die("first resume");
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, __WALL);
+        if (pid < 0) {
+            if (errno == ECHILD)
+                break;          /* the target and all its children are gone */
+            if (errno == EINTR)
+                continue;
+            die("waitpid");
+        }
+        if (!WIFSTOPPED(status))
+            continue;           /* a thread or process ended */
+        int sig = WSTOPSIG(status), event = status >> 16, deliver = 0;
+        if (sig == (SIGTRAP | 0x80)) {
+            /* Syscall stop (TRACESYSGOOD): a real handler looks at the number. */
+            if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
+                die("GETREGS syscall");
+            if (r.orig_rax == SYS_getppid) {
+                in_syscall = !in_syscall;
+                count += !in_syscall;   /* one event = entry + exit */
+            }
+        } else if (sig == SIGTRAP && event) {
+            count += event == want_event;
+        } else if (sig == SIGTRAP && is_bp) {
+            if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
+                die("GETREGS bp");
+            if (r.rip - 1 == bp_addr) {
+                count++;
+                step_over(pid, &r);
+            }
+        } else if (sig == SIGSTOP || sig == SIGTRAP) {
+            /* First stop of an auto-attached thread/process: swallow it. */
+        } else {
+            deliver = sig;      /* e.g. SIGCHLD of the fork workload */
+        }
+        if (ptrace(request, pid, 0, (void *)(long)deliver) < 0 && errno != ESRCH)
+            die("resume");
+    }
+    *elapsed = now_ns() - t0;
+    return count;
+}
+
+/* Stop at BP_ADDR (stop_here) for the mem_* and regs workloads. */
+static void run_to_breakpoint(void)
+{
+    int status;
+    struct user_regs_struct r;
+    insert_int3(tracee);
+    if (ptrace(PTRACE_CONT, tracee, 0, 0) < 0)
+        die("CONT");
+    if (waitpid(tracee, &status, __WALL) != tracee || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
+        die("stop_here not reached");
+    if (ptrace(PTRACE_GETREGS, tracee, 0, &r) < 0 || r.rip - 1 != bp_addr)
+        die("stopped elsewhere");
+}
+
+static long read_mem(uintptr_t addr, void *buf, size_t size)
+{
+    struct iovec local = {buf, size}, remote = {(void *)addr, size};
+    ssize_t got = process_vm_readv(tracee, &local, 1, &remote, 1, 0);
+    if (got != (ssize_t)size)
+        die("process_vm_readv");
+    return got;
+}
+
+static long run_stopped(const char *workload, long n, uintptr_t data, long long *elapsed)
+{
+    long count = 0;
+    long long t0;
+    if (!strcmp(workload, "regs")) {
+        struct user_regs_struct r;
+        t0 = now_ns();
+        for (long i = 0; i < n; i++) {
+            if (ptrace(PTRACE_GETREGS, tracee, 0, &r) < 0)
+                die("GETREGS");
+            count += r.rip == bp_addr + 1;
+            r.rax = i;
+            if (ptrace(PTRACE_SETREGS, tracee, 0, &r) < 0)
+                die("SETREGS");
+        }
+    } else if (!strcmp(workload, "mem_1b")) {
+        unsigned char byte;
+        t0 = now_ns();
+        for (long i = 0; i < n; i++) {
+            long offset = (i * 64) % BIG;
+            read_mem(data + offset, &byte, 1);
+            count += byte == (unsigned char)(offset * 7);
+        }
+    } else {
+        long size = !strcmp(workload, "mem_1m") ? 1L << 20 : BIG;
+        unsigned char *buf = malloc(size);
+        if (!buf)
+            die("malloc");
+        memset(buf, 0, size);  /* fault the pages in before the clock starts */
+        t0 = now_ns();
+        for (long i = 0; i < n; i++) {
+            long offset = (i << 20) % BIG % (BIG - size + 1);
+            read_mem(data + offset, buf, size);
+            count += buf[size - 1] == (unsigned char)((offset + size - 1) * 7);
+        }
+        free(buf);
+    }
+    *elapsed = now_ns() - t0;
+    kill(tracee, SIGKILL);
+    while (waitpid(-1, NULL, __WALL) > 0)
+        ;
+    return count;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 6) {
+        fprintf(stderr, "usage: c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]\n");
+        return 2;
+    }
+    const char *workload = argv[1];
+    long n = strtol(argv[2], NULL, 10);
+    bp_addr = strtoul(argv[3], NULL, 16);
+    uintptr_t data = strtoul(argv[4], NULL, 16);
+    force_step_over = getenv("C_TRACER_STEP_OVER") && !strcmp(getenv("C_TRACER_STEP_OVER"), "1");
+
+    long options = PTRACE_O_TRACESYSGOOD;
+    if (!strcmp(workload, "fork"))
+        options |= PTRACE_O_TRACEFORK;
+    else if (!strcmp(workload, "thread"))
+        options |= PTRACE_O_TRACECLONE;
+    else if (!strcmp(workload, "exec"))
+        options |= PTRACE_O_TRACEEXEC;
+
+    tracee = spawn(argv + 5, options);
+    long count;
+    long long elapsed;
+    int stopped_workload = !strcmp(workload, "regs") || !strncmp(workload, "mem_", 4);
+    if (stopped_workload) {
+        run_to_breakpoint();
+        count = run_stopped(workload, n, data, &elapsed);
+    } else {
+        if (!strncmp(workload, "bp_", 3))
+            insert_int3(tracee);
+        count = run_events(workload, !strcmp(workload, "syscall") ? PTRACE_SYSCALL : PTRACE_CONT,
+                           &elapsed);
+    }
+    printf("{\"count\": %ld, \"tracer_ns\": %lld, \"op_ns\": %.1f}\n", count, elapsed,
+           n ? (double)elapsed / n : 0.0);
+    return 0;
+}

@@ -1,0 +1,335 @@
+"""Measure the cost per event of tether, a minimal C ptrace tracer and
+libdebug 0.9, side by side in one run (SPEC section 6).
+
+    python benchmarks/run.py [--quick] [--pinned|--unpinned|--both]
+                             [--libdebug-python PATH] [--tether-python PATH]
+                             [--reps N] [--json out.json]
+
+Every measurement is a fresh process. Repetitions alternate the tracers
+(the order rotates each repetition) and the medians are reported. "pinned"
+runs the whole command under `taskset -c 0`, tracer and tracee on one CPU;
+"unpinned" lets the scheduler place them. See README.md for how to read the
+table."""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGETS = os.path.join(HERE, "targets")
+BIN = os.path.join(HERE, "bin")
+
+# Targets are built so that the C tracer can take addresses straight from nm
+# (-no-pie) and so that hit() starts with `push %rbp` (-O0 with frame
+# pointers, and -fcf-protection=none so there is no endbr64 in front).
+TARGET_CFLAGS = ["-O0", "-g", "-fno-omit-frame-pointer", "-fcf-protection=none", "-no-pie"]
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    target: str          # targets/<target>.c
+    full: int            # events per measurement
+    quick: int           # events per measurement with --quick
+    event: str           # what one event is, for the table
+    bp_symbol: str = ""  # where the breakpoint goes, if any
+    timed_by_target: bool = True  # False: the process is stopped, the tracer times itself
+
+
+WORKLOADS = [
+    Workload("bp_cb", "bp_loop", 20000, 2000, "breakpoint hit, callback", "hit"),
+    Workload("bp_sync", "bp_loop", 5000, 500, "breakpoint hit, cont+wait", "hit"),
+    Workload("syscall", "syscall_loop", 20000, 2000, "getppid enter+exit, callbacks"),
+    Workload("fork", "fork_loop", 1000, 100, "fork+exit+waitpid, child followed"),
+    Workload("thread", "thread_loop", 2000, 200, "pthread_create+join, followed"),
+    Workload("exec", "exec_loop", 300, 30, "execve of itself, followed"),
+    Workload("mem_1b", "stop_here", 20000, 2000, "1-byte memory read", "stop_here", False),
+    Workload("mem_1m", "stop_here", 64, 16, "1 MiB memory read", "stop_here", False),
+    Workload("mem_16m", "stop_here", 8, 2, "16 MiB memory read", "stop_here", False),
+    Workload("regs", "stop_here", 20000, 2000, "read rip + write rax", "stop_here", False),
+]
+TRACERS = ["native", "c", "tether", "libdebug"]
+TRACER_TITLES = {"native": "native", "c": "C tracer", "tether": "tether", "libdebug": "libdebug"}
+# SPEC 6: every cost within 1.5x of the C tracer; >= 3x cheaper than libdebug
+# for breakpoint hits and syscall stops.
+SPEC_VS_C = 1.5
+SPEC_VS_LIBDEBUG = 3.0
+SPEC_VS_LIBDEBUG_WORKLOADS = ("bp_cb", "bp_sync", "syscall")
+
+
+# ---------------------------------------------------------------- building
+def _cflags_of(source: str) -> list:
+    """A target may ask for extra flags on its first line: `// cflags: -pthread`."""
+    with open(source) as f:
+        first = f.readline()
+    return first[len("// cflags:"):].split() if first.startswith("// cflags:") else []
+
+
+def _build(source: str, output: str, flags: list, depends=()) -> None:
+    newest = max(os.stat(p).st_mtime for p in (source, *depends))
+    if os.path.exists(output) and os.stat(output).st_mtime >= newest:
+        return
+    cmd = ["gcc", *flags, "-o", output, source, *_cflags_of(source)]
+    subprocess.run(cmd, check=True)
+
+
+def build() -> None:
+    os.makedirs(BIN, exist_ok=True)
+    header = os.path.join(TARGETS, "bench_common.h")
+    for target in sorted({w.target for w in WORKLOADS}):
+        _build(os.path.join(TARGETS, target + ".c"), os.path.join(BIN, target), TARGET_CFLAGS, [header])
+    _build(os.path.join(HERE, "c_tracer.c"), os.path.join(BIN, "c_tracer"), ["-O2", "-Wall"])
+
+
+def symbol_address(binary: str, name: str) -> int:
+    out = subprocess.run(["nm", binary], check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise ValueError(f"symbol {name!r} not found in {binary}")
+
+
+# ---------------------------------------------------------------- measuring
+class Failure(Exception):
+    pass
+
+
+def _read_loop_ns(path: str, n: int) -> int:
+    """The target's own report (targets/bench_common.h)."""
+    try:
+        with open(path) as f:
+            lines = f.read().split()
+    except FileNotFoundError:
+        raise Failure("the target reported nothing") from None
+    fields = dict(item.split("=", 1) for item in lines if "=" in item)
+    if int(fields.get("events", -1)) != n:
+        raise Failure(f"the target reported {fields.get('events')} events, expected {n}")
+    return int(fields["loop_ns"])
+
+
+def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict) -> float:
+    """One fresh measurement -> ns per event. Raises Failure."""
+    target = os.path.join(BIN, workload.target)
+    bp_addr = ctx["addresses"].get((workload.target, workload.bp_symbol), 0)
+    data_addr = ctx["addresses"].get((workload.target, "big"), 0)
+    addresses = [f"{bp_addr:x}", f"{data_addr:x}"]
+    if tracer == "native":
+        cmd = [target, str(n)]
+    elif tracer == "c":
+        cmd = [os.path.join(BIN, "c_tracer"), workload.name, str(n), *addresses, target, str(n)]
+    else:
+        script = os.path.join(HERE, f"{tracer}_bench.py")
+        cmd = [ctx[f"{tracer}_python"], script, workload.name, str(n), target, *addresses]
+    if pinned:
+        cmd = ["taskset", "-c", "0", *cmd]
+    fd, out_path = tempfile.mkstemp(prefix="tether-bench-")
+    os.close(fd)
+    os.unlink(out_path)  # the target creates it (appends)
+    env = dict(os.environ, BENCH_OUT=out_path)
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=ctx["timeout"])
+        if proc.returncode != 0:
+            raise Failure(f"exit status {proc.returncode}: {proc.stderr.strip()[-600:]}")
+        if tracer == "native":
+            return _read_loop_ns(out_path, n) / n
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        if not lines:
+            raise Failure(f"no result printed; stderr: {proc.stderr.strip()[-600:]}")
+        result = json.loads(lines[-1])
+        if result["count"] != n:
+            raise Failure(f"saw {result['count']} events, expected {n}")
+        if workload.timed_by_target:
+            if result.get("exit_code") not in (0, None):
+                raise Failure(f"the target exited with {result['exit_code']}")
+            return _read_loop_ns(out_path, n) / n
+        return result["tracer_ns"] / n
+    except subprocess.TimeoutExpired:
+        raise Failure(f"timed out after {ctx['timeout']} s") from None
+    finally:
+        if os.path.exists(out_path):
+            os.unlink(out_path)
+
+
+def libdebug_usable(python: str | None) -> str:
+    """'' if `python` can import libdebug, else why not."""
+    if not python:
+        return "no --libdebug-python given"
+    if not shutil.which(python) and not os.path.exists(python):
+        return f"{python} does not exist"
+    probe = subprocess.run([python, "-c", "import libdebug"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"libdebug is not importable with {python}"
+    return ""
+
+
+# ---------------------------------------------------------------- reporting
+def fmt_time(ns) -> str:
+    if ns is None:
+        return "-"
+    if ns < 1_000:
+        return f"{ns:.1f} ns"
+    if ns < 1_000_000:
+        return f"{ns / 1_000:.1f} us"
+    return f"{ns / 1_000_000:.2f} ms"
+
+
+def fmt_ratio(value) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def added_ratio(tether, c, native):
+    """tether's added cost over the C tracer's added cost (both minus the
+    untraced run), when the C tracer's added cost stands clear of the noise."""
+    if None in (tether, c, native) or c - native <= 0.1 * native:
+        return None
+    return (tether - native) / (c - native)
+
+
+def spec_verdict(workload: str, vs_c, ld_vs_t) -> str:
+    if vs_c is None:
+        return "-"
+    verdict = "ok" if vs_c <= SPEC_VS_C else "MISS"
+    if workload in SPEC_VS_LIBDEBUG_WORKLOADS and ld_vs_t is not None:
+        verdict += " / " + ("ok" if ld_vs_t >= SPEC_VS_LIBDEBUG else "MISS")
+    return verdict
+
+
+def summarize(results: dict) -> dict:
+    """{mode: {workload: {tracer: median ns or None}}}"""
+    return {mode: {w: {t: (statistics.median(v) if v else None) for t, v in per_w.items()}
+                   for w, per_w in per_mode.items()}
+            for mode, per_mode in results.items()}
+
+
+def print_table(mode: str, workloads: list, medians: dict, ns: dict, reps: int, failures: list,
+                tracers: list) -> None:
+    where = "tracer and tracee on CPU 0 (taskset -c 0)" if mode == "pinned" else "placed by the scheduler"
+    print(f"\n== {mode}: {where}; median of {reps} runs; time per event")
+    headers = ["workload", "N", "event", *[TRACER_TITLES[t] for t in tracers],
+               "tether/C", "tether/C added", "libdebug/tether", "spec"]
+    rows = []
+    for w in workloads:
+        m = medians[w.name]
+        native = m.get("native") if w.timed_by_target else None
+        vs_c = ratio(m.get("tether"), m.get("c"))
+        ld_vs_t = ratio(m.get("libdebug"), m.get("tether"))
+        failed = {f["tracer"] for f in failures if f["mode"] == mode and f["workload"] == w.name}
+        cells = []
+        for t in tracers:
+            text = fmt_time(m.get(t)) if (t != "native" or w.timed_by_target) else "n/a"
+            cells.append(text + ("!" if t in failed else ""))
+        rows.append([w.name, str(ns[w.name]), w.event, *cells, fmt_ratio(vs_c),
+                     fmt_ratio(added_ratio(m.get("tether"), m.get("c"), native)),
+                     fmt_ratio(ld_vs_t), spec_verdict(w.name, vs_c, ld_vs_t)])
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    for r in [headers, *rows]:
+        print("  ".join(c.ljust(widths[i]) if i < 3 else c.rjust(widths[i]) for i, c in enumerate(r)))
+    print("spec: tether within 1.5x of C / (bp, syscall) libdebug >= 3x tether.  "
+          "'!' = some runs failed (see below).")
+
+
+# ---------------------------------------------------------------- main
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer events and runs (under 2 minutes)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--pinned", dest="modes", action="store_const", const=["pinned"])
+    mode.add_argument("--unpinned", dest="modes", action="store_const", const=["unpinned"])
+    mode.add_argument("--both", dest="modes", action="store_const", const=["pinned", "unpinned"])
+    parser.add_argument("--libdebug-python", default=os.environ.get("LIBDEBUG_PYTHON"),
+                        help="an interpreter that can import libdebug 0.9 (else libdebug is skipped)")
+    parser.add_argument("--tether-python", default=sys.executable,
+                        help="an interpreter that can import tether (default: this one)")
+    parser.add_argument("--reps", type=int, help="runs per measurement (default 5, 3 with --quick)")
+    parser.add_argument("--only", help="comma-separated workloads to run (default: all)")
+    parser.add_argument("--json", help="write every run and the medians to this file")
+    args = parser.parse_args(argv)
+    modes = args.modes or ["pinned", "unpinned"]
+    reps = args.reps or (3 if args.quick else 5)
+    if reps < 1:
+        parser.error("--reps must be at least 1")
+    workloads = WORKLOADS
+    if args.only:
+        wanted = args.only.split(",")
+        unknown = set(wanted) - {w.name for w in WORKLOADS}
+        if unknown:
+            parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
+        workloads = [w for w in WORKLOADS if w.name in wanted]
+    if any(m == "pinned" for m in modes) and not shutil.which("taskset"):
+        parser.error("taskset (util-linux) is needed for --pinned")
+
+    build()
+    addresses = {}
+    for w in WORKLOADS:
+        binary = os.path.join(BIN, w.target)
+        for sym in filter(None, (w.bp_symbol, "big" if not w.timed_by_target else "")):
+            addresses[(w.target, sym)] = symbol_address(binary, sym)
+    tracers = list(TRACERS)
+    why_no_libdebug = libdebug_usable(args.libdebug_python)
+    if why_no_libdebug:
+        print(f"libdebug skipped: {why_no_libdebug}", file=sys.stderr)
+        tracers.remove("libdebug")
+    ctx = {"addresses": addresses, "tether_python": args.tether_python,
+           "libdebug_python": args.libdebug_python, "timeout": 120 if args.quick else 600}
+    ns = {w.name: (w.quick if args.quick else w.full) for w in WORKLOADS}
+
+    results = {m: {w.name: {t: [] for t in tracers} for w in WORKLOADS} for m in modes}
+    failures = []
+    started = time.monotonic()
+    for rep in range(reps):
+        order = tracers[rep % len(tracers):] + tracers[:rep % len(tracers)]
+        for m in modes:
+            print(f"[{time.monotonic() - started:6.1f}s] run {rep + 1}/{reps} {m}:", end="",
+                  file=sys.stderr, flush=True)
+            for w in workloads:
+                print(f" {w.name}", end="", file=sys.stderr, flush=True)
+                for t in order:
+                    if t == "native" and not w.timed_by_target:
+                        continue
+                    try:
+                        value = measure_one(t, w, ns[w.name], m == "pinned", ctx)
+                    except Failure as e:
+                        failures.append({"mode": m, "workload": w.name, "tracer": t, "rep": rep,
+                                         "error": str(e)})
+                        continue
+                    results[m][w.name][t].append(value)
+            print(file=sys.stderr)
+    elapsed = time.monotonic() - started
+
+    medians = summarize(results)
+    print(f"tether benchmark: {'quick' if args.quick else 'full'}, {reps} runs per figure, "
+          f"{elapsed:.0f} s, {os.cpu_count()} CPUs, kernel {os.uname().release}")
+    if why_no_libdebug:
+        print(f"libdebug skipped: {why_no_libdebug}")
+    for m in modes:
+        print_table(m, workloads, medians[m], ns, reps, failures, tracers)
+    if failures:
+        print("\nfailures:")
+        seen = set()
+        for f in failures:
+            key = (f["mode"], f["workload"], f["tracer"], f["error"])
+            if key not in seen:
+                seen.add(key)
+                print(f"  {f['mode']} {f['workload']} {f['tracer']} (run {f['rep'] + 1}): {f['error']}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"quick": args.quick, "reps": reps, "events": ns, "seconds": elapsed,
+                       "tracers": tracers, "libdebug_skipped": why_no_libdebug or None,
+                       "runs_ns_per_event": results, "median_ns_per_event": medians,
+                       "failures": failures}, f, indent=1)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

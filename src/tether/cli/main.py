@@ -1,0 +1,70 @@
+"""`tether`: the command line. main(argv) parses, runs the trace and returns
+the exit status: the traced program's own (128 + signal if it was killed),
+2 for a bad command line, 126/127 when the program can't run (like a shell),
+1 for other errors. Errors are one line on stderr, never a traceback."""
+import sys
+
+from .args import UsageError, parse_args, usage_text
+
+PROG = "tether"
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        opts = parse_args(argv)
+    except UsageError as e:
+        command = argv[0] if argv and argv[0] in ("trace", "demo") else None
+        sys.stderr.write(usage_text(command))
+        _error(str(e))
+        return 2
+    except SystemExit as e:  # --help and --version print and "exit" 0
+        return e.code if isinstance(e.code, int) else 0
+    return run(opts)
+
+
+def run(opts) -> int:
+    from .output import open_printer
+    from .summary import build_summary, format_summary
+    from .trace import CommandError, TraceSession
+    if opts.command == "demo":
+        from .demo import demo_binary
+        try:
+            opts.program = [demo_binary()]
+        except CommandError as e:
+            _error(str(e))
+            return e.status
+    try:
+        printer, to_close = open_printer(opts)
+    except OSError as e:
+        _error(f"cannot write to {opts.output}: {e.strerror}")
+        return 1
+    session = TraceSession(opts, printer)
+    try:
+        try:
+            session.start()
+        except CommandError as e:
+            _error(str(e))
+            return e.status
+        except KeyboardInterrupt:
+            session.abort()
+            return 130
+        session.wait()
+        summary = build_summary(session)
+        if opts.json:
+            from .output import Event
+            root = session.records.get(session.root)
+            printer.emit(Event(session.t_end - session.t0, root.pid, root.pid, root.ppid,
+                               "summary", summary))
+        else:
+            encoding = (getattr(printer.stream, "encoding", None) or "").lower().replace("-", "")
+            printer.write_block(format_summary(summary, unicode=encoding == "utf8"))
+        return summary["exit_status"]
+    finally:
+        printer.flush()
+        if to_close is not None:
+            to_close.close()

@@ -1,0 +1,191 @@
+"""What `tether trace` prints: one Event per line, as indented text (the
+process tree shows as indentation) or as JSON, and a live progress line on a
+terminal.
+
+Events are printed from tether's tracer thread (where the callbacks run) and
+the progress line from the main thread, so every write takes one lock."""
+import json
+import os
+import shlex
+import sys
+import threading
+from dataclasses import dataclass, field
+
+# ANSI SGR colours (ECMA-48) for each kind of event.
+_RESET = "\x1b[0m"
+_DIM = "\x1b[2m"
+_BOLD = "\x1b[1m"
+_KIND_COLORS = {
+    "start": "\x1b[1;32m", "attach": "\x1b[1;32m", "exec": "\x1b[32m",
+    "fork": "\x1b[36m", "vfork": "\x1b[36m", "clone": "\x1b[36m",
+    "thread": "\x1b[34m", "thread_exit": "\x1b[34m",
+    "signal": "\x1b[33m", "breakpoint": "\x1b[35m", "syscall": "",
+    "exit": "\x1b[1m", "detach": "\x1b[33m",
+}
+_RED = "\x1b[1;31m"
+_CLEAR_LINE = "\r\x1b[K"
+
+
+@dataclass
+class Event:
+    time: float            # seconds since the trace started
+    pid: int
+    tid: int
+    ppid: int | None
+    kind: str
+    details: dict = field(default_factory=dict)
+    depth: int = 0         # generation in the traced tree (text indentation only)
+
+    def to_json(self) -> str:
+        return json.dumps({"time": round(self.time, 6), "pid": self.pid, "tid": self.tid,
+                           "ppid": self.ppid, "kind": self.kind, "details": self.details},
+                          separators=(",", ":"))
+
+
+def describe(event: Event) -> str:
+    """The human words of one event (no time, no pid)."""
+    d = event.details
+    kind = event.kind
+    if kind == "start":
+        return "start " + shlex.join(d.get("argv") or [d.get("path", "?")])
+    if kind == "attach":
+        n = d.get("threads", 1)
+        return f"attached to {d.get('path') or '?'} ({n} thread{'s' if n != 1 else ''})"
+    if kind in ("fork", "vfork", "clone"):
+        return f"{kind} -> child {d['child']}"
+    if kind == "thread":
+        return "thread started"
+    if kind == "thread_exit":
+        how = f"killed by {d['signal']}" if d.get("signal") else f"exited {d.get('code')}"
+        return f"thread {how}"
+    if kind == "exec":
+        argv = d.get("argv") or []
+        rest = (" " + shlex.join(argv[1:])) if len(argv) > 1 else ""
+        return f"exec {d.get('path')}{rest}"
+    if kind == "signal":
+        return f"signal {d['signal']}"
+    if kind == "syscall":
+        return d["text"]
+    if kind == "breakpoint":
+        return f"breakpoint {d['symbol']} (hit {d['hits']})"
+    if kind == "exit":
+        return f"killed by {d['signal']}" if d.get("signal") else f"exited {d['code']}"
+    if kind == "detach":
+        return "detached"
+    return kind + (" " + json.dumps(d) if d else "")
+
+
+def who(event: Event) -> str:
+    """'pid', or 'pid/tid' for an event of a thread other than the main one."""
+    if event.tid is None or event.tid == event.pid:
+        return str(event.pid)
+    return f"{event.pid}/{event.tid}"
+
+
+def format_text(event: Event, color: bool = False) -> str:
+    indent = "  " * event.depth
+    words = describe(event)
+    stamp = f"{event.time:9.4f}"
+    if not color:
+        return f"{stamp} {indent}{who(event)} {words}"
+    tint = _KIND_COLORS.get(event.kind, "")
+    if event.kind in ("exit", "thread_exit") and (event.details.get("signal")
+                                                  or event.details.get("code") not in (0, None)):
+        tint = _RED
+    words = f"{tint}{words}{_RESET}" if tint else words
+    return f"{_DIM}{stamp}{_RESET} {indent}{_BOLD}{who(event)}{_RESET} {words}"
+
+
+def wants_color(choice: str, stream) -> bool:
+    """--color: 'auto' colours only a terminal, and honours NO_COLOR (no-color.org)
+    and TERM=dumb."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return _isatty(stream)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class Printer:
+    """Writes events (text or JSON) to one stream.
+
+    live: flush after every line (the stream is shared with the traced
+    program's own output, or is a terminal), else flush from flush().
+    progress: keep a one-line status at the bottom of a terminal; it is
+    erased before each event line and redrawn by the main thread."""
+
+    def __init__(self, stream, as_json: bool = False, color: bool = False, progress: bool = False,
+                 live: bool = True):
+        self.stream = stream
+        self.as_json = as_json
+        self.color = color and not as_json
+        self.progress = progress and not as_json
+        self.live = live
+        self.lock = threading.Lock()
+        self.status_shown = False
+        self.lines = 0
+
+    def emit(self, event: Event) -> None:
+        line = event.to_json() if self.as_json else format_text(event, self.color)
+        with self.lock:
+            if self.status_shown:
+                self.stream.write(_CLEAR_LINE)
+                self.status_shown = False
+            self.stream.write(line + "\n")
+            self.lines += 1
+            if self.live:
+                self.stream.flush()
+
+    def write_block(self, text: str) -> None:
+        """Several lines at once (the text summary)."""
+        with self.lock:
+            if self.status_shown:
+                self.stream.write(_CLEAR_LINE)
+                self.status_shown = False
+            self.stream.write(text if text.endswith("\n") else text + "\n")
+            self.stream.flush()
+
+    def status(self, text: str) -> None:
+        if not self.progress:
+            return
+        with self.lock:
+            self.stream.write(_CLEAR_LINE + (_DIM + text + _RESET if self.color else text))
+            self.stream.flush()
+            self.status_shown = True
+
+    def clear_status(self) -> None:
+        with self.lock:
+            if self.status_shown:
+                self.stream.write(_CLEAR_LINE)
+                self.stream.flush()
+                self.status_shown = False
+
+    def flush(self) -> None:
+        with self.lock:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass
+
+
+def open_printer(opts) -> tuple:
+    """(Printer, file to close or None) for the TraceOptions' -o/--json/--color."""
+    if opts.output is None:
+        stream, to_close, live = sys.stderr, None, True
+    elif opts.output == "-":
+        stream, to_close, live = sys.stdout, None, True
+    else:
+        stream = open(opts.output, "w", encoding="utf-8")
+        to_close, live = stream, False
+    color = wants_color(opts.color, stream)
+    progress = opts.progress and _isatty(stream) and not opts.json
+    return Printer(stream, as_json=opts.json, color=color, progress=progress, live=live), to_close

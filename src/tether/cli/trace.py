@@ -1,0 +1,560 @@
+"""`tether trace`: run (or attach to) a program under tether, follow every
+thread and process, and turn the library's lifecycle callbacks into Events.
+
+Every callback runs on tether's tracer thread while the thread that caused
+it is stopped; the main thread only starts the trace, waits for the tree to
+end (resuming any process left stopped) and draws the progress line."""
+import os
+import re
+import shutil
+import signal
+import time
+from collections import Counter
+
+from .. import debugger
+from ..arch.amd64.signals import signal_number
+from ..arch.amd64.syscalls import format_syscall, syscall_name
+from ..ptrace import parent_of
+from ..state.stopping_events import Breakpoint
+from ..symbols.elf import check_program
+from .output import Event
+
+# Syscalls that create a task (asm/unistd_64.h) and the clone(2) flags that
+# tell a fork from a vfork or an address-space-sharing clone (linux/sched.h).
+SYS_CLONE, SYS_FORK, SYS_VFORK, SYS_CLONE3 = 56, 57, 58, 435
+CLONE_VM, CLONE_VFORK = 0x100, 0x4000
+# After a successful execve the old image (where its arguments were) is gone:
+# these are formatted at syscall entry.
+EXEC_SYSCALLS = (59, 322)   # execve, execveat
+PAGE = 4096
+INTERRUPT_GRACE = 1.0       # seconds the tree gets to die of its own Ctrl-C
+
+
+class CommandError(Exception):
+    """The trace cannot start: a one-line message and the exit status."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
+# ------------------------------------------------------------------ the program
+def resolve_command(argv: list) -> tuple:
+    """(path, argv) to give debugger(), like a shell: a bare name is searched
+    in PATH only, a '#!' script runs through its interpreter (what execve(2)
+    does). Raises CommandError with the shell's statuses: 127 when not found,
+    126 when it can't be executed."""
+    name = argv[0]
+    if "/" in name:
+        path = name
+        if not os.path.exists(path):
+            raise CommandError(f"{name}: no such file or directory", 127)
+    else:
+        path = shutil.which(name)
+        if path is None:
+            raise CommandError(f"{name}: command not found", 127)
+    try:
+        return check_program(path), list(argv)
+    except FileNotFoundError:
+        raise CommandError(f"{name}: no such file or directory", 127) from None
+    except PermissionError as e:
+        raise CommandError(f"{name}: cannot execute: {_reason(e)}", 126) from None
+    except ValueError as e:
+        interpreter = _shebang(path)
+        if interpreter is None:
+            raise CommandError(f"{name}: cannot execute: {_reason(e)}", 126) from None
+    # A script: the kernel would run "interpreter [arg] script args...".
+    interp_argv = interpreter + [path] + list(argv[1:])
+    try:
+        return check_program(interpreter[0]), interp_argv
+    except (OSError, ValueError) as e:
+        raise CommandError(f"{name}: bad interpreter {interpreter[0]}: {_reason(e)}", 126) from None
+
+
+def _reason(error: Exception) -> str:
+    """The core's message without its "program 'X' is" lead (we name X already)."""
+    text = str(error.args[-1] if isinstance(error, OSError) and error.args else error)
+    return re.sub(r"^program '.*?' (is )?", "", text)
+
+
+def _shebang(path: str):
+    """['interpreter', 'optional-arg'] from a '#!' first line, else None.
+    Like the kernel (fs/binfmt_script.c), everything after the interpreter
+    name is one argument."""
+    try:
+        with open(path, "rb") as f:
+            line = f.readline(256)
+    except OSError:
+        return None
+    if not line.startswith(b"#!"):
+        return None
+    parts = line[2:].strip().split(None, 1)
+    if not parts:
+        return None
+    return [os.fsdecode(p) for p in parts]
+
+
+def _cmdline(pid: int) -> list:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            data = f.read()
+    except OSError:
+        return []
+    return [os.fsdecode(a) for a in data.split(b"\0")[:-1]]
+
+
+def _signed(value: int) -> int:
+    value &= (1 << 64) - 1
+    return value - (1 << 64) if value >> 63 else value
+
+
+def _registers(thread):
+    # Work-around of a core bug: ThreadContext.regs first waits for the whole
+    # process to stop, and inside a callback (on the tracer thread, process
+    # "running") that wait never ends. The thread itself is stopped, so its
+    # register cache is safe to read directly.
+    return getattr(thread, "_regs", None) or thread.regs
+
+
+def _string_reader(memory):
+    """read_string(address) for format_syscall: a C string read a page at a
+    time (a string may end just before an unmapped page)."""
+    def read_string(address, limit=PAGE):
+        out = b""
+        while len(out) < limit:
+            size = min(PAGE - address % PAGE, limit - len(out))
+            try:
+                data = memory.read(address, size)
+            except Exception:
+                return out if out else None
+            nul = data.find(b"\0")
+            if nul >= 0:
+                return out + data[:nul]
+            out += data
+            address += size
+        return out
+
+    def read_memory(address, size):
+        try:
+            return memory.read(address, size)
+        except Exception:
+            return None
+    return read_string, read_memory
+
+
+# ------------------------------------------------------------------ records
+class ProcRecord:
+    """What the summary needs to know about one traced process."""
+
+    def __init__(self, pid, ppid, parent, path):
+        self.pid = pid
+        self.ppid = ppid
+        self.parent = parent
+        self.depth = 0 if parent is None else parent.depth + 1
+        self.children = []
+        self.path = path
+        self.threads = {pid}
+        self.execs = []
+        self.exit_code = None
+        self.exit_signal = None
+        self.detached = False
+        self.breakpoint_hits = Counter()
+        self.syscalls = 0
+        if parent is not None:
+            parent.children.append(self)
+
+    def status(self) -> str:
+        if self.exit_signal:
+            return f"killed by {self.exit_signal}"
+        if self.exit_code is not None:
+            return f"exited {self.exit_code}"
+        return "detached" if self.detached else "running"
+
+
+class TraceSession:
+    def __init__(self, opts, printer):
+        self.opts = opts
+        self.printer = printer
+        self.t0 = time.monotonic()
+        self.t_end = None
+        self.root = None           # the root Debugger
+        self.records = {}          # Debugger -> ProcRecord
+        self.order = []            # ProcRecords, in birth order
+        self.counts = Counter()    # event kind -> how many
+        self.syscall_counts = Counter()
+        self.pending = {}          # tid -> (nr, args, text at entry or None), between enter and exit
+        self.stopped_seen = set()  # Debuggers found stopped by the main loop once already
+        self.attached = False
+        self.interrupted = False
+
+    # -------------------------------------------------------------- events
+    def emit(self, record, tid, kind, details=None) -> None:
+        self.counts[kind] += 1
+        if kind == "syscall" and self.opts.syscalls is None:
+            return
+        self.printer.emit(Event(time.monotonic() - self.t0, record.pid, tid, record.ppid, kind,
+                                details or {}, record.depth))
+
+    def _record(self, dbg):
+        record = self.records.get(dbg)
+        if record is None:  # not seen being born (can't happen with the hooks in place)
+            record = self._new_record(dbg, None, parent_of(dbg.pid))
+        return record
+
+    def _new_record(self, dbg, parent, ppid):
+        record = ProcRecord(dbg.pid, ppid, parent, dbg.path)
+        self.records[dbg] = record
+        self.order.append(record)
+        return record
+
+    # -------------------------------------------------------------- start
+    def start(self) -> None:
+        if self.opts.attach is not None:
+            self._attach(self.opts.attach)
+        else:
+            self._run(self.opts.program)
+
+    def _new_debugger(self, argv=(), path=None, at_first_instruction=False):
+        return debugger(list(argv), path=path, follow_children=self.opts.follow,
+                        inherit_stopping_events=True,
+                        continue_to_binary_entrypoint=not at_first_instruction)
+
+    def _run(self, argv) -> None:
+        path, argv = resolve_command(argv)
+        # With -s, stop at the very first instruction so the dynamic loader's
+        # syscalls show too (like strace); -b needs the libraries loaded to
+        # find their symbols, so it starts at the program's entry point.
+        first = self.opts.syscalls is not None and not self.opts.breaks
+        d = self._new_debugger(argv, path, at_first_instruction=first)
+        try:
+            d.run(redirect_pipes=False)  # the program's stdio is ours: passes through
+        except OSError as e:
+            raise CommandError(f"{argv[0]}: cannot execute: {_reason(e)}", 126) from None
+        self.root = d
+        self._install(d)
+        self.t0 = time.monotonic()
+        record = self._new_record(d, None, os.getpid())
+        self.emit(record, d.pid, "start", {"path": path, "argv": list(argv)})
+        d.cont()
+
+    def _attach(self, pid: int) -> None:
+        d = self._new_debugger()
+        try:
+            d.attach(pid)
+        except PermissionError as e:
+            raise CommandError(f"cannot attach to process {pid}: {_reason(e)}") from None
+        except (ValueError, OSError) as e:
+            raise CommandError(f"cannot attach to process {pid}: {_reason(e)}") from None
+        self.root = d
+        self.attached = True
+        self._install(d)
+        self.t0 = time.monotonic()
+        record = self._new_record(d, None, parent_of(pid))
+        record.threads = {t.tid for t in d.threads}
+        self.emit(record, pid, "attach", {"path": d.exe or d.path, "argv": _cmdline(pid),
+                                          "threads": len(record.threads)})
+        d.cont()
+
+    def _install(self, d) -> None:
+        """Hooks and stopping events on the root; children inherit both."""
+        try:
+            for symbol in self.opts.breaks:
+                try:
+                    d.breakpoint(symbol, callback=self._on_breakpoint, file="hybrid")
+                except ValueError:
+                    raise CommandError(f"-b {symbol}: no function {symbol!r} in {d.path} "
+                                       "or its libraries", 2) from None
+            if self.opts.syscalls is not None:
+                for name in self.opts.syscalls or ["*"]:
+                    d.handle_syscall(name, on_enter=self._on_syscall_enter,
+                                     on_exit=self._on_syscall_exit)
+            d.catch_signal("*", callback=self._on_signal)
+            d.on_fork(self._on_fork)
+            d.on_exec(self._on_exec)
+            d.on_exit(self._on_exit)
+            d.on_thread(self._on_thread)
+            d.on_thread_exit(self._on_thread_exit)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """Let go of everything (an error while starting): kill what we
+        started, detach from what we attached to."""
+        d = self.root
+        if d is None or d.dead:
+            return
+        try:
+            if self.attached:
+                d.detach()
+            else:
+                d.kill()
+        except Exception:
+            pass
+
+    # -------------------------------------------------------------- callbacks (tracer thread)
+    def _on_fork(self, parent, child) -> None:
+        try:
+            precord = self._record(parent)
+            record = self._new_record(child, precord, parent.pid)
+            record.path = precord.path
+            kind, how = self._fork_kind(child)
+            self.emit(precord, parent.pid, kind, {"child": child.pid, "syscall": how})
+        finally:
+            child.cont()  # every followed child runs at once
+
+    @staticmethod
+    def _fork_kind(child) -> tuple:
+        """('fork' | 'vfork' | 'clone', syscall name). The new process stops
+        on its way back from the syscall that made it, so its orig_rax is that
+        syscall and its argument registers are the parent's (clone(2))."""
+        try:
+            regs = _registers(child.threads[0])
+            nr, flags = regs.orig_rax, regs.rdi
+            if nr == SYS_CLONE3:  # flags are the first u64 of struct clone_args
+                flags = int.from_bytes(child.memory.read(regs.rdi, 8), "little")
+        except Exception:
+            return "fork", "?"
+        if nr == SYS_VFORK:
+            return "vfork", "vfork"
+        if nr == SYS_FORK:
+            return "fork", "fork"
+        how = syscall_name(nr)
+        if nr not in (SYS_CLONE, SYS_CLONE3):
+            return "fork", how
+        if flags & CLONE_VFORK:
+            return "vfork", how
+        if flags & CLONE_VM:
+            return "clone", how
+        return "fork", how
+
+    def _on_exec(self, dbg) -> None:
+        record = self._record(dbg)
+        # Threads other than the exec-ing one vanish; a pending execve moves
+        # to the pid (the survivor takes the leader's tid, ptrace(2)).
+        for tid, entry in list(self.pending.items()):
+            if entry[3] == dbg.pid:
+                del self.pending[tid]
+                if entry[0] in EXEC_SYSCALLS:
+                    self.pending[dbg.pid] = entry
+        record.path = dbg.path
+        argv = _cmdline(dbg.pid)
+        record.execs.append(record.path)
+        record.threads.add(dbg.pid)
+        self.emit(record, dbg.pid, "exec", {"path": record.path, "argv": argv})
+        # The new image has no breakpoints: put ours in again if it has the symbols.
+        for symbol in self.opts.breaks:
+            _install_breakpoint_now(dbg, symbol, self._on_breakpoint)
+
+    def _on_exit(self, dbg) -> None:
+        record = self._record(dbg)
+        self._flush_pending(dbg)
+        record.exit_code = dbg.exit_code
+        record.exit_signal = dbg.exit_signal
+        details = {"signal": record.exit_signal} if record.exit_signal else {"code": record.exit_code}
+        self.emit(record, dbg.pid, "exit", details)
+
+    def _on_thread(self, dbg, thread) -> None:
+        record = self._record(dbg)
+        record.threads.add(thread.tid)
+        self.emit(record, thread.tid, "thread")
+
+    def _on_thread_exit(self, dbg, thread) -> None:
+        record = self._record(dbg)
+        self._flush_pending(dbg, thread.tid)
+        details = {"signal": thread.exit_signal} if thread.exit_signal else {"code": thread.exit_code}
+        self.emit(record, thread.tid, "thread_exit", details)
+
+    def _on_signal(self, thread, catcher) -> None:
+        record = self._record(thread.debugger)
+        name = thread.signal
+        self.emit(record, thread.tid, "signal", {"signal": name, "number": signal_number(name)})
+
+    def _on_breakpoint(self, thread, bp) -> None:
+        record = self._record(thread.debugger)
+        record.breakpoint_hits[bp.symbol] += 1
+        self.emit(record, thread.tid, "breakpoint",
+                  {"symbol": bp.symbol, "address": hex(bp.address),
+                   "hits": record.breakpoint_hits[bp.symbol]})
+
+    def _on_syscall_enter(self, thread, handler) -> None:
+        regs = _registers(thread)
+        nr = regs.orig_rax
+        args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        text = self._format(thread.debugger, nr, args, None) if nr in EXEC_SYSCALLS else None
+        self.pending[thread.tid] = (nr, args, text, thread.pid)
+
+    def _on_syscall_exit(self, thread, handler) -> None:
+        regs = _registers(thread)
+        ret = regs.rax
+        entry = self.pending.pop(thread.tid, None)
+        if entry is None:  # entered before we attached
+            nr, args, text = regs.orig_rax, (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9), None
+        else:
+            nr, args, text = entry[0], entry[1], entry[2]
+        if text is not None:
+            # Formatted at entry; only the result is new (formatting without
+            # memory readers can't touch the new image).
+            text += " = " + format_syscall(nr, list(args), None, ret).rsplit(" = ", 1)[1]
+        else:
+            text = self._format(thread.debugger, nr, args, ret)
+        self._syscall_event(thread.debugger, thread.tid, nr, args, _signed(ret), text)
+
+    def _syscall_event(self, dbg, tid, nr, args, ret, text) -> None:
+        record = self._record(dbg)
+        name = syscall_name(nr)
+        record.syscalls += 1
+        self.syscall_counts[name] += 1
+        self.emit(record, tid, "syscall", {"name": name, "args": list(args), "return": ret,
+                                           "text": text})
+
+    def _flush_pending(self, dbg, tid=None) -> None:
+        """Syscalls of `dbg` (or of its thread `tid`) that never returned
+        (exit, exit_group, or killed): shown with '= ?' like strace."""
+        for t, entry in list(self.pending.items()):
+            if entry[3] != dbg.pid or (tid is not None and t != tid):
+                continue
+            del self.pending[t]
+            nr, args, text = entry[0], entry[1], entry[2]
+            if text is None:
+                text = self._format(dbg, nr, args, None, readable=False)
+            self._syscall_event(dbg, t, nr, args, None, text + " = ?")
+
+    @staticmethod
+    def _format(dbg, nr, args, ret, readable=True) -> str:
+        readers = _string_reader(dbg.memory) if readable else (None, None)
+        try:
+            return format_syscall(nr, list(args), readers[0], ret, read_memory=readers[1])
+        except Exception:
+            return f"{syscall_name(nr)}(...)" + ("" if ret is None else f" = {_signed(ret)}")
+
+    # -------------------------------------------------------------- waiting (main thread)
+    def all_debuggers(self) -> list:
+        return [self.root] + self.root.descendants
+
+    def finished(self) -> bool:
+        return all(d._proc is None or d._proc.state in ("dead", "detached")
+                   for d in self.all_debuggers())
+
+    def wait(self) -> None:
+        """Until every traced process has ended; Ctrl-C (or SIGTERM) detaches
+        an attached tree, and kills a started one that does not end by itself."""
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        try:
+            try:
+                self._wait_loop()
+            except KeyboardInterrupt:
+                self.interrupted = True
+                self.printer.clear_status()
+                if self.attached:
+                    self._detach_all()
+                else:
+                    self._end_started_tree()
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            self.t_end = time.monotonic()
+            self.printer.clear_status()
+            self.printer.flush()
+
+    def _wait_loop(self, deadline=None) -> None:
+        tracer = self.root._tracer
+        last_lines, quiet_since = -1, time.monotonic()
+        while not self.finished():
+            if deadline is not None and time.monotonic() > deadline:
+                return
+            # The tracer notifies this condition at every state change.
+            tracer.wait_for(self.finished, 0.25)
+            self._resume_stray_stops()
+            if self.printer.lines != last_lines:
+                last_lines, quiet_since = self.printer.lines, time.monotonic()
+            elif time.monotonic() - quiet_since > 0.5:
+                self.printer.status(self.progress_text())
+            self.printer.flush()
+
+    def _resume_stray_stops(self) -> None:
+        """A process left stopped (e.g. a callback failed before resuming a
+        new child) would hang the trace: resume it once it has been stopped
+        for a whole round."""
+        stopped = {d for d in self.all_debuggers() if d._proc is not None and d._proc.state == "stopped"}
+        for d in stopped & self.stopped_seen:
+            try:
+                d.cont()
+            except Exception:
+                pass
+        self.stopped_seen = stopped
+
+    def _end_started_tree(self) -> None:
+        # The terminal's Ctrl-C reached the program too: give it a moment.
+        try:
+            self._wait_loop(deadline=time.monotonic() + INTERRUPT_GRACE)
+        except KeyboardInterrupt:
+            pass
+        if not self.finished():
+            try:
+                self.root.kill()
+            except Exception:
+                for d in self.root.descendants:
+                    try:
+                        d.kill()
+                    except Exception:
+                        pass
+            # kill() reaps without running the exit hooks of every process.
+            for d in self.all_debuggers():
+                record = self.records.get(d)
+                if record is not None and record.exit_code is None and record.exit_signal is None:
+                    record.exit_code, record.exit_signal = d.exit_code, d.exit_signal or "SIGKILL"
+
+    def _detach_all(self) -> None:
+        for d in self.all_debuggers():
+            if d._proc is None or d._proc.state in ("dead", "detached"):
+                continue
+            try:
+                d.detach()
+            except Exception:
+                continue
+            record = self.records.get(d)
+            if record is not None:
+                record.detached = True
+                self.emit(record, d.pid, "detach")
+
+    def progress_text(self) -> str:
+        live = [r for r in self.order if r.status() == "running"]
+        threads = sum(len(r.threads) for r in self.order)
+        n = sum(self.counts.values())
+        stop = "detach" if self.attached else "stop"
+        return (f"tether: {len(live)} running of {len(self.order)} processes, {threads} threads, "
+                f"{n} events, {time.monotonic() - self.t0:.1f} s (Ctrl-C to {stop})")
+
+    # -------------------------------------------------------------- results
+    def exit_status(self) -> int:
+        """The root program's status, as a shell reports it: its exit code, or
+        128 + the signal that killed it; 0 after a detach."""
+        record = self.records.get(self.root)
+        if record is None:
+            return 1
+        if record.exit_signal:
+            try:
+                return 128 + signal_number(record.exit_signal)
+            except ValueError:
+                return 128
+        if record.exit_code is not None:
+            return record.exit_code & 0xFF
+        return 0
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _install_breakpoint_now(dbg, symbol, callback) -> None:
+    """Put a counting breakpoint on `symbol` into a freshly exec'd image, from
+    inside the exec callback. Debugger.breakpoint() would wait for the
+    process to stop, and on the tracer thread that wait never ends (core bug),
+    so the two steps it takes are done here directly. A program without the
+    symbol is silently skipped."""
+    try:
+        address = dbg._resolve_position(symbol, "hybrid")
+        bp = Breakpoint(address, symbol, False, "x", 1, callback, dbg)
+        dbg._install_breakpoint(bp)
+    except Exception:
+        pass
