@@ -194,6 +194,19 @@ static PyObject *py_get_syscall_info(PyObject *self, PyObject *args)
     return Py_BuildValue("(iK()Ki)", info.op, 0ULL, 0ULL, 0);
 }
 
+/* getsiginfo(tid) -> (signo, code, pid, status): the siginfo of a signal-delivery-stop. */
+static PyObject *py_getsiginfo(PyObject *self, PyObject *args)
+{
+    long pid;
+    if (!PyArg_ParseTuple(args, "l", &pid))
+        return NULL;
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (raw_ptrace(PTRACE_GETSIGINFO, pid, 0, (unsigned long)&si) == -1)
+        return os_error();
+    return Py_BuildValue("(iiii)", si.si_signo, si.si_code, (int)si.si_pid, si.si_status);
+}
+
 /* ---- waiting --------------------------------------------------------------
  * The tracer thread sleeps in waitid() and must also wake up when the user's
  * thread hands it a command. The user thread sends the tracer thread a
@@ -481,6 +494,7 @@ static PyMethodDef methods[] = {
     {"getxstate", py_getxstate, METH_VARARGS, "getxstate(tid) -> bytearray"},
     {"setxstate", py_setxstate, METH_VARARGS, "setxstate(tid, buffer)"},
     {"geteventmsg", py_geteventmsg, METH_VARARGS, "geteventmsg(tid) -> int"},
+    {"getsiginfo", py_getsiginfo, METH_VARARGS, "getsiginfo(tid) -> (signo, code, pid, status)"},
     {"get_syscall_info", py_get_syscall_info, METH_VARARGS, "get_syscall_info(tid) -> tuple"},
     {"tracer_thread_init", py_tracer_thread_init, METH_VARARGS, "install and block the wake signal"},
     {"wait_event", py_wait_event, METH_VARARGS, "wait_event(block=True) -> (pid, status) | None"},

@@ -4,6 +4,7 @@ thread and process, and turn the library's lifecycle callbacks into Events.
 Every callback runs on tether's tracer thread while the thread that caused
 it is stopped; the main thread only starts the trace, waits for the tree to
 end (resuming any process left stopped) and draws the progress line."""
+import json
 import os
 import re
 import shutil
@@ -101,6 +102,19 @@ def _cmdline(pid: int) -> list:
     except OSError:
         return []
     return [os.fsdecode(a) for a in data.split(b"\0")[:-1]]
+
+
+def _exec_text(dbg, nr) -> str:
+    """'execve("/bin/true", ["true"], [/* 20 vars */])' for an exec whose entry
+    we did not see, from what the new image shows in /proc."""
+    pid = dbg.pid
+    argv = ", ".join(json.dumps(a) for a in _cmdline(pid))
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            count = f.read().count(b"\0")
+    except OSError:
+        count = "?"
+    return f'{syscall_name(nr)}({json.dumps(dbg.path)}, [{argv}], [/* {count} vars */])'
 
 
 def _signed(value: int) -> int:
@@ -388,8 +402,11 @@ class TraceSession:
         regs = _registers(thread)
         ret = regs.rax
         entry = self.pending.pop(thread.tid, None)
-        if entry is None:  # entered before we attached
+        if entry is None:  # entered before we started (the root's own execve) or attached
             nr, args, text = regs.orig_rax, (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9), None
+            if nr in EXEC_SYSCALLS:
+                # Its arguments were in the image it replaced: describe the new one.
+                text = _exec_text(thread.debugger, nr)
         else:
             nr, args, text = entry[0], entry[1], entry[2]
         if text is not None:
@@ -458,7 +475,7 @@ class TraceSession:
 
     def _wait_loop(self, deadline=None) -> None:
         tracer = self.root._tracer
-        last_lines, quiet_since = -1, time.monotonic()
+        last_lines, quiet_since, drawn = -1, time.monotonic(), 0.0
         while not self.finished():
             if deadline is not None and time.monotonic() > deadline:
                 return
@@ -467,8 +484,11 @@ class TraceSession:
             self._resume_stray_stops()
             if self.printer.lines != last_lines:
                 last_lines, quiet_since = self.printer.lines, time.monotonic()
-            elif time.monotonic() - quiet_since > 0.5:
+            elif time.monotonic() - quiet_since > 1.0 and time.monotonic() - drawn > 0.5:
+                # Only after a quiet second: the program writes to the same
+                # terminal, and a line it prints lands after our status text.
                 self.printer.status(self.progress_text())
+                drawn = time.monotonic()
             self.printer.flush()
 
     def _resume_stray_stops(self) -> None:

@@ -29,8 +29,10 @@ O_TRACEEXIT = 1 << 6
 O_TRACESECCOMP = 1 << 7
 O_EXITKILL = 1 << 20
 
+# TRACESECCOMP: without it a seccomp filter's SECCOMP_RET_TRACE fails the
+# syscall with ENOSYS whenever a tracer is attached (seccomp(2)).
 BASE_OPTIONS = (O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_TRACEEXEC
-                | O_TRACEVFORKDONE | O_TRACEEXIT)
+                | O_TRACEVFORKDONE | O_TRACEEXIT | O_TRACESECCOMP)
 
 # The "wake the tracer thread" signal (see _native.c). A real-time signal no
 # library we know of uses; glibc keeps the first two RT signals for itself.

@@ -139,6 +139,9 @@ class Control:
             if not t.stopped or t.awaiting_first_stop:
                 return
         proc.state = "stopped"
+        if proc.detach_when_stopped:
+            proc.detach_when_stopped = False
+            self.session.detach(proc)
 
     # ------------------------------------------------------------------ stops
     def on_stop(self, task, kind, value) -> None:
@@ -339,6 +342,8 @@ class Control:
         if sig == signal.SIGCONT:
             for t in proc.tasks.values():
                 t.group_stopped = False
+        elif sig == signal.SIGCHLD:
+            self.session.check_untraced_child(task)
         task.deliver_signal = sig
         catcher = proc.signal_catchers.get(sig)
         if catcher is None and sig not in (signal.SIGSTOP, signal.SIGKILL):

@@ -21,6 +21,8 @@ class Session:
         self.procs: dict = {}      # pid -> Proc, every live traced process
         self.early: dict = {}      # tid -> wait status of a new tracee seen before its creator's event
         self.gone: set = set()     # tids we detached or that vanished in an exec
+        self.seen_pids: set = set()  # every process ever traced (for the untraced-child check)
+        self.reported_untraced: set = set()
         self.control = Control(self)
         self.printer = None        # the pprint_syscalls printer, set by the facade
         try:
@@ -205,33 +207,45 @@ class Session:
                         pass
             if kind is Stop.VFORK:
                 parent_task.in_vfork = True
+            self.seen_pids.add(new_tid)
             task = Task(new_tid, child)
             task.awaiting_first_stop = True
             child.tasks[new_tid] = task
             self.tasks[new_tid] = task
             self.procs[new_tid] = child
             child.inherit_hooks_from(parent)
-            if parent.config.follow_children:
+            cfg = parent.config
+            follow = cfg.follow_children and not (cfg.follow_fork_mode == "parent" and cfg.detach_on_fork)
+            if follow:
                 child.state = "starting"
                 child.vfork_parent_of = parent if kind is Stop.VFORK else None
                 parent.children.append(child)
                 if parent.debugger is not None:
                     parent.debugger._adopt_child(child)
-                if parent.config.inherit_stopping_events and parent.debugger is not None:
+                if (cfg.inherit_stopping_events or cfg.follow_fork_mode == "child") \
+                        and parent.debugger is not None:
                     child.inherit_events_pending = True
+                if cfg.follow_fork_mode == "child" and cfg.detach_on_fork:
+                    # gdb's follow-fork-mode child + detach-on-fork on: the
+                    # parent goes free once it is stopped.
+                    parent.detach_when_stopped = True
+            elif shared:
+                # An unfollowed child that runs in our memory (vfork before its
+                # exec, clone(CLONE_VM)) would die on our int3s if let go. Keep
+                # tracing it out of sight, stepping it over them, until it
+                # execs (then it is let go) or exits.
+                child.state = "running"
+                child.hidden = True
             else:
                 child.state = "detaching"
-                if shared and parent.aspace.installed:
-                    # The child runs in our memory until it execs or exits: take
-                    # our breakpoints out meanwhile (gdb does the same), back in
-                    # at PTRACE_EVENT_VFORK_DONE.
-                    parent.aspace.remove_all_physically()
-                    parent.breakpoints_lifted_for_vfork = True
         status = self.early.pop(new_tid, None)
         if status is not None:
             task.stopped = True
             self.first_stop(task, *decode(status))
         self.control.resume(parent_task)
+        if getattr(parent, "detach_when_stopped", False) and parent.state == "running":
+            self.control.stop_process(parent)
+            self.control.check_all_stopped(parent)
 
     def first_stop(self, task, kind, value) -> None:
         task.awaiting_first_stop = False
@@ -245,6 +259,8 @@ class Session:
         proc = task.proc
         if proc.state == "detaching":
             self.detach_new_child(task)
+        elif proc.hidden:
+            self.control.resume(task)
         elif proc.state == "starting":
             proc.state = "stopped"
             proc.last_task = task
@@ -283,9 +299,37 @@ class Session:
             self.gone.add(tid)
         self.procs.pop(proc.pid, None)
 
+    def check_untraced_child(self, task) -> None:
+        """A SIGCHLD about a child we never heard of: it was created with
+        CLONE_UNTRACED, which the kernel reports to no tracer (EDGE_CASES 28).
+        We can't follow it any more (it has changed state already); say so."""
+        try:
+            _, code, child_pid, _ = native.getsiginfo(task.tid)
+        except OSError:
+            return
+        if child_pid <= 0 or child_pid in self.procs or child_pid in self.gone \
+                or child_pid in self.reported_untraced or code <= 0:
+            return
+        known = any(c.pid == child_pid for c in task.proc.children) or child_pid in self.seen_pids
+        if known:
+            return
+        self.reported_untraced.add(child_pid)
+        import sys
+        import warnings
+        message = (f"tether: untraced child {child_pid} of process {task.proc.pid}: it was created "
+                   "with CLONE_UNTRACED, which hides it from every tracer")
+        print(message, file=sys.stderr, flush=True)
+        warnings.warn(message, RuntimeWarning, stacklevel=1)
+
     # ------------------------------------------------------------------ exec
     def on_exec(self, task) -> None:
         proc = task.proc
+        if proc.hidden:
+            # Its own address space now: nothing of ours left in it.
+            proc.aspace = AddressSpace(proc.mem)
+            proc.state = "stopped"
+            self.detach(proc)
+            return
         try:
             former = native.geteventmsg(task.tid)
         except OSError:

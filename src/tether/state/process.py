@@ -35,6 +35,8 @@ class Proc:
         self.vfork_parent_of = None           # a followed vfork child shares our memory until exec/exit
         self.breakpoints_lifted_for_vfork = False
         self.inherit_events_pending = False
+        self.hidden = False               # traced only to keep it safe, no Debugger (see Session.on_new_child)
+        self.detach_when_stopped = False  # follow-fork-mode child + detach-on-fork
         # Lifecycle callbacks (tether extra), inherited by children.
         self.hooks = {"fork": [], "exec": [], "exit": [], "thread": [], "thread_exit": []}
 
