@@ -29,6 +29,20 @@ from . import lifecycle
 _UNCATCHABLE = (_signal.SIGKILL, _signal.SIGSTOP)
 
 
+def _count_only(*_):
+    """callback=True (libdebug): count the hit and go on, without stopping."""
+
+
+def _callback(value, what="callback"):
+    if value is None or value is False:
+        return None
+    if value is True:
+        return _count_only
+    if not callable(value):
+        raise TypeError(f"{what} must be callable, True or None, not {type(value).__name__}")
+    return value
+
+
 class Debugger:
     def __init__(self, argv, path=None, env=None, settings: Settings | None = None):
         self._settings = settings or Settings()
@@ -196,8 +210,10 @@ class Debugger:
             self._argv = [exe]
 
     def _attach_proc(self, proc) -> None:
+        from .ptrace import exe_of
         self._proc = proc
         proc.debugger = self
+        proc.exe_path = exe_of(proc.pid)
         self._children = []
         self._symbols_cache = None
         self._maps_cache = None
@@ -255,6 +271,7 @@ class Debugger:
         exe = exe_of(self._proc.pid)
         if exe:
             self._path = exe
+            self._proc.exe_path = exe
 
     def detach(self) -> None:
         """Let the process (and its followed descendants) run on untraced."""
@@ -418,8 +435,14 @@ class Debugger:
 
     @property
     def exe(self):
+        """The program the process runs now (after any exec); kept after death."""
         from .ptrace import exe_of
-        return None if self._proc is None else exe_of(self._proc.pid)
+        if self._proc is None:
+            return None
+        exe = exe_of(self._proc.pid) if self._proc.state != "dead" else None
+        if exe:
+            self._proc.exe_path = exe
+        return self._proc.exe_path
 
     @property
     def pipe_manager(self):
@@ -726,8 +749,7 @@ class Debugger:
     # ================================================================ stopping events
     def breakpoint(self, position, hardware: bool = False, condition: str = "x", length: int = 1,
                    callback=None, file: str = "hybrid") -> Breakpoint:
-        if callback is not None and not callable(callback):
-            raise TypeError("callback must be callable")
+        callback = _callback(callback)
         if not isinstance(hardware, bool):
             raise TypeError("hardware must be a bool")
         if condition not in ("x", "w", "rw", "r"):
@@ -821,9 +843,8 @@ class Debugger:
         return {} if self._proc is None else dict(self._proc.breakpoints)
 
     def handle_syscall(self, syscall, on_enter=None, on_exit=None, recursive: bool = False) -> SyscallHandler:
-        for cb in (on_enter, on_exit):
-            if cb is not None and not callable(cb):
-                raise TypeError("on_enter/on_exit must be callable")
+        on_enter = _callback(on_enter, "on_enter")
+        on_exit = _callback(on_exit, "on_exit")
         proc = self._ensure_stopped()
         if syscall in ("*", "all", "ALL"):
             handler = SyscallHandler(-1, "*", on_enter, on_exit, recursive, self)
@@ -872,8 +893,7 @@ class Debugger:
         return out
 
     def catch_signal(self, signal, callback=None, recursive: bool = False) -> SignalCatcher:
-        if callback is not None and not callable(callback):
-            raise TypeError("callback must be callable")
+        callback = _callback(callback)
         proc = self._ensure_stopped()
         if signal in ("*", "all", "ALL"):
             catcher = SignalCatcher(-1, "*", callback, recursive, self)

@@ -11,6 +11,19 @@ import pytest
 
 from tether import debugger
 
+
+def shutdown(d):
+    """Kill the process if it is still there and release the debugger.
+    Cleanup only: it never raises, the leak check in conftest still applies."""
+    try:
+        d.kill()
+    except Exception:
+        pass
+    try:
+        d.terminate()
+    except Exception:
+        pass
+
 NATIVE = b"handler SIGUSR1\nhandler SIGUSR2\nhandler SIGUSR1\ndone\n"
 
 
@@ -21,10 +34,7 @@ def sig(target):
         io = d.run()
         yield d, io
     finally:
-        try:
-            d.kill()
-        finally:
-            d.terminate()
+        shutdown(d)
 
 
 def run_to_end(d, io):
@@ -176,5 +186,4 @@ def test_external_signal_while_running_is_caught(target):
         d.interrupt()
         assert not d.dead
     finally:
-        d.kill()
-        d.terminate()
+        shutdown(d)

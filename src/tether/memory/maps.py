@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["MemoryMap", "MemoryMapList", "parse_maps", "format_maps", "strip_deleted",
            "read_maps", "program_file"]
@@ -43,6 +43,13 @@ class MemoryMap:
     size: int
     offset: int
     backing_file: str
+    # The load base of the backing file (start of its lowest mapping); for
+    # anonymous memory, the map's own start. Not part of equality.
+    base: int = field(default=-1, compare=False)
+
+    def __post_init__(self):
+        if self.base == -1:
+            object.__setattr__(self, "base", self.start)
 
     @property
     def is_readable(self) -> bool:
@@ -162,6 +169,14 @@ def parse_maps(text: str, binary_path: str | None = None) -> MemoryMapList:
         start, end = int(m.group(1), 16), int(m.group(2), 16)
         name = m.group(7) or ""
         maps.append(MemoryMap(start, end, m.group(3), end - start, int(m.group(4), 16), name))
+    lowest = {}
+    for mm in maps:
+        if mm.backing_file.startswith("/") and mm.backing_file not in lowest:
+            lowest[mm.backing_file] = mm.start  # maps are sorted by address
+    for i, mm in enumerate(maps):
+        if mm.backing_file in lowest:
+            maps[i] = MemoryMap(mm.start, mm.end, mm.permissions, mm.size, mm.offset,
+                                mm.backing_file, lowest[mm.backing_file])
     return maps
 
 

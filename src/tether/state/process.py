@@ -18,6 +18,7 @@ class Proc:
         self.exit_code = None
         self.exit_signal = None
         self.exec_count = 0
+        self.exe_path = None
         self.breakpoints: dict = {}   # address -> Breakpoint (user, software and hardware)
         self.hw_slots = [None, None, None, None]
         self.hw_used = False                  # debug registers were ever written: keep them in sync

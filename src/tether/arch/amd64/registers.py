@@ -18,6 +18,7 @@ XSTATE_BV, init state) and arch/x86/include/asm/user.h (bytes 464..471 hold XCR0
 """
 from __future__ import annotations
 
+import ctypes
 import struct
 
 __all__ = [
@@ -338,6 +339,18 @@ def _install_gpr(name: str, offset: int, size: int, bits: int) -> None:
         pack(cache.gpr(), offset, value)  # touches only this register's bytes
         cache.gpr_dirty()
 
+    if bits == 32 and size == 4 and offset % 8 == 0:
+        # Like the CPU (and libdebug): writing a 32-bit register zero-extends
+        # into the full 64-bit register; 16- and 8-bit writes merge.
+        wide = _STRUCT_BY_SIZE[8].pack_into
+
+        def write(self, value):  # noqa: F811
+            if type(value) is not int or value < 0 or value >> 32:
+                value = _unsigned(name, value, 32)
+            cache = self._cache
+            wide(cache.gpr(), offset, value)
+            cache.gpr_dirty()
+
     read.__name__ = write.__name__ = name
     setattr(Registers, name, property(read, doc=f"{bits}-bit register {name}"))
     _WRITERS[name] = write
@@ -349,6 +362,20 @@ def _install_xstate(name: str, reg: _XRegister) -> None:
 
     def write(self, value):
         self._write_x(reg, value)
+
+    if name.startswith("st"):
+        # st0-7 are x87 80-bit floats: read and written as Python floats (as in
+        # libdebug), converted through the C long double, which is the same
+        # 80-bit format on x86-64.
+        def read(self):  # noqa: F811
+            raw = self._read_x(reg)
+            return ctypes.c_longdouble.from_buffer_copy(raw.to_bytes(16, "little")).value
+
+        def write(self, value):  # noqa: F811
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"register {name} takes a float, not {type(value).__name__}")
+            raw = int.from_bytes(bytes(ctypes.c_longdouble(value))[:10], "little")
+            self._write_x(reg, raw)
 
     read.__name__ = write.__name__ = name
     setattr(Registers, name, property(read, doc=f"{reg.bits}-bit register {name}"))
@@ -458,13 +485,13 @@ def format_registers(regs: Registers, include_fp: bool = False) -> str:
                 lines.append(f"{name:<9}0x{getattr(regs, name):0{reg.bits // 4}x}")
         for i in range(8):
             if f"st{i}" in available:
-                lines.append(f"st{i:<7}0x{getattr(regs, f'st{i}'):020x}")
-        for i in range(32):
-            for name in (f"zmm{i}", f"ymm{i}", f"xmm{i}"):
+                lines.append(f"st{i:<7}{getattr(regs, f'st{i}')!r}")
+        for prefix in ("xmm", "ymm", "zmm"):
+            for i in range(32):
+                name = f"{prefix}{i}"
                 if name in available:
                     width = XSTATE_LAYOUT[name].bits // 4
                     lines.append(f"{name:<9}0x{getattr(regs, name):0{width}x}")
-                    break
         for i in range(8):
             if f"k{i}" in available:
                 lines.append(f"k{i:<8}0x{getattr(regs, f'k{i}'):016x}")
