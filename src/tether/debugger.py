@@ -887,7 +887,7 @@ class Debugger:
         proc = self._proc
         if proc is None:
             return {}
-        out = {h.syscall_name: h for h in proc.syscall_handlers.values()}
+        out = dict(proc.syscall_handlers)  # keyed by syscall number, as in libdebug
         if proc.syscall_all is not None:
             out["*"] = proc.syscall_all
         return out
@@ -924,7 +924,7 @@ class Debugger:
         proc = self._proc
         if proc is None:
             return {}
-        out = {c.signal_name: c for c in proc.signal_catchers.values()}
+        out = dict(proc.signal_catchers)  # keyed by signal number, as in libdebug
         if proc.signal_all is not None:
             out["*"] = proc.signal_all
         return out

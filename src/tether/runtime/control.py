@@ -359,13 +359,16 @@ class Control:
                         nxt.hit_count += 1
                         catcher = nxt
                         task.stop_reason = nxt
-            if task.deliver_signal in proc.signals_to_block:
-                task.deliver_signal = 0
             if catcher.callback is not None:
+                # The callback sees the signal even if it is blocked (it may change it).
                 self.run_callback(task, catcher.callback, catcher)
             elif catcher.hijack_to is None:
+                if task.deliver_signal in proc.signals_to_block:
+                    task.deliver_signal = 0
                 self.stop_process(proc, task)
                 return
+            if task.deliver_signal in proc.signals_to_block:
+                task.deliver_signal = 0
         elif sig in proc.signals_to_block:
             task.deliver_signal = 0
         self.resume(task)
