@@ -285,6 +285,8 @@ def main(argv=None) -> int:
     ns = {w.name: (w.quick if args.quick else w.full) for w in WORKLOADS}
 
     results = {m: {w.name: {t: [] for t in tracers} for w in WORKLOADS} for m in modes}
+    # Other work on the machine inflates every figure: say how busy it was.
+    load_before = os.getloadavg()[0]
     failures = []
     started = time.monotonic()
     for rep in range(reps):
@@ -306,10 +308,12 @@ def main(argv=None) -> int:
                     results[m][w.name][t].append(value)
             print(file=sys.stderr)
     elapsed = time.monotonic() - started
+    load_after = os.getloadavg()[0]
 
     medians = summarize(results)
     print(f"tether benchmark: {'quick' if args.quick else 'full'}, {reps} runs per figure, "
-          f"{elapsed:.0f} s, {os.cpu_count()} CPUs, kernel {os.uname().release}")
+          f"{elapsed:.0f} s, {os.cpu_count()} CPUs, kernel {os.uname().release}, "
+          f"load average {load_before:.1f} before / {load_after:.1f} after")
     if why_no_libdebug:
         print(f"libdebug skipped: {why_no_libdebug}")
     for m in modes:
@@ -325,6 +329,7 @@ def main(argv=None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"quick": args.quick, "reps": reps, "events": ns, "seconds": elapsed,
+                       "load_average": [load_before, load_after],
                        "tracers": tracers, "libdebug_skipped": why_no_libdebug or None,
                        "runs_ns_per_event": results, "median_ns_per_event": medians,
                        "failures": failures}, f, indent=1)

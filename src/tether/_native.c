@@ -210,28 +210,33 @@ static PyObject *py_getsiginfo(PyObject *self, PyObject *args)
 /* ---- waiting --------------------------------------------------------------
  * The tracer thread sleeps in waitid() and must also wake up when the user's
  * thread hands it a command. The user thread sends the tracer thread a
- * dedicated "wake" signal. It is blocked in the tracer thread except while it
- * sleeps, so a wake sent at any time is either pending (delivered the moment
- * the tracer unblocks it, before it can sleep) or interrupts the sleep: no
- * wake-up is ever lost. The handler jumps out of the sleep. Because a jump
- * out of a *successful* wait could lose the status just collected, the
- * interruptible part only peeks (WNOWAIT); the status is consumed afterwards
- * with the signal blocked again.
+ * dedicated "wake" signal, whose handler records it and, if the tracer is
+ * inside (or about to enter) its wait, jumps out of it:
+ *   - sent while the tracer runs Python code: the flag is set and the next
+ *     wait returns at once;
+ *   - sent between the flag check and the system call, or during the call:
+ *     the handler sees `wake_armed` and jumps out.
+ * So no wake-up is ever lost, and no signal-mask system call is needed per
+ * event. A jump out of a *successful* wait could lose the status it just
+ * collected, so the interruptible call only peeks (WNOWAIT); the status is
+ * consumed afterwards, when no jump can happen any more.
  */
 static int wake_signal = 0;
 static __thread sigjmp_buf wake_jump;
 static __thread volatile sig_atomic_t wake_armed = 0;
+static __thread volatile sig_atomic_t wake_pending = 0;
 
 static void wake_handler(int sig)
 {
     (void)sig;
+    wake_pending = 1;
     if (wake_armed) {
         wake_armed = 0;
         siglongjmp(wake_jump, 1);
     }
 }
 
-/* tracer_thread_init(signo): install the wake handler and block it in this thread. */
+/* tracer_thread_init(signo): install the wake handler (for this thread). */
 static PyObject *py_tracer_thread_init(PyObject *self, PyObject *args)
 {
     int signo;
@@ -241,28 +246,28 @@ static PyObject *py_tracer_thread_init(PyObject *self, PyObject *args)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = wake_handler;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: the wait must be interrupted */
+    /* No SA_RESTART: the wait must be interrupted. SA_NODEFER: the handler
+       may leave by siglongjmp without saving the mask, so it must not be
+       left blocked. */
+    sa.sa_flags = SA_NODEFER;
     if (sigaction(signo, &sa, NULL) == -1)
         return os_error();
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, signo);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     wake_signal = signo;
     Py_RETURN_NONE;
 }
 
-/* wait_event() -> (pid, status) | None (woken by the wake signal) | (-1, 0) (no children)
- * Blocks until a child of *this thread* (tracee or own child) changes state:
+/* wait_event(block=True) -> (pid, status) | None (woken) | (-1, 0) (no child) | (0, 0) (nothing)
+ * Waits for a child of *this thread* (tracee or own child) to change state:
  * __WNOTHREAD keeps us away from the children of the user's other threads. */
 static PyObject *py_wait_event(PyObject *self, PyObject *args)
 {
     int block = 1;
     if (!PyArg_ParseTuple(args, "|p", &block))
         return NULL;
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, wake_signal);
     siginfo_t si;
     int woke = 0, rc = 0, err = 0;
     pid_t pid = 0;
@@ -270,17 +275,22 @@ static PyObject *py_wait_event(PyObject *self, PyObject *args)
 
     Py_BEGIN_ALLOW_THREADS
     memset(&si, 0, sizeof si);
-    if (block && wake_signal) {
-        if (sigsetjmp(wake_jump, 1)) {
-            woke = 1; /* mask restored by siglongjmp: wake signal blocked again */
+    if (block) {
+        if (sigsetjmp(wake_jump, 0)) {
+            woke = 1;
         } else {
             wake_armed = 1;
-            pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-            rc = syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | __WALL | __WNOTHREAD, NULL);
-            err = errno;
-            wake_armed = 0;
-            pthread_sigmask(SIG_BLOCK, &set, NULL);
+            if (wake_pending) {
+                wake_armed = 0;
+                woke = 1;
+            } else {
+                rc = syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | __WALL | __WNOTHREAD, NULL);
+                err = errno;
+                wake_armed = 0;
+            }
         }
+        if (woke)
+            wake_pending = 0;
     } else {
         rc = syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | WNOHANG | __WALL | __WNOTHREAD, NULL);
         err = errno;
@@ -305,13 +315,8 @@ static PyObject *py_wait_event(PyObject *self, PyObject *args)
         errno = err;
         return os_error();
     }
-    if (si.si_pid == 0)
-        return Py_BuildValue("(ii)", 0, 0); /* WNOHANG: nothing pending */
-    if (pid <= 0) {
-        /* The status vanished between the peek and the consume (someone else
-           reaped it); report "nothing" and let the caller loop. */
+    if (si.si_pid == 0 || pid <= 0)
         return Py_BuildValue("(ii)", 0, 0);
-    }
     return Py_BuildValue("(ii)", (int)pid, status);
 }
 

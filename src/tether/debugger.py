@@ -5,6 +5,7 @@ Methods check their arguments here, then hand the work to the tracer thread
 waits for it to stop first; with auto_interrupt_on_command ("ASAP mode") it
 interrupts the process instead, and the process stays stopped afterwards.
 """
+import errno
 import os
 import signal as _signal
 
@@ -199,7 +200,7 @@ class Debugger:
         if pid <= 0:
             raise ValueError(f"no process has pid {pid}")
         if pid == os.getpid():
-            raise ValueError("a process cannot trace itself")
+            raise PermissionError(errno.EPERM, "a process cannot trace itself (ptrace forbids it)")
         if self._proc is not None and self._proc.state not in ("dead", "detached"):
             raise RuntimeError(f"this Debugger already traces process {self._proc.pid}; detach() or kill() it first")
         proc = self._tracer.call(self._tracer.session.attach, self._settings, pid)
@@ -815,6 +816,9 @@ class Debugger:
 
     def _set_enabled(self, event, enabled: bool) -> None:
         if event.enabled == enabled:
+            return
+        if self._proc is None or self._proc.state in ("dead", "detached"):
+            event.enabled = enabled  # nothing left to arm or disarm
             return
         proc = self._ensure_stopped()
         if isinstance(event, Breakpoint):

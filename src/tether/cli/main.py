@@ -2,6 +2,7 @@
 the exit status: the traced program's own (128 + signal if it was killed),
 2 for a bad command line, 126/127 when the program can't run (like a shell),
 1 for other errors. Errors are one line on stderr, never a traceback."""
+import os
 import sys
 
 from .args import UsageError, parse_args, usage_text
@@ -24,7 +25,13 @@ def main(argv=None) -> int:
         return 2
     except SystemExit as e:  # --help and --version print and "exit" 0
         return e.code if isinstance(e.code, int) else 0
-    return run(opts)
+    try:
+        return run(opts)
+    except Exception as e:  # a bug of ours: one line, the traceback on request
+        if os.environ.get("TETHER_DEBUG"):
+            raise
+        _error(f"internal error: {type(e).__name__}: {e} (set TETHER_DEBUG=1 for the traceback)")
+        return 1
 
 
 def run(opts) -> int:

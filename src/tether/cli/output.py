@@ -132,49 +132,73 @@ class Printer:
         self.live = live
         self.lock = threading.Lock()
         self.status_shown = False
+        self.broken = False
         self.lines = 0
 
     def emit(self, event: Event) -> None:
         line = event.to_json() if self.as_json else format_text(event, self.color)
         with self.lock:
-            if self.status_shown:
-                self.stream.write(_CLEAR_LINE)
-                self.status_shown = False
-            self.stream.write(line + "\n")
+            self._erase_status()
+            self._write(line + "\n", self.live)
             self.lines += 1
-            if self.live:
-                self.stream.flush()
 
     def write_block(self, text: str) -> None:
         """Several lines at once (the text summary)."""
         with self.lock:
-            if self.status_shown:
-                self.stream.write(_CLEAR_LINE)
-                self.status_shown = False
-            self.stream.write(text if text.endswith("\n") else text + "\n")
-            self.stream.flush()
+            self._erase_status()
+            self._write(text if text.endswith("\n") else text + "\n", True)
 
     def status(self, text: str) -> None:
         if not self.progress:
             return
         with self.lock:
-            self.stream.write(_CLEAR_LINE + (_DIM + text + _RESET if self.color else text))
-            self.stream.flush()
+            self._write(_CLEAR_LINE + (_DIM + text + _RESET if self.color else text), True)
             self.status_shown = True
 
     def clear_status(self) -> None:
         with self.lock:
-            if self.status_shown:
-                self.stream.write(_CLEAR_LINE)
+            self._erase_status()
+
+    def _erase_status(self) -> None:
+        if self.status_shown:
+            self.status_shown = False
+            self._write(_CLEAR_LINE, True)
+
+    def _write(self, text: str, flush: bool) -> None:
+        """Write, and go quiet if the reader went away (`tether ... | head`):
+        the trace goes on, like strace's does."""
+        if self.broken:
+            return
+        try:
+            self.stream.write(text)
+            if flush:
                 self.stream.flush()
-                self.status_shown = False
+        except (BrokenPipeError, ValueError):
+            self.broken = True
+            _silence(self.stream)
 
     def flush(self) -> None:
         with self.lock:
+            if self.broken:
+                return
             try:
                 self.stream.flush()
-            except (OSError, ValueError):
-                pass
+            except (BrokenPipeError, ValueError):
+                self.broken = True
+                _silence(self.stream)
+
+
+def _silence(stream) -> None:
+    """Point a standard stream whose pipe broke at /dev/null, so the flush at
+    interpreter exit does not complain (Python's signal docs, "Note on
+    SIGPIPE")."""
+    if stream in (sys.stdout, sys.stderr):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
 
 
 def open_printer(opts) -> tuple:

@@ -52,8 +52,21 @@ _EVENT_KIND = {
 }
 
 
+_memo: dict = {}
+
+
 def decode(status: int) -> tuple[Stop, int]:
-    """Classify a wait status. Returns (kind, value)."""
+    """Classify a wait status. Returns (kind, value). Statuses repeat a lot
+    (every syscall stop is the same number), so results are memoised."""
+    found = _memo.get(status)
+    if found is None:
+        found = _decode(status)
+        if len(_memo) < 4096:
+            _memo[status] = found
+    return found
+
+
+def _decode(status: int) -> tuple[Stop, int]:
     low = status & 0x7F
     if low == 0:
         return Stop.EXITED, (status >> 8) & 0xFF

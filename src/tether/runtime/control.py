@@ -17,6 +17,7 @@ from ..ptrace import (PTRACE_CONT, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_SINGL
                       PTRACE_SYSCALL)
 from ..state.address_space import INT3
 from ..state.task import EFLAGS_OFFSET, ORIG_RAX_OFFSET, RAX_OFFSET
+from ..thread_context import context_of
 from .emulate import emulate_displaced
 
 DR6_OFFSET = debugregs.debugreg_offset(6)
@@ -107,7 +108,13 @@ class Control:
             eflags = int.from_bytes(gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8], "little") | EFLAGS_RF
             gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8] = eflags.to_bytes(8, "little")
             task.gpr_dirty()
-        task.flush()
+        try:
+            task.flush()
+        except ProcessLookupError:
+            # Killed while stopped (e.g. SIGKILL from outside): its death
+            # report is on its way.
+            task.stopped = False
+            return
         task.stop_reason = None
         task.deliver_signal = 0
         self.ptrace_resume(task, request, sig)
@@ -252,9 +259,8 @@ class Control:
             self.stop_process(task.proc, task)
 
     def run_callback(self, task, callback, event) -> None:
-        from ..thread_context import context_of
         try:
-            callback(context_of(task), event)
+            callback(task.context or context_of(task), event)
         except Exception as e:  # reported to the user's script at its next command
             proc = task.proc
             if proc.pending_error is None:

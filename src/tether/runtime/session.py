@@ -25,10 +25,15 @@ class Session:
         self.reported_untraced: set = set()
         self.control = Control(self)
         self.printer = None        # the pprint_syscalls printer, set by the facade
+        self.changed = False       # a process changed state since the last notify
+        Proc.on_state_change = self._mark_changed
         try:
             native.set_child_subreaper()
         except OSError:
             pass
+
+    def _mark_changed(self) -> None:
+        self.changed = True
 
     # ------------------------------------------------------------------ events
     def dispatch(self, tid: int, status: int) -> None:

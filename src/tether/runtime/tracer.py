@@ -80,6 +80,7 @@ class Tracer:
         except BaseException as e:  # handed to the caller's thread
             box.error = e
         box.done.set()
+        self.session.changed = False
         self.notify()
 
     def _main(self) -> None:
@@ -87,24 +88,33 @@ class Tracer:
         self.tid = native.gettid()
         self._ready.set()
         session = self.session
+        wait_event = native.wait_event
+        dispatch = session.dispatch
+        self._run_calls()
         while True:
-            self._run_calls()
-            event = native.wait_event(True)
+            event = wait_event(True)
             if event is None:
-                continue  # woken up: run the queued calls
+                # Woken up by call(): run what was queued.
+                self._run_calls()
+                continue
             pid, status = event
             if pid == -1:
                 # No tracee and no child at all: sleep until someone calls us.
                 self._run_one(self._calls.get())
+                self._run_calls()
                 continue
             if pid == 0:
                 continue
             try:
-                session.dispatch(pid, status)
+                dispatch(pid, status)
             except Exception:  # a bug in tether must not kill the tracer thread
                 print("tether: internal error while handling an event:", file=sys.stderr)
                 traceback.print_exc()
-            self.notify()
+            # Wake the user's waiters only when a process changed state (not
+            # after every breakpoint callback).
+            if session.changed:
+                session.changed = False
+                self.notify()
 
 
 _tracer = None

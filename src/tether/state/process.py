@@ -5,6 +5,21 @@ from .address_space import AddressSpace
 
 
 class Proc:
+    # Set whenever any process's state changes; the tracer thread wakes the
+    # user's waiting threads only then.
+    on_state_change = None
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        self._state = value
+        hook = Proc.on_state_change
+        if hook is not None:
+            hook()
+
     def __init__(self, pid: int, config, parent=None, aspace=None):
         self.pid = pid
         self.config = config          # the Debugger's Settings (follow_children, ...)
@@ -14,7 +29,7 @@ class Proc:
         self.mem = ProcessMemory(pid, lambda: [t.tid for t in self.tasks.values() if not t.dead])
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
         # "running" | "stopping" | "stopped" | "dead" | "detached"
-        self.state = "stopped"
+        self._state = "stopped"
         self.exit_code = None
         self.exit_signal = None
         self.exec_count = 0

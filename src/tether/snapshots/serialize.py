@@ -1,0 +1,354 @@
+"""Snapshots on disk: JSON, optionally gzip-compressed. Never pickle.
+
+Document (version 1):
+  {"format": "tether-snapshot", "version": 1, "kind": "process" | "thread" | "tree",
+   "snapshot": <process>                      (kinds "process" and "thread")
+   "tree": {"level", "name", "snapshot_id",
+            "processes": [{"path": [int...], "process": <process>}]}   (kind "tree")}
+  <process> = {"pid", "level", "name", "snapshot_id", "arch", "binary_path",
+     "tid": the thread of a thread snapshot (null for a process snapshot),
+     "threads": [{"tid", "gpr": base64 (216 bytes), "xstate": base64}],
+     "skipped_threads": [{"tid", "reason"}],
+     "maps": [{"start", "end", "permissions", "offset", "backing_file", "base"}],
+     "skipped": [{"start", "reason"}],
+     "memory": [{"start": a map's start, "data": base64 of the whole map}]}
+
+Loading only parses JSON and checks every field's type, range and size, so
+a corrupted or hostile file gives a ValueError naming what is wrong and
+never runs code. Memory is written in pieces, so saving a large snapshot
+does not build one huge string.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import os
+import re
+
+from ..arch.amd64.registers import GPR_SIZE
+from .memory import LEVELS, SnapshotMap
+
+__all__ = ["save_snapshot", "read_snapshot", "parse_snapshot", "FORMAT", "VERSION"]
+
+FORMAT = "tether-snapshot"
+VERSION = 1
+_GZIP_MAGIC = b"\x1f\x8b"
+_U64_END = 1 << 64
+_PAGE = 4096
+_MAX_XSTATE = 64 * 1024       # XSAVE areas are a few KiB (AMX tiles make ~11 KiB)
+_MAX_PID = 1 << 22            # PID_MAX_LIMIT on 64-bit Linux (include/linux/threads.h)
+_PERMISSIONS = re.compile(r"[r-][w-][x-][psS]\Z")
+_CHUNK = 3 * (1 << 20)        # a multiple of 3: base64 pieces then concatenate cleanly
+
+
+# --- writing ---------------------------------------------------------------------------
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _map_record(m) -> dict:
+    return {"start": m.start, "end": m.end, "permissions": m.permissions, "offset": m.offset,
+            "backing_file": m.backing_file, "base": m.base}
+
+
+def _write_process(out, snap, threads, tid) -> None:
+    image = snap._image
+    head = {
+        "pid": image.pid, "level": image.level, "name": snap.name, "snapshot_id": snap.snapshot_id,
+        "arch": image.arch, "binary_path": image.binary_path, "tid": tid,
+        "threads": [{"tid": t.tid, "gpr": _b64(t._gpr), "xstate": _b64(t._xstate)} for t in threads],
+        "skipped_threads": [{"tid": k, "reason": v}
+                            for k, v in getattr(snap, "skipped_threads", {}).items()],
+        "maps": [_map_record(m) for m in image.maps],
+        "skipped": [{"start": k, "reason": v} for k, v in image.skipped.items()],
+    }
+    text = json.dumps(head)
+    out.write(text[:-1] + ', "memory": [')
+    first = True
+    for m in image.maps:
+        if m.content is None:
+            continue
+        out.write(("" if first else ", ") + '{"start": %d, "data": "' % m.start)
+        first = False
+        content = m.content
+        for i in range(0, len(content), _CHUNK):
+            out.write(_b64(content[i:i + _CHUNK]))
+        out.write('"}')
+    out.write("]}")
+
+
+def save_snapshot(snap, path, compress: bool | None = None) -> None:
+    from .snapshot import ProcessSnapshot, ThreadSnapshot, TreeSnapshot
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or path-like, not {type(path).__name__}")
+    if compress is None:
+        compress = os.fspath(path).endswith(".gz")
+    elif not isinstance(compress, bool):
+        raise TypeError("compress must be a bool or None")
+    opener = gzip.open if compress else open
+    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
+    try:
+        with opener(tmp, "wt", encoding="utf-8") as out:
+            if isinstance(snap, TreeSnapshot):
+                out.write('{"format": "%s", "version": %d, "kind": "tree", "tree": ' % (FORMAT, VERSION))
+                out.write(json.dumps({"level": snap.level, "name": snap.name,
+                                      "snapshot_id": snap.snapshot_id})[:-1] + ', "processes": [')
+                for i, p in enumerate(snap.processes):
+                    out.write(("" if i == 0 else ", ") + '{"path": %s, "process": '
+                              % json.dumps(list(snap.path_of(p.pid))))
+                    _write_process(out, p, p.threads, None)
+                    out.write("}")
+                out.write("]}}")
+            elif isinstance(snap, (ProcessSnapshot, ThreadSnapshot)):
+                kind = "process" if isinstance(snap, ProcessSnapshot) else "thread"
+                out.write('{"format": "%s", "version": %d, "kind": "%s", "snapshot": '
+                          % (FORMAT, VERSION, kind))
+                if kind == "process":
+                    _write_process(out, snap, snap.threads, None)
+                else:
+                    _write_process(out, snap, [snap], snap.tid)
+                out.write("}")
+            else:
+                raise TypeError(f"cannot save a {type(snap).__name__}: not a snapshot")
+        os.replace(tmp, path)  # a reader never sees half a file
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# --- reading and validating --------------------------------------------------------------
+
+def _no_duplicates(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not valid JSON here")
+
+
+class _Checker:
+    """Typed access to a parsed JSON object, with errors naming the field."""
+
+    def __init__(self, obj, where: str, keys: tuple):
+        if not isinstance(obj, dict):
+            raise ValueError(f"{where} must be a JSON object, not {type(obj).__name__}")
+        extra = set(obj) - set(keys)
+        if extra:
+            raise ValueError(f"{where} has unknown field(s): {', '.join(sorted(extra))}")
+        missing = [k for k in keys if k not in obj]
+        if missing:
+            raise ValueError(f"{where} lacks field(s): {', '.join(missing)}")
+        self.obj, self.where = obj, where
+
+    def int(self, key, lo=0, hi=_U64_END) -> int:
+        v = self.obj[key]
+        if type(v) is not int:
+            raise ValueError(f"{self.where}.{key} must be an integer, not {type(v).__name__}")
+        if not lo <= v < hi:
+            raise ValueError(f"{self.where}.{key} = {v} is out of range [{lo}, {hi})")
+        return v
+
+    def str(self, key, none_ok=False):
+        v = self.obj[key]
+        if v is None and none_ok:
+            return None
+        if not isinstance(v, str):
+            raise ValueError(f"{self.where}.{key} must be a string, not {type(v).__name__}")
+        return v
+
+    def list(self, key) -> list:
+        v = self.obj[key]
+        if not isinstance(v, list):
+            raise ValueError(f"{self.where}.{key} must be a list, not {type(v).__name__}")
+        return v
+
+    def bytes(self, key, max_size: int) -> bytes:
+        text = self.str(key)
+        # Check the length first: never decode more than the field may hold.
+        if len(text) > 4 * ((max_size + 2) // 3):
+            raise ValueError(f"{self.where}.{key} is larger than {max_size} bytes")
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"{self.where}.{key} is not valid base64") from None
+
+
+_PROCESS_KEYS = ("pid", "level", "name", "snapshot_id", "arch", "binary_path", "tid", "threads",
+                 "skipped_threads", "maps", "skipped", "memory")
+
+
+def _parse_maps(c: _Checker) -> list:
+    maps, previous_end = [], 0
+    for i, raw in enumerate(c.list("maps")):
+        m = _Checker(raw, f"{c.where}.maps[{i}]", ("start", "end", "permissions", "offset",
+                                                    "backing_file", "base"))
+        start, end = m.int("start"), m.int("end", 1, _U64_END + 1)
+        if end <= start or start % _PAGE or end % _PAGE:
+            raise ValueError(f"{m.where}: [{start:#x}, {end:#x}) is not a page-aligned, non-empty range")
+        if start < previous_end:
+            raise ValueError(f"{m.where} overlaps the previous map or is out of order")
+        previous_end = end
+        perms = m.str("permissions")
+        if not _PERMISSIONS.match(perms):
+            raise ValueError(f"{m.where}.permissions {perms!r} is not like 'r-xp'")
+        name = m.str("backing_file")
+        if "\n" in name or "\0" in name:
+            raise ValueError(f"{m.where}.backing_file contains a newline or NUL")
+        maps.append([start, end, perms, m.int("offset"), name, m.int("base")])
+    return maps
+
+
+def _parse_process(raw, where: str, kind: str):
+    from .snapshot import ProcessImage, ProcessSnapshot, ThreadSnapshot
+    c = _Checker(raw, where, _PROCESS_KEYS)
+    pid = c.int("pid", 1, _MAX_PID + 1)
+    level = c.str("level")
+    if level not in LEVELS:
+        raise ValueError(f"{where}.level must be one of {', '.join(LEVELS)}, not {level!r}")
+    name = c.str("name", none_ok=True)
+    snapshot_id = c.int("snapshot_id", 0, 1 << 63)
+    if c.str("arch") != "amd64":
+        raise ValueError(f"{where}.arch {c.obj['arch']!r} is not supported (only 'amd64')")
+    binary_path = c.str("binary_path", none_ok=True)
+
+    maps = _parse_maps(c)
+    by_start = {m[0]: m for m in maps}
+    skipped = {}
+    for i, raw_skip in enumerate(c.list("skipped")):
+        s = _Checker(raw_skip, f"{where}.skipped[{i}]", ("start", "reason"))
+        start = s.int("start")
+        if start not in by_start:
+            raise ValueError(f"{s.where}.start {start:#x} is not the start of a map")
+        skipped[start] = s.str("reason")
+    contents = {}
+    memory = c.list("memory")
+    if level == "base" and memory:
+        raise ValueError(f"{where}: a 'base' snapshot must not hold memory contents")
+    for i, raw_mem in enumerate(memory):
+        mc = _Checker(raw_mem, f"{where}.memory[{i}]", ("start", "data"))
+        start = mc.int("start")
+        if start not in by_start:
+            raise ValueError(f"{mc.where}.start {start:#x} is not the start of a map")
+        if start in contents:
+            raise ValueError(f"{mc.where}: the map at {start:#x} has contents twice")
+        if start in skipped:
+            raise ValueError(f"{mc.where}: the map at {start:#x} is both captured and skipped")
+        size = by_start[start][1] - start
+        data = mc.bytes("data", size)
+        if len(data) != size:
+            raise ValueError(f"{mc.where}.data holds {len(data)} bytes, the map is {size} bytes")
+        contents[start] = data
+    image = ProcessImage(pid, level, [SnapshotMap(s, e, p, e - s, o, f, b, contents.get(s))
+                                      for s, e, p, o, f, b in maps], skipped, binary_path)
+
+    threads, tids = [], set()
+    for i, raw_thread in enumerate(c.list("threads")):
+        t = _Checker(raw_thread, f"{where}.threads[{i}]", ("tid", "gpr", "xstate"))
+        tid = t.int("tid", 1, _MAX_PID + 1)
+        if tid in tids:
+            raise ValueError(f"{t.where}: thread {tid} appears twice")
+        tids.add(tid)
+        gpr = t.bytes("gpr", GPR_SIZE)
+        if len(gpr) != GPR_SIZE:
+            raise ValueError(f"{t.where}.gpr holds {len(gpr)} bytes, user_regs_struct is {GPR_SIZE}")
+        xstate = t.bytes("xstate", _MAX_XSTATE)
+        if 0 < len(xstate) < 512:
+            raise ValueError(f"{t.where}.xstate holds {len(xstate)} bytes, "
+                             f"less than the 512-byte FXSAVE region")
+        threads.append((tid, gpr, xstate))
+    skipped_threads = {}
+    for i, raw_skip in enumerate(c.list("skipped_threads")):
+        s = _Checker(raw_skip, f"{where}.skipped_threads[{i}]", ("tid", "reason"))
+        skipped_threads[s.int("tid", 1, _MAX_PID + 1)] = s.str("reason")
+
+    if kind == "thread":
+        tid = c.int("tid", 1, _MAX_PID + 1)
+        if len(threads) != 1 or threads[0][0] != tid:
+            raise ValueError(f"{where}: a thread snapshot holds exactly its own thread ({tid})")
+        return ThreadSnapshot(image, tid, threads[0][1], threads[0][2], snapshot_id, name)
+    if c.obj["tid"] is not None:
+        raise ValueError(f"{where}.tid must be null in a process snapshot")
+    if not threads:
+        raise ValueError(f"{where}.threads is empty: a process snapshot holds at least one thread")
+    return ProcessSnapshot(image, threads, snapshot_id, name, skipped_threads)
+
+
+def _parse_tree(raw):
+    from .snapshot import TreeSnapshot
+    c = _Checker(raw, "tree", ("level", "name", "snapshot_id", "processes"))
+    level = c.str("level")
+    if level not in LEVELS:
+        raise ValueError(f"tree.level must be one of {', '.join(LEVELS)}, not {level!r}")
+    processes, paths = [], {}
+    seen_paths = set()
+    for i, raw_p in enumerate(c.list("processes")):
+        e = _Checker(raw_p, f"tree.processes[{i}]", ("path", "process"))
+        path = e.list("path")
+        if any(type(x) is not int or x < 0 for x in path) or len(path) > 4096:
+            raise ValueError(f"{e.where}.path must be a list of non-negative integers")
+        path = tuple(path)
+        if path in seen_paths:
+            raise ValueError(f"{e.where}: two processes at tree path {list(path)}")
+        seen_paths.add(path)
+        p = _parse_process(e.obj["process"], f"{e.where}.process", "process")
+        if p.pid in paths:
+            raise ValueError(f"{e.where}: process {p.pid} appears twice")
+        if p.level != level:
+            raise ValueError(f"{e.where}: level {p.level!r} differs from the tree's {level!r}")
+        processes.append(p)
+        paths[p.pid] = path
+    if not processes:
+        raise ValueError("tree.processes is empty")
+    return TreeSnapshot(processes, paths, level, c.int("snapshot_id", 0, 1 << 63),
+                        c.str("name", none_ok=True))
+
+
+def parse_snapshot(data: bytes):
+    """The snapshot held by the bytes of a saved file (gzip or plain JSON)."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"parse_snapshot takes bytes, not {type(data).__name__}")
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            raise ValueError(f"not a snapshot file: bad gzip data ({e})") from None
+    try:
+        doc = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
+                         parse_constant=_no_constants)
+    except UnicodeDecodeError:
+        raise ValueError("not a snapshot file: not UTF-8 text") from None
+    except RecursionError:
+        raise ValueError("not a snapshot file: JSON nested too deeply") from None
+    except ValueError as e:  # json.JSONDecodeError is a ValueError
+        raise ValueError(f"not a snapshot file: bad JSON ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"not a snapshot file: no \"format\": \"{FORMAT}\" field")
+    kind = doc.get("kind")
+    keys = ("format", "version", "kind", "tree" if kind == "tree" else "snapshot")
+    top = _Checker(doc, "snapshot file", keys)
+    if top.int("version", 0, 1 << 31) != VERSION:
+        raise ValueError(f"snapshot file version {doc['version']} is not supported (this tether reads {VERSION})")
+    if kind == "tree":
+        return _parse_tree(doc["tree"])
+    if kind not in ("process", "thread"):
+        raise ValueError(f"snapshot file kind {kind!r} is not 'process', 'thread' or 'tree'")
+    return _parse_process(doc["snapshot"], "snapshot", kind)
+
+
+def read_snapshot(path):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or path-like, not {type(path).__name__}")
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return parse_snapshot(data)
+    except ValueError as e:
+        raise ValueError(f"{os.fspath(path)}: {e}") from None
