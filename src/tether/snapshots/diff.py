@@ -229,7 +229,7 @@ class Diff:
             self.born_threads, self.dead_threads = [], []
             self.registers = {new.tid: _register_changes(old.regs, new.regs)}
             self.registers = {t: c for t, c in self.registers.items() if c}
-        self.regs = self.registers_of_main = RegisterDiffAccessor(old.regs, new.regs)
+        self.regs = RegisterDiffAccessor(old.regs, new.regs)
         self.maps = _maps_diff(old.maps, new.maps)
         self._memory = None if self.level == "base" else _memory_diff(old.maps, new.maps)
 

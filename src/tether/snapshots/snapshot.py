@@ -365,7 +365,7 @@ def _capture_threads(debugger, tasks):
 def _live_maps(debugger, proc):
     try:
         binary = debugger._binary_path()
-    except Exception:
+    except (OSError, ValueError):  # the program file is gone: "binary" addressing can't work
         binary = proc.exe_path
     maps = read_maps(proc.pid, binary)
     if not maps:
@@ -460,7 +460,10 @@ def tree_snapshot(debugger, level: str = "base", name=None) -> TreeSnapshot:
                 raise ProcessRunningError(
                     f"process {proc.pid} is running: a tree snapshot taken in a callback "
                     f"needs every process of the tree stopped")
-            d.interrupt()
+            try:
+                d.interrupt()
+            except ProcessDeadError:
+                continue  # it died meanwhile: nothing to snapshot
             task = proc.last_task
             if proc.state == "stopped" and (task is None or task.stop_reason == "interrupt"):
                 interrupted.append(d)
