@@ -123,6 +123,7 @@ class Session:
     def attach(self, config, pid: int) -> Proc:
         proc = Proc(pid, config)
         proc.state = "stopping"
+        proc.traced_since = _uptime_ticks()
         was_stopped = _proc_state(pid) == "T"
         seen = set()
         while True:  # threads may be created while we attach: rescan until stable
@@ -316,8 +317,8 @@ class Session:
                 or child_pid in self.reported_untraced or code <= 0:
             return
         known = any(c.pid == child_pid for c in task.proc.children) or child_pid in self.seen_pids
-        if known:
-            return
+        if known or _start_ticks(child_pid) < task.proc.traced_since:
+            return  # known, or born before we attached (not ours to see)
         self.reported_untraced.add(child_pid)
         import sys
         import warnings
@@ -495,6 +496,21 @@ class Session:
                 pass
         proc.state = "detached"
         self._forget(proc)
+
+
+def _uptime_ticks() -> int:
+    with open("/proc/uptime") as f:
+        return int(float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK"))
+
+
+def _start_ticks(pid: int) -> int:
+    """A process's start time, in clock ticks since boot (/proc/<pid>/stat field 22)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rindex(b")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 1 << 62
 
 
 def _proc_state(pid: int):
