@@ -988,6 +988,12 @@ class Debugger:
         self._ensure_stopped()
         return process_snapshot(self, level, name)
 
+    def create_tree_snapshot(self, level: str = "base", name: str | None = None):
+        """tether extra: one snapshot per process of the traced tree (this
+        process and every followed descendant), diffable as a whole."""
+        from .snapshots.snapshot import tree_snapshot
+        return tree_snapshot(self, level, name)
+
     def load_snapshot(self, path: str):
         from .snapshots.snapshot import load_snapshot
         return load_snapshot(path)
