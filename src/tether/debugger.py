@@ -30,6 +30,15 @@ from . import lifecycle
 _UNCATCHABLE = (_signal.SIGKILL, _signal.SIGSTOP)
 
 
+def _raw_pty() -> tuple[int, int]:
+    """(master, slave) of a new pseudo-terminal in raw mode: no echo, and no
+    newline translation, so the bytes read are the bytes the program wrote."""
+    import tty
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    return master, slave
+
+
 def _count_only(*_):
     """callback=True (libdebug): count the hit and go on, without stopping."""
 
@@ -79,6 +88,14 @@ class Debugger:
     follow_children = _setting("follow_children", "Follow new child processes (else detach them).")
     auto_interrupt_on_command = _setting("auto_interrupt_on_command", "ASAP mode.")
     escape_antidebug = _setting("escape_antidebug", "Make ptrace(PTRACE_TRACEME) succeed in the program.")
+
+    def __setattr__(self, name, value):
+        if name.startswith("syscall_arg"):
+            setattr(self._main, name, value)
+            return
+        object.__setattr__(self, name, value)
+        if name == "escape_antidebug" and self._proc is not None:
+            self._update_syscall_tracing(self._proc)
     inherit_stopping_events = _setting(
         "inherit_stopping_events", "Children start with copies of this process's stopping events.")
     detach_on_fork = _setting("detach_on_fork", "With follow_fork_mode='child': let the parent go.")
@@ -159,7 +176,10 @@ class Debugger:
         path = check_program(self.path)
         self._close_pipes()
         if redirect_pipes:
-            ends = [os.pipe() for _ in range(3)]
+            # stdin is a pipe; stdout and stderr are terminals (as in libdebug),
+            # so the program's stdio flushes at each newline and recvline()
+            # after a plain printf works.
+            ends = [os.pipe(), _raw_pty(), _raw_pty()]
             child_fds = (ends[0][0], ends[1][1], ends[2][1])
         else:
             ends, child_fds = None, (-1, -1, -1)
@@ -215,6 +235,7 @@ class Debugger:
         self._proc = proc
         proc.debugger = self
         proc.exe_path = exe_of(proc.pid)
+        self._update_syscall_tracing(proc)  # escape_antidebug needs syscall stops
         self._children = []
         self._symbols_cache = None
         self._maps_cache = None
@@ -601,12 +622,6 @@ class Debugger:
         if name.startswith("syscall_arg"):
             return getattr(self._main, name)
         raise AttributeError(f"Debugger has no attribute {name!r}")
-
-    def __setattr__(self, name, value):
-        if name.startswith("syscall_arg"):
-            setattr(self._main, name, value)
-            return
-        object.__setattr__(self, name, value)
 
     def _signal_task(self):
         proc = self._require_proc()

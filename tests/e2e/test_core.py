@@ -269,6 +269,7 @@ def test_exit_code_and_state_properties(target, new_debugger):
     assert pid == d.process_id
     assert proc_state(pid) == "t"
     assert not d.dead and not d.running
+    assert d.zombie is False
     assert len(d.threads) == 1 and d.threads[0].tid == pid
     d.cont()
     d.wait()
@@ -530,9 +531,19 @@ def _run_script_and_watch(path, tmp_path, kill_on_exit):
     script = tmp_path / "script.py"
     script.write_text(_SCRIPT)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    res = subprocess.run(
-        [sys.executable, str(script), path, str(donefile), str(pidfile), "1" if kill_on_exit else "0"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30)
+    try:
+        res = subprocess.run(
+            [sys.executable, str(script), path, str(donefile), str(pidfile), "1" if kill_on_exit else "0"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=20)
+    except subprocess.TimeoutExpired as e:
+        # The script hung on its way out; do not leave the program behind.
+        if pidfile.exists():
+            try:
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        pytest.fail(f"the script did not exit within 20 s (kill_on_exit={kill_on_exit}); "
+                    f"stderr: {(e.stderr or b'').decode(errors='replace')}")
     assert res.returncode == 0, res.stderr.decode()
     pid = int(pidfile.read_text())
     return pid, donefile
@@ -579,3 +590,20 @@ def test_kill_on_exit_property_is_writable(target, new_debugger):
     assert d.kill_on_exit is False
     d.kill_on_exit = True
     assert d.kill_on_exit is True
+
+
+# --------------------------------------------------------------------------
+# escape_antidebug
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("escape", [False, True])
+def test_escape_antidebug(target, new_debugger, escape):
+    # antidebug.c calls ptrace(PTRACE_TRACEME), which fails under a tracer
+    # unless the debugger fakes its success.
+    d = new_debugger([target("antidebug")], escape_antidebug=escape)
+    io = d.run()
+    d.cont()
+    line = io.recvline(timeout=10)
+    d.wait()
+    assert line == (b"traceme=0" if escape else b"traceme=-1")
+    assert d.dead and d.exit_code == 0

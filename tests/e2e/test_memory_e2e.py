@@ -297,6 +297,26 @@ def test_backtrace_names_the_call_chain(mem):
 
 
 @pytest.mark.timeout(30)
+def test_backtrace_in_basic_names_g_f_main(target):
+    # basic.c has float/long variables: their DWARF base types must not be
+    # mistaken for functions when naming frames.
+    d = debugger([target("basic")])
+    try:
+        d.run()
+        d.breakpoint("g")
+        d.cont()
+        d.wait()
+        names = [frame.split("+")[0] for frame in d.backtrace(as_symbols=True)]
+        assert names[:3] == ["g", "f", "main"]
+        # One step into g (after `push rbp`) the chain is the same.
+        d.step()
+        names = [frame.split("+")[0] for frame in d.backtrace(as_symbols=True)]
+        assert names[:3] == ["g", "f", "main"]
+    finally:
+        shutdown(d)
+
+
+@pytest.mark.timeout(30)
 def test_pretty_printers_print(mem, capsys):
     d = mem.d
     d.pprint_registers()

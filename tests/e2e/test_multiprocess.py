@@ -302,6 +302,28 @@ def test_sigkill_of_a_stopped_child(launch):
     assert d.exit_code == 69  # the parent saw its child killed by SIGKILL
 
 
+def test_child_killed_from_outside_while_stopped(launch):
+    # EDGE_CASES 21: kill -9 by someone else while the child is held.
+    d = launch("mp_fork")
+    d.run(redirect_pipes=False)
+    _, c = stop_after_fork(d)
+    os.kill(c.pid, signal.SIGKILL)
+    # The script does not know yet: cont() either meets ESRCH quietly or
+    # says the process is dead; either way wait() then reports the death.
+    try:
+        c.cont()
+    except RuntimeError:
+        pass
+    c.wait()
+    assert c.dead
+    assert sig_num(c.exit_signal) == signal.SIGKILL
+    with pytest.raises(RuntimeError):
+        c.regs.rip
+    d.cont()
+    d.wait()
+    assert d.exit_code == 69
+
+
 def test_child_killed_by_a_signal_is_reported_on_its_own_debugger(launch):
     d = launch("mp_fork", 3, "segv")
     d.run(redirect_pipes=False)
@@ -559,6 +581,7 @@ def test_children_share_the_parents_pipemanager(launch):
     io.sendline(b"bye")
     d.wait()
     assert d.exit_code == 40
+    d.children[0].wait()
     assert d.children[0].exit_code == 0
 
 

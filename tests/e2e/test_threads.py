@@ -193,7 +193,7 @@ def test_all_threads_stop_when_one_hits_a_breakpoint_and_cont_resumes_all(launch
     time.sleep(0.1)
     assert read_ints(d, "counters", k, "q") == before
     assert all(c > 0 for c in before)
-    # cont() resumes every thread: the spinners move during main's 50 ms sleep.
+    # cont() resumes every thread: the spinners move during main's 200 ms sleep.
     d.cont()
     d.wait()
     assert bp2.hit_on(d)
@@ -467,21 +467,26 @@ def test_main_thread_pthread_exit_before_the_others(launch, capfd):
 def test_exit_group_from_a_non_main_thread(launch):
     d = launch("mt_exit", "group_exit")
     d.run(redirect_pipes=False)
+    leader = thread_by_tid(d, d.pid)  # kept: d.threads may drop dead threads
     d.cont()
     d.wait()
     assert d.dead
     assert d.exit_code == 7
-    assert all(t.dead for t in d.threads)
+    assert live_threads(d) == []
+    assert leader.dead and leader.exit_code == 7
 
 
 def test_fatal_signal_in_one_thread_kills_every_thread(launch):
     d = launch("mt_exit", "segv")
     d.run(redirect_pipes=False)
+    leader = thread_by_tid(d, d.pid)
     d.cont()
     d.wait()
     assert d.dead
     assert sig_num(d.exit_signal) == signal.SIGSEGV
-    assert all(t.dead for t in d.threads)
+    assert d.exit_code is None
+    assert live_threads(d) == []
+    assert leader.dead and sig_num(leader.exit_signal) == signal.SIGSEGV
 
 
 def test_thread_killed_by_a_fatal_signal_takes_the_process(launch):
@@ -489,11 +494,13 @@ def test_thread_killed_by_a_fatal_signal_takes_the_process(launch):
     # ends the whole thread group, whichever thread it was sent to.
     d = launch("mt_exit", "thread_kill")
     d.run(redirect_pipes=False)
+    leader = thread_by_tid(d, d.pid)
     d.cont()
     d.wait()
     assert d.dead
     assert sig_num(d.exit_signal) == signal.SIGTERM
-    assert all(t.dead for t in d.threads)
+    assert live_threads(d) == []
+    assert leader.dead and sig_num(leader.exit_signal) == signal.SIGTERM
 
 
 # --- hardware breakpoints and watchpoints -----------------------------------
@@ -550,7 +557,7 @@ def test_scheduler_locking_on_thread_cont_resumes_only_that_thread(launch):
     bp2, main = _stop_main_at_mark(d)
     d.scheduler_locking = "on"
     before = read_ints(d, "counters", k, "q")
-    main.cont()  # main sleeps 50 ms and reaches mark2 alone
+    main.cont()  # main sleeps 200 ms and reaches mark2 alone
     d.wait()
     assert bp2.hit_on(main)
     assert read_ints(d, "counters", k, "q") == before  # spinners never ran

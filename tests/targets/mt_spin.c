@@ -1,7 +1,7 @@
 // cflags: -pthread
 /* K spinner threads (argv[1], default 2) increment their own counter until
  * stop_flag is set. Once every spinner has started, main calls mark(),
- * sleeps 50 ms, calls mark2(), then stops and joins the spinners.
+ * sleeps 200 ms, calls mark2(), then stops and joins the spinners.
  * Tests use it to see whether other threads really stand still (all-stop,
  * scheduler locking): a stopped thread's counter does not move. */
 #include <pthread.h>
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
         usleep(1000);
     }
     mark();
-    usleep(50000);
+    usleep(200000);
     mark2();
     stop_flag = 1;
     for (int i = 0; i < k; i++)

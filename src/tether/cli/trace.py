@@ -9,10 +9,12 @@ import os
 import re
 import shutil
 import signal
+import struct
 import time
 from collections import Counter
 
 from .. import debugger
+from ..arch.amd64.registers import GPR_FIELDS
 from ..arch.amd64.signals import signal_number
 from ..arch.amd64.syscalls import format_syscall, syscall_name
 from ..ptrace import parent_of
@@ -130,6 +132,22 @@ def _registers(thread):
     return getattr(thread, "_regs", None) or thread.regs
 
 
+_GPR = struct.Struct("<%dQ" % len(GPR_FIELDS))
+_SYSCALL_REGS = [GPR_FIELDS.index(n) for n in ("orig_rax", "rdi", "rsi", "rdx", "r10", "r8", "r9", "rax")]
+
+
+def _syscall_registers(thread) -> list:
+    """[orig_rax, arg0..arg5, rax] of a thread at a syscall stop. One unpack of
+    the thread's cached struct user_regs_struct: eight attribute reads cost
+    several times more, at every syscall (see the benchmark in the report)."""
+    task = getattr(thread, "_task", None)
+    if task is not None:
+        values = _GPR.unpack_from(task.gpr())
+        return [values[i] for i in _SYSCALL_REGS]
+    regs = _registers(thread)
+    return [regs.orig_rax, regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9, regs.rax]
+
+
 def _string_reader(memory):
     """read_string(address) for format_syscall: a C string read a page at a
     time (a string may end just before an unmapped page)."""
@@ -204,8 +222,6 @@ class TraceSession:
     # -------------------------------------------------------------- events
     def emit(self, record, tid, kind, details=None) -> None:
         self.counts[kind] += 1
-        if kind == "syscall" and self.opts.syscalls is None:
-            return
         self.printer.emit(Event(time.monotonic() - self.t0, record.pid, tid, record.ppid, kind,
                                 details or {}, record.depth))
 
@@ -392,18 +408,17 @@ class TraceSession:
                    "hits": record.breakpoint_hits[bp.symbol]})
 
     def _on_syscall_enter(self, thread, handler) -> None:
-        regs = _registers(thread)
-        nr = regs.orig_rax
-        args = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        values = _syscall_registers(thread)
+        nr, args = values[0], tuple(values[1:7])
         text = self._format(thread.debugger, nr, args, None) if nr in EXEC_SYSCALLS else None
         self.pending[thread.tid] = (nr, args, text, thread.pid)
 
     def _on_syscall_exit(self, thread, handler) -> None:
-        regs = _registers(thread)
-        ret = regs.rax
+        values = _syscall_registers(thread)
+        ret = values[7]
         entry = self.pending.pop(thread.tid, None)
         if entry is None:  # entered before we started (the root's own execve) or attached
-            nr, args, text = regs.orig_rax, (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9), None
+            nr, args, text = values[0], tuple(values[1:7]), None
             if nr in EXEC_SYSCALLS:
                 # Its arguments were in the image it replaced: describe the new one.
                 text = _exec_text(thread.debugger, nr)
