@@ -756,6 +756,28 @@ class Debugger:
         proc.pprint_syscalls = bool(value)
         self._update_syscall_tracing(proc)
 
+    @property
+    def syscalls_to_pprint(self):
+        """Only these syscalls are shown by pprint_syscalls (None: all)."""
+        proc = self._proc
+        return None if proc is None or proc.pprint_only is None else sorted(syscall_name(n) for n in proc.pprint_only)
+
+    @syscalls_to_pprint.setter
+    def syscalls_to_pprint(self, names) -> None:
+        proc = self._require_proc()
+        proc.pprint_only = None if names is None else {syscall_number(n) for n in names}
+
+    @property
+    def syscalls_to_not_pprint(self):
+        """These syscalls are hidden from pprint_syscalls (None: none)."""
+        proc = self._proc
+        return None if proc is None or proc.pprint_hidden is None else sorted(syscall_name(n) for n in proc.pprint_hidden)
+
+    @syscalls_to_not_pprint.setter
+    def syscalls_to_not_pprint(self, names) -> None:
+        proc = self._require_proc()
+        proc.pprint_hidden = None if names is None else {syscall_number(n) for n in names}
+
     def tree(self) -> str:
         return lifecycle.format_tree(self)
 

@@ -14,6 +14,10 @@ class SyscallPrinter:
 
     def on_exit(self, task, nr, ret) -> None:
         nr_args = self.entries.pop(task.tid, None)
+        proc = task.proc
+        if (proc.pprint_only is not None and nr not in proc.pprint_only) or \
+                (proc.pprint_hidden is not None and nr in proc.pprint_hidden):
+            return
         args = nr_args[1] if nr_args is not None else (0,) * 6
         mem = task.proc.mem
 

@@ -46,6 +46,8 @@ class Proc:
         self.signals_to_block: set = set()
         self.trace_syscalls = False           # resume with PTRACE_SYSCALL instead of PTRACE_CONT
         self.pprint_syscalls = False
+        self.pprint_only = None               # syscalls_to_pprint (numbers) or None
+        self.pprint_hidden = None             # syscalls_to_not_pprint
         self.last_task = None                 # the thread whose event stopped the process
         self.pending_error = None             # exception raised by a callback, for the user
         self.debugger = None                  # the facade
