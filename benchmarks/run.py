@@ -188,12 +188,21 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
-def added_ratio(tether, c, native):
-    """tether's added cost over the C tracer's added cost (both minus the
-    untraced run), when the C tracer's added cost stands clear of the noise."""
-    if None in (tether, c, native) or c - native <= 0.1 * native:
+def added_ratio(runs: dict):
+    """tether's added cost over the C tracer's, each the traced run minus the
+    untraced run of the same repetition (median over repetitions). None
+    unless the C tracer's added cost came out positive in every repetition:
+    where the event itself costs far more than tracing it (exec), run-to-run
+    noise swamps the difference."""
+    native, c, tether = (runs.get(t, []) for t in ("native", "c", "tether"))
+    c_added, tether_added = [], []
+    for n_i, c_i, t_i in zip(native, c, tether):
+        if None not in (n_i, c_i, t_i):
+            c_added.append(c_i - n_i)
+            tether_added.append(t_i - n_i)
+    if not c_added or min(c_added) <= 0:
         return None
-    return (tether - native) / (c - native)
+    return statistics.median(tether_added) / statistics.median(c_added)
 
 
 def spec_verdict(workload: str, vs_c, ld_vs_t) -> str:
@@ -206,14 +215,17 @@ def spec_verdict(workload: str, vs_c, ld_vs_t) -> str:
 
 
 def summarize(results: dict) -> dict:
-    """{mode: {workload: {tracer: median ns or None}}}"""
-    return {mode: {w: {t: (statistics.median(v) if v else None) for t, v in per_w.items()}
+    """{mode: {workload: {tracer: median ns or None}}} (failed runs are None)"""
+    def median(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+    return {mode: {w: {t: median(v) for t, v in per_w.items()}
                    for w, per_w in per_mode.items()}
             for mode, per_mode in results.items()}
 
 
-def print_table(mode: str, workloads: list, medians: dict, ns: dict, reps: int, failures: list,
-                tracers: list) -> None:
+def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict, reps: int,
+                failures: list, tracers: list) -> None:
     where = "tracer and tracee on CPU 0 (taskset -c 0)" if mode == "pinned" else "placed by the scheduler"
     print(f"\n== {mode}: {where}; median of {reps} runs; time per event")
     headers = ["workload", "N", "event", *[TRACER_TITLES[t] for t in tracers],
@@ -221,7 +233,6 @@ def print_table(mode: str, workloads: list, medians: dict, ns: dict, reps: int, 
     rows = []
     for w in workloads:
         m = medians[w.name]
-        native = m.get("native") if w.timed_by_target else None
         vs_c = ratio(m.get("tether"), m.get("c"))
         ld_vs_t = ratio(m.get("libdebug"), m.get("tether"))
         failed = {f["tracer"] for f in failures if f["mode"] == mode and f["workload"] == w.name}
@@ -230,7 +241,7 @@ def print_table(mode: str, workloads: list, medians: dict, ns: dict, reps: int, 
             text = fmt_time(m.get(t)) if (t != "native" or w.timed_by_target) else "n/a"
             cells.append(text + ("!" if t in failed else ""))
         rows.append([w.name, str(ns[w.name]), w.event, *cells, fmt_ratio(vs_c),
-                     fmt_ratio(added_ratio(m.get("tether"), m.get("c"), native)),
+                     fmt_ratio(added_ratio(runs[w.name]) if w.timed_by_target else None),
                      fmt_ratio(ld_vs_t), spec_verdict(w.name, vs_c, ld_vs_t)])
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
     for r in [headers, *rows]:
@@ -304,7 +315,8 @@ def main(argv=None) -> int:
                     except Failure as e:
                         failures.append({"mode": m, "workload": w.name, "tracer": t, "rep": rep,
                                          "error": str(e)})
-                        continue
+                        value = None
+                    # One slot per repetition, so that runs of one repetition pair up.
                     results[m][w.name][t].append(value)
             print(file=sys.stderr)
     elapsed = time.monotonic() - started
@@ -317,7 +329,7 @@ def main(argv=None) -> int:
     if why_no_libdebug:
         print(f"libdebug skipped: {why_no_libdebug}")
     for m in modes:
-        print_table(m, workloads, medians[m], ns, reps, failures, tracers)
+        print_table(m, workloads, medians[m], results[m], ns, reps, failures, tracers)
     if failures:
         print("\nfailures:")
         seen = set()

@@ -53,6 +53,9 @@ class Control:
         if task.dead or not task.stopped:
             return
         proc = task.proc
+        if proc.step_lock is not None and proc.step_lock is not task:
+            self.check_step_lock(proc)  # held while another thread steps over a breakpoint
+            return
         state = proc.state
         if state != "running" and not (state == "stepping" and task.stepping is not None):
             if state in ("stopping", "stopped", "stepping"):
@@ -95,6 +98,8 @@ class Control:
                 code = proc.mem.read(rip, 16)
                 code = bytes((original,)) + code[1:]
                 if not emulate_displaced(task, code, proc.mem):
+                    if proc.step_lock is not task and self.hold_other_threads(task):
+                        return  # steps once every other thread is held
                     proc.mem.write(rip, bytes((original,)))
                     task.stepping = "over"
                     task.step_address = rip
@@ -118,6 +123,57 @@ class Control:
         task.stop_reason = None
         task.deliver_signal = 0
         self.ptrace_resume(task, request, sig)
+
+    # ------------------------------------------------------------------ step-over lock
+    # While a breakpoint's int3 is lifted for one single step, another thread
+    # running through that address would miss it. So the other threads of the
+    # process are held (interrupted, their events kept for later) during the
+    # step, then released.
+    @staticmethod
+    def _runs(t) -> bool:
+        return not (t.dead or t.stopped or t.in_vfork or t.exiting or t.listening)
+
+    def hold_other_threads(self, task) -> bool:
+        proc = task.proc
+        others = [t for t in proc.tasks.values() if t is not task and not t.dead]
+        if not others:
+            return False
+        # Also the threads stopped right now: resume() keeps them stopped
+        # while the lock is held, whoever would have resumed them.
+        proc.step_lock = task
+        for t in others:
+            if not self._runs(t):
+                continue
+            try:
+                native.ptrace(PTRACE_INTERRUPT, t.tid, 0, 0)
+            except OSError as e:
+                if e.errno != errno.ESRCH:
+                    raise
+        self.check_step_lock(proc)
+        return True
+
+    def check_step_lock(self, proc) -> None:
+        owner = proc.step_lock
+        if owner is None or not owner.stopped or owner.stepping is not None:
+            return
+        for t in proc.tasks.values():
+            if t is not owner and (self._runs(t) or t.awaiting_first_stop):
+                return
+        try:
+            self.restart(owner)  # everyone is held: now lift and step
+        except ProcessLookupError:
+            self.release_step_lock(proc)
+
+    def release_step_lock(self, proc) -> None:
+        if proc.step_lock is None:
+            return
+        proc.step_lock = None
+        for t in list(proc.tasks.values()):
+            if t.stopped and not t.dead:
+                try:
+                    self.resume(t)
+                except ProcessLookupError:
+                    pass  # killed meanwhile: its death report follows
 
     # ------------------------------------------------------------------ all-stop
     def stop_process(self, proc, task=None) -> None:
@@ -153,6 +209,11 @@ class Control:
     # ------------------------------------------------------------------ stops
     def on_stop(self, task, kind, value) -> None:
         proc = task.proc
+        if proc.step_lock is not None and proc.step_lock is not task \
+                and kind in (Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP):
+            task.pending = (kind, value)  # held: handled when the step is done
+            self.check_step_lock(proc)
+            return
         if proc.state in ("stopping", "stopped") and kind in (Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP) \
                 and task.stepping is None:
             # Seen while stopping the process for the user: keep it for the next resume.
@@ -241,6 +302,8 @@ class Control:
             proc.mem.write(address, bytes((INT3,)))
         if any(proc.hw_slots):
             native.pokeuser(task.tid, DR6_OFFSET, 0)
+        if proc.step_lock is task:
+            self.release_step_lock(proc)
         if kind == "user":
             task.stop_reason = "step"
             proc.last_task = task

@@ -62,8 +62,10 @@ class Session:
         task.forget_registers()
         if task.awaiting_first_stop:
             self.first_stop(task, kind, value)
-            return
-        self.control.on_stop(task, kind, value)
+        else:
+            self.control.on_stop(task, kind, value)
+        if task.proc.step_lock is not None:
+            self.control.check_step_lock(task.proc)
 
     def pump_until(self, predicate) -> None:
         """Handle events on the tracer thread until predicate() holds (used by
@@ -389,6 +391,8 @@ class Session:
             task.exit_signal = value
         proc = task.proc
         self.tasks.pop(task.tid, None)
+        if proc.step_lock is task:
+            self.control.release_step_lock(proc)
         if task.tid != proc.pid:
             proc.tasks.pop(task.tid, None)
             if proc.hooks["thread_exit"]:

@@ -37,7 +37,8 @@ class Proc:
         self.exe_path = None
         self.breakpoints: dict = {}   # address -> Breakpoint (user, software and hardware)
         self.hw_slots = [None, None, None, None]
-        self.hw_used = False                  # debug registers were ever written: keep them in sync
+        self.hw_used = False
+        self.step_lock = None                 # the thread stepping over a lifted int3 (others held)                  # debug registers were ever written: keep them in sync
         self.internal_breakpoints: dict = {}  # address -> tag (finish/next/entry)
         self.syscall_handlers: dict = {}      # number -> SyscallHandler
         self.syscall_all = None
