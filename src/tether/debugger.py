@@ -230,11 +230,11 @@ class Debugger:
         if exe:
             self._argv = [exe]
 
-    def _attach_proc(self, proc) -> None:
+    def _attach_proc(self, proc, exe=None) -> None:
         from .ptrace import exe_of
         self._proc = proc
         proc.debugger = self
-        proc.exe_path = exe_of(proc.pid)
+        proc.exe_path = exe or exe_of(proc.pid)
         self._update_syscall_tracing(proc)  # escape_antidebug needs syscall stops
         self._children = []
         self._symbols_cache = None
@@ -257,7 +257,7 @@ class Debugger:
         child._snapshot_count = 0
         child._terminated = False
         child._parent = self
-        child._attach_proc(child_proc)
+        child._attach_proc(child_proc, exe=self._proc.exe_path)  # fork keeps the program
         child._symbols_cache = self._symbols_cache
         self._children.append(child)
         lifecycle.register(child)
@@ -645,15 +645,22 @@ class Debugger:
 
     # ================================================================ maps & symbols
     def _binary_path(self):
-        from .ptrace import exe_of
         proc = self._proc
-        exe = exe_of(proc.pid) if proc is not None else None
-        return exe or check_program(self.path)
+        if proc is not None and proc.exe_path:
+            return proc.exe_path  # set at start/attach and at each exec
+        return check_program(self.path)
 
     @property
     def maps(self):
+        """The memory maps (re-read whenever the process may have run since)."""
         proc = self._live_proc()
-        return read_maps(proc.pid, self._binary_path())
+        cached = self._maps_cache
+        if cached is not None and cached[0] is proc and cached[1] == proc.run_epoch \
+                and proc.state == "stopped":
+            return cached[2]
+        maps = read_maps(proc.pid, self._binary_path())
+        self._maps_cache = (proc, proc.run_epoch, maps)
+        return maps
 
     @property
     def symbols(self):
@@ -677,6 +684,8 @@ class Debugger:
             raise TypeError(f"an address must be an int or a symbol string, not {type(position).__name__}")
         if position < 0:
             raise ValueError(f"address {position:#x} is negative")
+        if file == "absolute":
+            return position  # no need for the maps
         return resolve_address(position, file, self.maps, self._binary_path())
 
     def _backtrace(self, task, as_symbols: bool):

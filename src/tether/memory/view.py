@@ -155,6 +155,9 @@ class MemoryView:
 
 def _write_keeping_breakpoints(proc, address: int, data: bytes) -> None:
     installed = proc.aspace.installed
+    code = proc.aspace.code
+    for bp in [a for a in code if address - 16 < a < address + len(data)]:
+        del code[bp]  # its cached instruction bytes may have changed
     if installed:
         out = bytearray(data)
         for bp, _ in list(installed.items()):

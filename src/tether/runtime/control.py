@@ -95,8 +95,10 @@ class Control:
                 # instead. Emulate it when we can (no extra stop, and the
                 # breakpoint stays armed for the other threads); otherwise
                 # lift the int3, single-step, and put it back.
-                code = proc.mem.read(rip, 16)
-                code = bytes((original,)) + code[1:]
+                code = aspace.code.get(rip)
+                if code is None:
+                    code = bytes((original,)) + proc.mem.read(rip + 1, 15)
+                    aspace.code[rip] = code
                 if not emulate_displaced(task, code, proc.mem):
                     if proc.step_lock is not task and self.hold_other_threads(task):
                         return  # steps once every other thread is held
@@ -122,6 +124,7 @@ class Control:
             return
         task.stop_reason = None
         task.deliver_signal = 0
+        proc.run_epoch += 1
         self.ptrace_resume(task, request, sig)
 
     # ------------------------------------------------------------------ step-over lock

@@ -192,7 +192,9 @@ class Session:
         except OSError:
             self.control.resume(parent_task)
             return
-        tgid = thread_group_of(new_tid)
+        # fork/vfork always make a process; only a clone event needs the
+        # thread group to tell a thread from a process (EDGE_CASES 6).
+        tgid = new_tid if kind is not Stop.CLONE else thread_group_of(new_tid)
         if tgid is None:
             # Already gone (killed before its first stop): only the event kind is left to go by.
             tgid = parent.pid if kind is Stop.CLONE else new_tid

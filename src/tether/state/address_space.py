@@ -9,12 +9,15 @@ INT3 = 0xCC
 
 
 class AddressSpace:
-    __slots__ = ("installed", "refs", "mem")
+    __slots__ = ("installed", "refs", "mem", "code")
 
     def __init__(self, mem):
         self.installed: dict[int, int] = {}   # address -> original byte
         self.refs: dict[int, int] = {}        # address -> how many breakpoints want it
         self.mem = mem                        # a ProcessMemory of one process using it
+        # The 16 original bytes at each breakpoint, read once: the step-over
+        # emulator looks at them on every hit.
+        self.code: dict[int, bytes] = {}
 
     def insert(self, address: int) -> None:
         count = self.refs.get(address, 0)
@@ -28,6 +31,7 @@ class AddressSpace:
         count = self.refs.get(address, 0)
         if count <= 1:
             self.refs.pop(address, None)
+            self.code.pop(address, None)
             original = self.installed.pop(address, None)
             if original is not None:
                 try:

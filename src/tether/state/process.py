@@ -33,6 +33,7 @@ class Proc:
         self.exit_code = None
         self.exit_signal = None
         self.exec_count = 0
+        self.run_epoch = 0      # bumped whenever a thread is resumed: caches of maps key on it
         self.traced_since = 0   # clock ticks since boot when we attached (0: we started it)
         self.exe_path = None
         self.breakpoints: dict = {}   # address -> Breakpoint (user, software and hardware)
