@@ -140,7 +140,7 @@ static PyObject *py_getxstate(PyObject *self, PyObject *args)
     long pid;
     if (!PyArg_ParseTuple(args, "l", &pid))
         return NULL;
-    static __thread unsigned char area[XSTATE_MAX] __attribute__((aligned(64)));
+    static unsigned char area[XSTATE_MAX] __attribute__((aligned(64)));
     struct iovec iov = {area, sizeof area};
     if (raw_ptrace(PTRACE_GETREGSET, pid, NT_X86_XSTATE, (unsigned long)&iov) == -1)
         return os_error();
@@ -221,10 +221,13 @@ static PyObject *py_getsiginfo(PyObject *self, PyObject *args)
  * collected, so the interruptible call only peeks (WNOWAIT); the status is
  * consumed afterwards, when no jump can happen any more.
  */
+/* Plain globals, not __thread: there is one tracer thread per process, and
+   the first touch of a __thread variable in a dlopen()ed module may call
+   malloc, which a signal handler must never risk. */
 static int wake_signal = 0;
-static __thread sigjmp_buf wake_jump;
-static __thread volatile sig_atomic_t wake_armed = 0;
-static __thread volatile sig_atomic_t wake_pending = 0;
+static sigjmp_buf wake_jump;
+static volatile sig_atomic_t wake_armed = 0;
+static volatile sig_atomic_t wake_pending = 0;
 
 static void wake_handler(int sig)
 {

@@ -80,8 +80,9 @@ class Tracer:
         except BaseException as e:  # handed to the caller's thread
             box.error = e
         box.done.set()
-        self.session.changed = False
-        self.notify()
+        if self.session.changed:
+            self.session.changed = False
+            self.notify()
 
     def _main(self) -> None:
         native.tracer_thread_init(WAKE_SIGNAL)
