@@ -194,7 +194,14 @@ class Session:
             return
         # fork/vfork always make a process; only a clone event needs the
         # thread group to tell a thread from a process (EDGE_CASES 6).
-        tgid = new_tid if kind is not Stop.CLONE else thread_group_of(new_tid)
+        if kind is not Stop.CLONE:
+            tgid = new_tid
+        else:
+            shares_group = _clone_thread_flag(parent_task)
+            if shares_group is None:
+                tgid = thread_group_of(new_tid)
+            else:
+                tgid = parent.pid if shares_group else new_tid
         if tgid is None:
             # Already gone (killed before its first stop): only the event kind is left to go by.
             tgid = parent.pid if kind is Stop.CLONE else new_tid
@@ -502,6 +509,28 @@ class Session:
                 pass
         proc.state = "detached"
         self._forget(proc)
+
+
+CLONE_THREAD = 0x00010000
+SYS_CLONE, SYS_CLONE3 = 56, 435
+
+
+def _clone_thread_flag(task):
+    """Did the clone that `task` is stopped in pass CLONE_THREAD? Read from
+    the system call's own arguments (the task is still inside it): cheaper
+    than /proc, and what decides thread vs process. None if unknown."""
+    try:
+        gpr = task.gpr()
+        nr = int.from_bytes(gpr[15 * 8:16 * 8], "little")
+        rdi = int.from_bytes(gpr[14 * 8:15 * 8], "little")
+        if nr == SYS_CLONE:
+            return bool(rdi & CLONE_THREAD)
+        if nr == SYS_CLONE3:  # struct clone_args starts with the u64 flags
+            flags = int.from_bytes(task.proc.mem.read(rdi, 8), "little")
+            return bool(flags & CLONE_THREAD)
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def _uptime_ticks() -> int:
