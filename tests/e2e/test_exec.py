@@ -14,6 +14,7 @@ import os
 import signal
 import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -29,6 +30,15 @@ def sig_num(sig):
     if isinstance(sig, str):
         return int(signal.Signals[sig.upper()])
     return int(sig)
+
+
+def proc_state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2]
 
 
 def wait_for(pred, timeout=10.0, what="condition"):
@@ -55,12 +65,28 @@ def tree(d):
     return out
 
 
-def kill_tree(d):
-    for x in tree(d):
+def kill_tree(d, timeout=10.0):
+    """Kill d and everything below it. If tether has not managed within
+    `timeout` (a stuck tracer), SIGKILL what is left directly so that one
+    hang does not hang the rest of the session."""
+    everyone = tree(d)
+
+    def kill_all():
+        for x in everyone:
+            try:
+                if not x.dead:
+                    x.kill()
+            except Exception:  # already dead, detached or never started
+                pass
+
+    worker = threading.Thread(target=kill_all, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    for x in everyone:  # whatever tether left alive (it should be nothing)
         try:
-            if not x.dead:
-                x.kill()
-        except Exception:  # already dead or never started: nothing to clean
+            if proc_state(x.pid) not in (None, "Z"):
+                os.kill(x.pid, signal.SIGKILL)
+        except Exception:
             pass
 
 

@@ -9,6 +9,7 @@ as a breakpoint-like stop of its own; the real parent's waitpid(WUNTRACED
 """
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -34,12 +35,28 @@ def tree(d):
     return out
 
 
-def kill_tree(d):
-    for x in tree(d):
+def kill_tree(d, timeout=10.0):
+    """Kill d and everything below it. If tether has not managed within
+    `timeout` (a stuck tracer), SIGKILL what is left directly so that one
+    hang does not hang the rest of the session."""
+    everyone = tree(d)
+
+    def kill_all():
+        for x in everyone:
+            try:
+                if not x.dead:
+                    x.kill()
+            except Exception:  # already dead, detached or never started
+                pass
+
+    worker = threading.Thread(target=kill_all, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    for x in everyone:  # whatever tether left alive (it should be nothing)
         try:
-            if not x.dead:
-                x.kill()
-        except Exception:  # already dead: nothing to clean
+            if proc_state(x.pid) not in (None, "Z"):
+                os.kill(x.pid, signal.SIGKILL)
+        except Exception:
             pass
 
 

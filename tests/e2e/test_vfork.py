@@ -10,6 +10,7 @@ are tether extras (helpers/API.md).
 """
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -52,12 +53,28 @@ def tree(d):
     return out
 
 
-def kill_tree(d):
-    for x in tree(d):
+def kill_tree(d, timeout=10.0):
+    """Kill d and everything below it. If tether has not managed within
+    `timeout` (a stuck tracer), SIGKILL what is left directly so that one
+    hang does not hang the rest of the session."""
+    everyone = tree(d)
+
+    def kill_all():
+        for x in everyone:
+            try:
+                if not x.dead:
+                    x.kill()
+            except Exception:  # already dead, detached or never started
+                pass
+
+    worker = threading.Thread(target=kill_all, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    for x in everyone:  # whatever tether left alive (it should be nothing)
         try:
-            if not x.dead:
-                x.kill()
-        except Exception:  # already dead or detached: nothing to clean
+            if proc_state(x.pid) not in (None, "Z"):
+                os.kill(x.pid, signal.SIGKILL)
+        except Exception:
             pass
 
 
@@ -156,7 +173,7 @@ def test_vfork_child_held_stopped_then_resumed_releases_the_parent(launch):
     d.cont()
     wait_for(lambda: len(d.children) == 1, what="the vfork child")
     c = d.children[0]
-    assert proc_state(c.pid) == "t"
+    wait_for(lambda: proc_state(c.pid) == "t", timeout=2, what="the child's first stop")
     assert not d.dead
     c.cont()
     d.wait()

@@ -11,7 +11,7 @@ from tether.cli.args import (TraceOptions, UsageError, parse_args, parse_syscall
 from tether.cli.main import main
 from tether.cli.output import Event, Printer, describe, format_text, wants_color
 from tether.cli.summary import format_summary
-from tether.cli.trace import CommandError, _shebang, resolve_command
+from tether.cli.program import CommandError, resolve_command, shebang
 
 
 # ------------------------------------------------------------------ parsing
@@ -190,7 +190,7 @@ def test_scripts_run_through_their_interpreter(tmp_path):
     script = tmp_path / "s.sh"
     script.write_text("#!/bin/sh -e\nexit 3\n")
     script.chmod(0o755)
-    assert _shebang(str(script)) == ["/bin/sh", "-e"]
+    assert shebang(str(script)) == ["/bin/sh", "-e"]
     path, argv = resolve_command([str(script), "a"])
     assert os.path.realpath(path) == os.path.realpath("/bin/sh")
     assert argv == ["/bin/sh", "-e", str(script), "a"]

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tempfile
 
-from .trace import CommandError
+from .program import CommandError
 
 DEMO_SOURCE = pathlib.Path(__file__).resolve().parent.parent / "demo" / "demo.c"
 CFLAGS = ["-g", "-O0", "-fno-omit-frame-pointer", "-pthread"]

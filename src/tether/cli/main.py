@@ -5,9 +5,12 @@ the exit status: the traced program's own (128 + signal if it was killed),
 import os
 import sys
 
-from .args import UsageError, parse_args, usage_text
-
-PROG = "tether"
+from .args import PROG, UsageError, parse_args, usage_text
+from .demo import demo_binary
+from .output import Event, open_printer
+from .program import CommandError
+from .summary import build_summary, format_summary
+from .trace import TraceSession
 
 
 def _error(message: str) -> None:
@@ -35,11 +38,7 @@ def main(argv=None) -> int:
 
 
 def run(opts) -> int:
-    from .output import open_printer
-    from .summary import build_summary, format_summary
-    from .trace import CommandError, TraceSession
     if opts.command == "demo":
-        from .demo import demo_binary
         try:
             opts.program = [demo_binary()]
         except CommandError as e:
@@ -63,7 +62,6 @@ def run(opts) -> int:
         session.wait()
         summary = build_summary(session)
         if opts.json:
-            from .output import Event
             root = session.records.get(session.root)
             printer.emit(Event(session.t_end - session.t0, root.pid, root.pid, root.ppid,
                                "summary", summary))

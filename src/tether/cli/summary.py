@@ -34,6 +34,7 @@ def build_summary(session) -> dict:
         "breakpoints": breakpoints,
         "exit_status": session.exit_status(),
         "interrupted": session.interrupted,
+        "unreported_exits": session.missed_exits,
     }
 
 

@@ -4,23 +4,18 @@ thread and process, and turn the library's lifecycle callbacks into Events.
 Every callback runs on tether's tracer thread while the thread that caused
 it is stopped; the main thread only starts the trace, waits for the tree to
 end (resuming any process left stopped) and draws the progress line."""
-import json
 import os
-import re
-import shutil
 import signal
-import struct
 import time
 from collections import Counter
 
 from .. import debugger
-from ..arch.amd64.registers import GPR_FIELDS
 from ..arch.amd64.signals import signal_number
 from ..arch.amd64.syscalls import format_syscall, syscall_name
 from ..ptrace import parent_of
-from ..state.stopping_events import Breakpoint
-from ..symbols.elf import check_program
 from .output import Event
+from .program import CommandError, cmdline, reason, resolve_command
+from .syscall_text import exec_text, signed, string_reader, syscall_registers
 
 # Syscalls that create a task (asm/unistd_64.h) and the clone(2) flags that
 # tell a fork from a vfork or an address-space-sharing clone (linux/sched.h).
@@ -29,149 +24,7 @@ CLONE_VM, CLONE_VFORK = 0x100, 0x4000
 # After a successful execve the old image (where its arguments were) is gone:
 # these are formatted at syscall entry.
 EXEC_SYSCALLS = (59, 322)   # execve, execveat
-PAGE = 4096
 INTERRUPT_GRACE = 1.0       # seconds the tree gets to die of its own Ctrl-C
-
-
-class CommandError(Exception):
-    """The trace cannot start: a one-line message and the exit status."""
-
-    def __init__(self, message: str, status: int = 1):
-        super().__init__(message)
-        self.status = status
-
-
-# ------------------------------------------------------------------ the program
-def resolve_command(argv: list) -> tuple:
-    """(path, argv) to give debugger(), like a shell: a bare name is searched
-    in PATH only, a '#!' script runs through its interpreter (what execve(2)
-    does). Raises CommandError with the shell's statuses: 127 when not found,
-    126 when it can't be executed."""
-    name = argv[0]
-    if "/" in name:
-        path = name
-        if not os.path.exists(path):
-            raise CommandError(f"{name}: no such file or directory", 127)
-    else:
-        path = shutil.which(name)
-        if path is None:
-            raise CommandError(f"{name}: command not found", 127)
-    try:
-        return check_program(path), list(argv)
-    except FileNotFoundError:
-        raise CommandError(f"{name}: no such file or directory", 127) from None
-    except PermissionError as e:
-        raise CommandError(f"{name}: cannot execute: {_reason(e)}", 126) from None
-    except ValueError as e:
-        interpreter = _shebang(path)
-        if interpreter is None:
-            raise CommandError(f"{name}: cannot execute: {_reason(e)}", 126) from None
-    # A script: the kernel would run "interpreter [arg] script args...".
-    interp_argv = interpreter + [path] + list(argv[1:])
-    try:
-        return check_program(interpreter[0]), interp_argv
-    except (OSError, ValueError) as e:
-        raise CommandError(f"{name}: bad interpreter {interpreter[0]}: {_reason(e)}", 126) from None
-
-
-def _reason(error: Exception) -> str:
-    """The core's message without its "program 'X' is" lead (we name X already)."""
-    text = str(error.args[-1] if isinstance(error, OSError) and error.args else error)
-    return re.sub(r"^program '.*?' (is )?", "", text)
-
-
-def _shebang(path: str):
-    """['interpreter', 'optional-arg'] from a '#!' first line, else None.
-    Like the kernel (fs/binfmt_script.c), everything after the interpreter
-    name is one argument."""
-    try:
-        with open(path, "rb") as f:
-            line = f.readline(256)
-    except OSError:
-        return None
-    if not line.startswith(b"#!"):
-        return None
-    parts = line[2:].strip().split(None, 1)
-    if not parts:
-        return None
-    return [os.fsdecode(p) for p in parts]
-
-
-def _cmdline(pid: int) -> list:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            data = f.read()
-    except OSError:
-        return []
-    return [os.fsdecode(a) for a in data.split(b"\0")[:-1]]
-
-
-def _exec_text(dbg, nr) -> str:
-    """'execve("/bin/true", ["true"], [/* 20 vars */])' for an exec whose entry
-    we did not see, from what the new image shows in /proc."""
-    pid = dbg.pid
-    argv = ", ".join(json.dumps(a) for a in _cmdline(pid))
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            count = f.read().count(b"\0")
-    except OSError:
-        count = "?"
-    return f'{syscall_name(nr)}({json.dumps(dbg.path)}, [{argv}], [/* {count} vars */])'
-
-
-def _signed(value: int) -> int:
-    value &= (1 << 64) - 1
-    return value - (1 << 64) if value >> 63 else value
-
-
-def _registers(thread):
-    # Work-around of a core bug: ThreadContext.regs first waits for the whole
-    # process to stop, and inside a callback (on the tracer thread, process
-    # "running") that wait never ends. The thread itself is stopped, so its
-    # register cache is safe to read directly.
-    return getattr(thread, "_regs", None) or thread.regs
-
-
-_GPR = struct.Struct("<%dQ" % len(GPR_FIELDS))
-_SYSCALL_REGS = [GPR_FIELDS.index(n) for n in ("orig_rax", "rdi", "rsi", "rdx", "r10", "r8", "r9", "rax")]
-
-
-def _syscall_registers(thread) -> list:
-    """[orig_rax, arg0..arg5, rax] of a thread at a syscall stop. One unpack of
-    the thread's cached struct user_regs_struct: eight attribute reads cost
-    several times more, at every syscall (see the benchmark in the report)."""
-    task = getattr(thread, "_task", None)
-    if task is not None:
-        values = _GPR.unpack_from(task.gpr())
-        return [values[i] for i in _SYSCALL_REGS]
-    regs = _registers(thread)
-    return [regs.orig_rax, regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9, regs.rax]
-
-
-def _string_reader(memory):
-    """read_string(address) for format_syscall: a C string read a page at a
-    time (a string may end just before an unmapped page)."""
-    def read_string(address, limit=PAGE):
-        out = b""
-        while len(out) < limit:
-            size = min(PAGE - address % PAGE, limit - len(out))
-            try:
-                data = memory.read(address, size)
-            except Exception:
-                return out if out else None
-            nul = data.find(b"\0")
-            if nul >= 0:
-                return out + data[:nul]
-            out += data
-            address += size
-        return out
-
-    def read_memory(address, size):
-        try:
-            return memory.read(address, size)
-        except Exception:
-            return None
-    return read_string, read_memory
 
 
 # ------------------------------------------------------------------ records
@@ -214,10 +67,11 @@ class TraceSession:
         self.order = []            # ProcRecords, in birth order
         self.counts = Counter()    # event kind -> how many
         self.syscall_counts = Counter()
-        self.pending = {}          # tid -> (nr, args, text at entry or None), between enter and exit
+        self.pending = {}          # tid -> (nr, args, text at entry or None, pid) from enter to exit
         self.stopped_seen = set()  # Debuggers found stopped by the main loop once already
         self.attached = False
         self.interrupted = False
+        self.missed_exits = 0      # deaths the library did not report (see _settle_records)
 
     # -------------------------------------------------------------- events
     def emit(self, record, tid, kind, details=None) -> None:
@@ -227,7 +81,7 @@ class TraceSession:
 
     def _record(self, dbg):
         record = self.records.get(dbg)
-        if record is None:  # not seen being born (can't happen with the hooks in place)
+        if record is None:  # not seen being born (the fork hook failed): still counted
             record = self._new_record(dbg, None, parent_of(dbg.pid))
         return record
 
@@ -259,7 +113,7 @@ class TraceSession:
         try:
             d.run(redirect_pipes=False)  # the program's stdio is ours: passes through
         except OSError as e:
-            raise CommandError(f"{argv[0]}: cannot execute: {_reason(e)}", 126) from None
+            raise CommandError(f"{argv[0]}: cannot execute: {reason(e)}", 126) from None
         self.root = d
         self._install(d)
         self.t0 = time.monotonic()
@@ -271,17 +125,15 @@ class TraceSession:
         d = self._new_debugger()
         try:
             d.attach(pid)
-        except PermissionError as e:
-            raise CommandError(f"cannot attach to process {pid}: {_reason(e)}") from None
-        except (ValueError, OSError) as e:
-            raise CommandError(f"cannot attach to process {pid}: {_reason(e)}") from None
+        except (ValueError, OSError) as e:  # no such process, or not permitted
+            raise CommandError(f"cannot attach to process {pid}: {reason(e)}") from None
         self.root = d
         self.attached = True
         self._install(d)
         self.t0 = time.monotonic()
         record = self._new_record(d, None, parent_of(pid))
         record.threads = {t.tid for t in d.threads}
-        self.emit(record, pid, "attach", {"path": d.exe or d.path, "argv": _cmdline(pid),
+        self.emit(record, pid, "attach", {"path": d.exe or d.path, "argv": cmdline(pid),
                                           "threads": len(record.threads)})
         d.cont()
 
@@ -339,7 +191,7 @@ class TraceSession:
         on its way back from the syscall that made it, so its orig_rax is that
         syscall and its argument registers are the parent's (clone(2))."""
         try:
-            regs = _registers(child.threads[0])
+            regs = child.threads[0].regs
             nr, flags = regs.orig_rax, regs.rdi
             if nr == SYS_CLONE3:  # flags are the first u64 of struct clone_args
                 flags = int.from_bytes(child.memory.read(regs.rdi, 8), "little")
@@ -368,13 +220,16 @@ class TraceSession:
                 if entry[0] in EXEC_SYSCALLS:
                     self.pending[dbg.pid] = entry
         record.path = dbg.path
-        argv = _cmdline(dbg.pid)
+        argv = cmdline(dbg.pid)
         record.execs.append(record.path)
         record.threads.add(dbg.pid)
         self.emit(record, dbg.pid, "exec", {"path": record.path, "argv": argv})
         # The new image has no breakpoints: put ours in again if it has the symbols.
         for symbol in self.opts.breaks:
-            _install_breakpoint_now(dbg, symbol, self._on_breakpoint)
+            try:
+                dbg.breakpoint(symbol, callback=self._on_breakpoint, file="hybrid")
+            except ValueError:
+                pass  # this program has no such function
 
     def _on_exit(self, dbg) -> None:
         record = self._record(dbg)
@@ -408,20 +263,20 @@ class TraceSession:
                    "hits": record.breakpoint_hits[bp.symbol]})
 
     def _on_syscall_enter(self, thread, handler) -> None:
-        values = _syscall_registers(thread)
+        values = syscall_registers(thread)
         nr, args = values[0], tuple(values[1:7])
         text = self._format(thread.debugger, nr, args, None) if nr in EXEC_SYSCALLS else None
         self.pending[thread.tid] = (nr, args, text, thread.pid)
 
     def _on_syscall_exit(self, thread, handler) -> None:
-        values = _syscall_registers(thread)
+        values = syscall_registers(thread)
         ret = values[7]
         entry = self.pending.pop(thread.tid, None)
         if entry is None:  # entered before we started (the root's own execve) or attached
             nr, args, text = values[0], tuple(values[1:7]), None
             if nr in EXEC_SYSCALLS:
                 # Its arguments were in the image it replaced: describe the new one.
-                text = _exec_text(thread.debugger, nr)
+                text = exec_text(thread.debugger, nr)
         else:
             nr, args, text = entry[0], entry[1], entry[2]
         if text is not None:
@@ -430,7 +285,7 @@ class TraceSession:
             text += " = " + format_syscall(nr, list(args), None, ret).rsplit(" = ", 1)[1]
         else:
             text = self._format(thread.debugger, nr, args, ret)
-        self._syscall_event(thread.debugger, thread.tid, nr, args, _signed(ret), text)
+        self._syscall_event(thread.debugger, thread.tid, nr, args, signed(ret), text)
 
     def _syscall_event(self, dbg, tid, nr, args, ret, text) -> None:
         record = self._record(dbg)
@@ -454,11 +309,11 @@ class TraceSession:
 
     @staticmethod
     def _format(dbg, nr, args, ret, readable=True) -> str:
-        readers = _string_reader(dbg.memory) if readable else (None, None)
+        readers = string_reader(dbg.memory) if readable else (None, None)
         try:
             return format_syscall(nr, list(args), readers[0], ret, read_memory=readers[1])
         except Exception:
-            return f"{syscall_name(nr)}(...)" + ("" if ret is None else f" = {_signed(ret)}")
+            return f"{syscall_name(nr)}(...)" + ("" if ret is None else f" = {signed(ret)}")
 
     # -------------------------------------------------------------- waiting (main thread)
     def all_debuggers(self) -> list:
@@ -484,6 +339,7 @@ class TraceSession:
                     self._end_started_tree()
         finally:
             signal.signal(signal.SIGTERM, previous)
+            self._settle_records()
             self.t_end = time.monotonic()
             self.printer.clear_status()
             self.printer.flush()
@@ -526,18 +382,9 @@ class TraceSession:
             pass
         if not self.finished():
             try:
-                self.root.kill()
+                self.root.kill()  # and every followed descendant
             except Exception:
-                for d in self.root.descendants:
-                    try:
-                        d.kill()
-                    except Exception:
-                        pass
-            # kill() reaps without running the exit hooks of every process.
-            for d in self.all_debuggers():
-                record = self.records.get(d)
-                if record is not None and record.exit_code is None and record.exit_signal is None:
-                    record.exit_code, record.exit_signal = d.exit_code, d.exit_signal or "SIGKILL"
+                pass
 
     def _detach_all(self) -> None:
         for d in self.all_debuggers():
@@ -551,6 +398,16 @@ class TraceSession:
             if record is not None:
                 record.detached = True
                 self.emit(record, d.pid, "detach")
+
+    def _settle_records(self) -> None:
+        """A process whose death we were not told about (no exit callback)
+        still gets its status from the library, so the summary and the exit
+        status never say "running" for a dead process."""
+        for d, record in self.records.items():
+            if record.exit_code is None and record.exit_signal is None and not record.detached \
+                    and d.dead:
+                record.exit_code, record.exit_signal = d.exit_code, d.exit_signal
+                self.missed_exits += 1
 
     def progress_text(self) -> str:
         live = [r for r in self.order if r.status() == "running"]
@@ -579,17 +436,3 @@ class TraceSession:
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-def _install_breakpoint_now(dbg, symbol, callback) -> None:
-    """Put a counting breakpoint on `symbol` into a freshly exec'd image, from
-    inside the exec callback. Debugger.breakpoint() would wait for the
-    process to stop, and on the tracer thread that wait never ends (core bug),
-    so the two steps it takes are done here directly. A program without the
-    symbol is silently skipped."""
-    try:
-        address = dbg._resolve_position(symbol, "hybrid")
-        bp = Breakpoint(address, symbol, False, "x", 1, callback, dbg)
-        dbg._install_breakpoint(bp)
-    except Exception:
-        pass
