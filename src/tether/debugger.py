@@ -426,7 +426,9 @@ class Debugger:
     @property
     def threads(self) -> list:
         proc = self._require_proc()
-        return [context_of(t) for t in proc.tasks.values() if not t.dead]
+        # A thread past PTRACE_EVENT_EXIT is gone for every purpose but its
+        # death report.
+        return [context_of(t) for t in proc.tasks.values() if not t.dead and not t.exiting]
 
     def _main_task(self):
         proc = self._require_proc()

@@ -67,19 +67,38 @@ class Session:
         if task.proc.step_lock is not None:
             self.control.check_step_lock(task.proc)
 
-    def pump_until(self, predicate) -> None:
+    def pump_until(self, predicate, timeout=None, give_up=None) -> None:
         """Handle events on the tracer thread until predicate() holds (used by
-        kill and detach, which must see the process through to an end)."""
-        while not predicate():
-            event = native.wait_event(True)
-            if event is None:
-                continue
-            tid, status = event
-            if tid == -1:
-                return
-            if tid:
-                self.dispatch(tid, status)
-        self.tracer.notify()
+        kill, stepping and detach, which must see a process through to an end).
+        With a timeout, give_up() is asked every `timeout` seconds whether to
+        stop waiting (a wake-up timer interrupts the wait)."""
+        import threading
+        import time
+        deadline = None if timeout is None else time.monotonic() + timeout
+        timer = None
+        try:
+            while not predicate():
+                if deadline is not None and time.monotonic() >= deadline:
+                    if give_up is not None and give_up():
+                        return
+                    deadline = time.monotonic() + timeout
+                if deadline is not None and timer is None:
+                    timer = threading.Timer(timeout, self.tracer.wake)
+                    timer.daemon = True
+                    timer.start()
+                event = native.wait_event(True)
+                if event is None:
+                    timer = None  # woken (by the timer or a caller): re-arm
+                    continue
+                tid, status = event
+                if tid == -1:
+                    return
+                if tid:
+                    self.dispatch(tid, status)
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self.tracer.notify()
 
     # ------------------------------------------------------------------ start
     def spawn(self, config, path, argv, env, aslr, pipes) -> Proc:
@@ -363,8 +382,12 @@ class Session:
                 self.tasks.pop(tid, None)
                 self.gone.add(tid)
         if former != task.tid:
+            # The Task registered under the pid stood for the old leader, which
+            # may have reported PTRACE_EVENT_EXIT: it is the exec'ing thread now.
             task.pending = None
             task.stepping = None
+            task.exiting = False
+            task.dead = False
         task.in_syscall = False
         task.dr_dirty = True
         proc.exec_count += 1
@@ -474,8 +497,19 @@ class Session:
                     native.ptrace(PTRACE_CONT, t.tid, 0, 0)
                 except OSError:
                     pass
-        self.pump_until(lambda: proc.state in ("dead", "detached") or proc.pid not in self.procs)
+        def vanished() -> bool:
+            # The death report may have been taken by someone else (a script
+            # calling waitpid() on it): then /proc says it is gone.
+            state = _proc_state(proc.pid)
+            return state is None or state in ("Z", "X")
+        self.pump_until(lambda: proc.state in ("dead", "detached") or proc.pid not in self.procs,
+                        timeout=0.5, give_up=vanished)
         if proc.state != "dead":
+            for t in proc.tasks.values():
+                t.dead = True
+                t.stopped = False
+                self.tasks.pop(t.tid, None)
+            self.procs.pop(proc.pid, None)
             proc.state = "dead"
             proc.exit_signal = signal.SIGKILL
 

@@ -57,6 +57,11 @@ class Tracer:
             raise box.error.with_traceback(box.error.__traceback__)
         return box.result
 
+    def wake(self) -> None:
+        """Interrupt the tracer thread's wait (from any thread)."""
+        if self.thread.is_alive():
+            signal.pthread_kill(self.thread.ident, WAKE_SIGNAL)
+
     def notify(self) -> None:
         with self.cond:
             self.cond.notify_all()
