@@ -267,6 +267,29 @@ def test_syscalls_filter_by_name(cli_tree, tmp_path):
     assert events[-1]["details"]["syscalls"] == {"write": 2, "exit_group": 3}
 
 
+def test_every_syscall_of_every_process_is_counted(target, tmp_path):
+    out = tmp_path / "events.jsonl"
+    r = tether("trace", "--json", "-s", "getppid,write", "-o", str(out), "--",
+               target("cli_bench"), "300")
+    assert r.returncode == 0, r.stderr
+    events = json_events(out)
+    root = events[0]["pid"]
+    (child,) = [e["details"]["child"] for e in events if e["kind"] == "fork"]
+    per = {}
+    for e in events:
+        if e["kind"] == "syscall":
+            key = (e["pid"], e["details"]["name"])
+            per[key] = per.get(key, 0) + 1
+            if e["details"]["name"] == "write":
+                assert e["details"]["text"].endswith(', "0123456789", 10) = 10')
+            else:
+                # ppid is the parent in the traced tree: the root's is tether itself
+                assert e["details"]["text"] == f"getppid() = {e['ppid']}"
+    assert per == {(root, "getppid"): 300, (root, "write"): 300,
+                   (child, "getppid"): 300, (child, "write"): 300}
+    assert events[-1]["details"]["syscalls"] == {"getppid": 600, "write": 600}
+
+
 def test_unknown_syscall_name_is_a_usage_error(cli_tree):
     r = tether("trace", "-s", "write,frobnicate", "--", cli_tree, "0")
     assert r.returncode == 2

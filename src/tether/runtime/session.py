@@ -516,6 +516,18 @@ class Session:
     def detach(self, proc) -> None:
         """Let a stopped process go: our breakpoints out, its pending signals
         passed on, non-leader threads first and the leader last."""
+        for t in proc.tasks.values():
+            # A breakpoint hit seen while stopping the process, not yet handled:
+            # the thread is one byte past the int3. Put it back on the
+            # instruction, which runs for real once the int3 is gone.
+            if t.stopped and not t.dead and t.pending is not None and t.pending[0] is Stop.TRAP:
+                try:
+                    rip = t.rip()
+                except OSError:
+                    continue
+                if rip - 1 in proc.aspace.installed:
+                    t.set_rip(rip - 1)
+                    t.pending = None
         for address in list(proc.breakpoints):
             bp = proc.breakpoints[address]
             if not bp.hardware and bp.enabled:
