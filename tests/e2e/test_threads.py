@@ -12,51 +12,17 @@ import os
 import signal
 import struct
 import subprocess
-import threading
 import time
 
 import pytest
 
 from tether import debugger
+from procutil import kill_tree, proc_state, sig_num, task_tids, wait_for
 
-
-# --- helpers (each e2e file of this family carries its own copy) ----------
-
-def sig_num(sig):
-    """libdebug reports signals by name ("SIGSEGV"); accept a number too."""
-    if sig is None:
-        return None
-    if isinstance(sig, str):
-        return int(signal.Signals[sig.upper()])
-    return int(sig)
-
-
-def proc_state(pid):
-    """One-letter state of /proc/<pid> (or a task path), None if gone."""
-    path = pid if isinstance(pid, str) else f"/proc/{pid}/stat"
-    try:
-        with open(path) as f:
-            stat = f.read()
-    except OSError:
-        return None
-    return stat[stat.rindex(")") + 2]
-
-
-def task_tids(pid):
-    return {int(t) for t in os.listdir(f"/proc/{pid}/task")}
 
 
 def task_state(pid, tid):
     return proc_state(f"/proc/{pid}/task/{tid}/stat")
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.005)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def live_threads(d):
@@ -75,54 +41,6 @@ def read_ints(d, symbol, count, fmt="i"):
 
 def u64(data):
     return int.from_bytes(data, "little")
-
-
-def tree(d):
-    out = [d]
-    for c in list(d.children):
-        out.extend(tree(c))
-    return out
-
-
-def kill_tree(d, timeout=10.0):
-    """Kill d and everything below it. If tether has not managed within
-    `timeout` (a stuck tracer), SIGKILL what is left directly so that one
-    hang does not hang the rest of the session."""
-    everyone = tree(d)
-
-    def kill_all():
-        for x in everyone:
-            try:
-                if not x.dead:
-                    x.kill()
-            except Exception:  # already dead, detached or never started
-                pass
-
-    worker = threading.Thread(target=kill_all, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    for x in everyone:  # whatever tether left alive (it should be nothing)
-        try:
-            if proc_state(x.pid) not in (None, "Z"):
-                os.kill(x.pid, signal.SIGKILL)
-        except Exception:
-            pass
-
-
-@pytest.fixture
-def launch(target):
-    """launch("mt_x", arg, ..., **debugger_kwargs) -> Debugger; killed (with
-    its whole tree) at teardown even when the test fails."""
-    made = []
-
-    def _launch(name, *args, **kwargs):
-        d = debugger([target(name), *map(str, args)], **kwargs)
-        made.append(d)
-        return d
-
-    yield _launch
-    for d in made:
-        kill_tree(d)
 
 
 # --- thread following -------------------------------------------------------
