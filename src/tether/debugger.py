@@ -16,14 +16,14 @@ from .arch.amd64.syscalls import syscall_name, syscall_number
 from .commlink.pipes import PipeManager
 from .config import Settings
 from .errors import NotRunningError, ProcessDeadError
-from .memory.addressing import resolve_address
+from .memory.position import resolve_position, resolve_symbol
 from .memory.maps import format_maps, read_maps
 from .memory.view import MemoryView
 from .runtime.stepping import Stepper
 from .runtime.tracer import get_tracer
 from .state.stopping_events import Breakpoint, SignalCatcher, SyscallHandler
 from .symbols.elf import check_program
-from .symbols.symbol_list import build_symbols, resolve_symbol_expression, symbol_at
+from .symbols.symbol_list import build_symbols, symbol_at
 from .thread_context import context_of
 from . import lifecycle
 
@@ -673,41 +673,16 @@ class Debugger:
         return self._symbols_cache[1]
 
     def resolve_symbol(self, symbol: str, file: str = "hybrid") -> int:
-        if not isinstance(symbol, str):
-            raise TypeError(f"symbol must be a str, not {type(symbol).__name__}")
-        return resolve_symbol_expression(symbol, self.symbols, self.maps, file)
+        return resolve_symbol(symbol, self.symbols, self.maps, file)
 
     def _resolve_position(self, position, file: str = "hybrid") -> int:
-        if not isinstance(file, str):
-            raise TypeError(f"file must be a str, not {type(file).__name__}")
-        if isinstance(position, str):
-            return self.resolve_symbol(position, file)
-        if isinstance(position, bool) or not isinstance(position, int):
-            raise TypeError(f"an address must be an int or a symbol string, not {type(position).__name__}")
-        if position < 0:
-            raise ValueError(f"address {position:#x} is negative")
-        if file == "absolute":
-            return position  # no need for the maps
-        return resolve_address(position, file, self.maps, self._binary_path())
+        return resolve_position(position, file, lambda: self.maps, lambda: self.symbols,
+                                self._binary_path)
 
     def _backtrace(self, task, as_symbols: bool):
-        from .symbols.cfi import Unwinder
-        from .symbols.elf import ElfFile
+        from .symbols.cfi import Unwinder, modules_of
         self._ensure_stopped()
         regs = context_of(task).regs
-        maps = self.maps
-        modules = []
-        seen = set()
-        for m in maps:
-            f = m.backing_file
-            if f and f.startswith("/") and f not in seen:
-                seen.add(f)
-                try:
-                    elf = ElfFile(f)
-                except Exception:
-                    continue
-                from .symbols.symbol_list import load_base
-                modules.append((load_base(elf, [x for x in maps if x.backing_file == f]), elf))
         mem = self._memory
 
         def read_u64(address):
@@ -715,7 +690,7 @@ class Debugger:
                 return int.from_bytes(mem.read(address, 8), "little")
             except Exception:
                 return None
-        frames = Unwinder(modules).unwind(regs.rip, regs.rsp, regs.rbp, read_u64)
+        frames = Unwinder(modules_of(self.maps)).unwind(regs.rip, regs.rsp, regs.rbp, read_u64)
         if as_symbols:
             syms = self.symbols
             return [symbol_at(a, syms) or hex(a) for a in frames]

@@ -1,10 +1,8 @@
-"""The ptrace layer: constants and the thin native wrappers (tether._native).
+"""The ptrace layer: the kernel's constants (the calls are in tether._native).
 
 Nothing here decides anything; it only names the kernel's numbers and reads the
 few /proc facts the runtime needs."""
 import os
-
-from .. import _native as native  # noqa: F401  (re-exported for the runtime)
 
 # Requests (include/uapi/linux/ptrace.h)
 PTRACE_CONT = 7

@@ -20,7 +20,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..arch.amd64.registers import FULL_GPR_NAMES, XSTATE_LAYOUT
+from ..arch.amd64.registers import FULL_GPR_NAMES
 from .memory import LEVELS
 
 __all__ = ["ChangedRange", "Diff", "MapsDiff", "RegisterDiff", "TreeDiff",

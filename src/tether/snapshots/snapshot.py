@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from ..arch.amd64.registers import format_registers, frozen_registers
 from ..errors import MemoryAccessError, ProcessDeadError, ProcessRunningError
-from ..memory.addressing import resolve_address
+from ..memory.position import resolve_position, resolve_symbol
 from ..memory.maps import MemoryMapList, format_maps, parse_maps, read_maps
-from ..symbols.symbol_list import build_symbols, load_base, resolve_symbol_expression, symbol_at
+from ..symbols.symbol_list import build_symbols, symbol_at
 from .memory import SnapshotMap, SnapshotMemory, SnapshotMemoryView, check_level, should_capture
 
 __all__ = ["ProcessSnapshot", "ThreadSnapshot", "TreeSnapshot", "load_snapshot",
@@ -108,37 +108,21 @@ class _Snapshot:
         return self._image.binary_path
 
     def resolve_symbol(self, symbol: str, file: str = "hybrid") -> int:
-        if not isinstance(symbol, str):
-            raise TypeError(f"symbol must be a str, not {type(symbol).__name__}")
-        return resolve_symbol_expression(symbol, self.symbols, self.maps, file)
+        return resolve_symbol(symbol, self.symbols, self.maps, file)
 
     def _resolve_position(self, position, file: str = "hybrid") -> int:
-        # The same rules as Debugger._resolve_position, on the saved maps.
-        if not isinstance(file, str):
-            raise TypeError(f"file must be a str, not {type(file).__name__}")
-        if isinstance(position, str):
-            return self.resolve_symbol(position, file)
-        if isinstance(position, bool) or not isinstance(position, int):
-            raise TypeError(f"an address must be an int or a symbol string, not {type(position).__name__}")
-        if position < 0:
-            raise ValueError(f"address {position:#x} is negative")
-        return resolve_address(position, file, self.maps, self._binary_path())
+        # The same rules as the live Debugger, on the saved maps.
+        return resolve_position(position, file, lambda: self.maps, lambda: self.symbols,
+                                self._binary_path)
 
     # --- backtrace of one thread's registers over the saved memory ---
     def _backtrace_of(self, regs, as_symbols: bool):
-        from ..symbols.cfi import Unwinder
-        from ..symbols.elf import ElfFile
+        from ..symbols.cfi import Unwinder, modules_of
         if self.level == "base":
             raise ValueError("a 'base' snapshot holds no stack contents: take it with "
                              "level='writable' or 'full' to get a backtrace")
-        modules = []
-        for path in dict.fromkeys(m.backing_file for m in self.maps if m.is_file_backed):
-            try:
-                elf = ElfFile(path)
-            except (OSError, ValueError):
-                continue  # deleted since, or not ELF: no unwind data for it
-            modules.append((load_base(elf, [m for m in self.maps if m.backing_file == path]), elf))
-        frames = Unwinder(modules).unwind(regs.rip, regs.rsp, regs.rbp, self._image.memory.try_read_u64)
+        frames = Unwinder(modules_of(self.maps)).unwind(regs.rip, regs.rsp, regs.rbp,
+                                                        self._image.memory.try_read_u64)
         if as_symbols:
             return [symbol_at(a, self.symbols) or hex(a) for a in frames]
         return frames

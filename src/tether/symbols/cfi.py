@@ -723,3 +723,18 @@ class Unwinder:
         new = {r: v for r, v in regs.items() if r not in CALLER_SAVED}
         new.update({RIP: ret, RSP: rbp + 16, RBP: saved_rbp})
         return new
+
+
+def modules_of(maps) -> list:
+    """(load base, ElfFile) of every ELF file mapped in `maps`, for an Unwinder.
+    Files that are gone or not ELF are skipped (no unwind data for them)."""
+    from .elf import ElfFile
+    from .symbol_list import load_base
+    modules = []
+    for path in dict.fromkeys(m.backing_file for m in maps if m.backing_file.startswith("/")):
+        try:
+            elf = ElfFile(path)
+        except (OSError, ValueError):
+            continue
+        modules.append((load_base(elf, [m for m in maps if m.backing_file == path]), elf))
+    return modules

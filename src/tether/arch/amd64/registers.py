@@ -331,6 +331,11 @@ def _install_gpr(name: str, offset: int, size: int, bits: int) -> None:
     def read(self):
         return unpack(self._cache.gpr(), offset)[0]
 
+    if bits == 32 and size == 4 and offset % 8 == 0:
+        # Like the CPU (and libdebug): writing a 32-bit register zero-extends
+        # into the full 64-bit register; 16- and 8-bit writes merge.
+        pack, size = _STRUCT_BY_SIZE[8].pack_into, 8
+
     def write(self, value):
         # Fast path for the common case; anything else goes through the full check.
         if type(value) is not int or value < 0 or value >> bits:
@@ -339,43 +344,31 @@ def _install_gpr(name: str, offset: int, size: int, bits: int) -> None:
         pack(cache.gpr(), offset, value)  # touches only this register's bytes
         cache.gpr_dirty()
 
-    if bits == 32 and size == 4 and offset % 8 == 0:
-        # Like the CPU (and libdebug): writing a 32-bit register zero-extends
-        # into the full 64-bit register; 16- and 8-bit writes merge.
-        wide = _STRUCT_BY_SIZE[8].pack_into
-
-        def write(self, value):  # noqa: F811
-            if type(value) is not int or value < 0 or value >> 32:
-                value = _unsigned(name, value, 32)
-            cache = self._cache
-            wide(cache.gpr(), offset, value)
-            cache.gpr_dirty()
-
     read.__name__ = write.__name__ = name
     setattr(Registers, name, property(read, doc=f"{bits}-bit register {name}"))
     _WRITERS[name] = write
 
 
 def _install_xstate(name: str, reg: _XRegister) -> None:
-    def read(self):
-        return self._read_x(reg)
-
-    def write(self, value):
-        self._write_x(reg, value)
-
     if name.startswith("st"):
         # st0-7 are x87 80-bit floats: read and written as Python floats (as in
         # libdebug), converted through the C long double, which is the same
         # 80-bit format on x86-64.
-        def read(self):  # noqa: F811
+        def read(self):
             raw = self._read_x(reg)
             return ctypes.c_longdouble.from_buffer_copy(raw.to_bytes(16, "little")).value
 
-        def write(self, value):  # noqa: F811
+        def write(self, value):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"register {name} takes a float, not {type(value).__name__}")
             raw = int.from_bytes(bytes(ctypes.c_longdouble(value))[:10], "little")
             self._write_x(reg, raw)
+    else:
+        def read(self):
+            return self._read_x(reg)
+
+        def write(self, value):
+            self._write_x(reg, value)
 
     read.__name__ = write.__name__ = name
     setattr(Registers, name, property(read, doc=f"{reg.bits}-bit register {name}"))
