@@ -110,6 +110,11 @@ def fork(adapter, n, target, bp_addr, data_addr):
     return _finish(d, {"count": len(d.children), "tracer_ns": elapsed})
 
 
+def vfork(adapter, n, target, bp_addr, data_addr):
+    """vfork + exec, every child followed and resumed as soon as it is born."""
+    return fork(adapter, n, target, bp_addr, data_addr)
+
+
 def _run_to_end(adapter, n, target):
     """For thread and exec, which need nothing but the following itself:
     the count is the target's own (it checks every join / exec), trusted only
@@ -187,7 +192,7 @@ def regs(adapter, n, target, bp_addr, data_addr):
     return _finish(d, {"count": good, "tracer_ns": elapsed})
 
 
-WORKLOADS = {"bp_cb": bp_cb, "bp_sync": bp_sync, "syscall": syscall, "fork": fork,
+WORKLOADS = {"bp_cb": bp_cb, "bp_sync": bp_sync, "syscall": syscall, "fork": fork, "vfork": vfork,
              "thread": thread, "exec": exec_, "mem_1b": mem_1b, "mem_1m": mem_1m,
              "mem_16m": mem_16m, "regs": regs}
 

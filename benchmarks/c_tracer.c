@@ -3,7 +3,7 @@
  *
  *   c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]
  *
- * WORKLOAD is one of bp_cb bp_sync syscall fork thread exec mem_1b mem_1m
+ * WORKLOAD is one of bp_cb bp_sync syscall fork vfork thread exec mem_1b mem_1m
  * mem_16m regs. BP_ADDR (hex) is where the software breakpoint goes (hit()
  * for bp_*, stop_here() for mem_* and regs); DATA_ADDR (hex) is the 16 MiB
  * buffer `big` for mem_*. Targets are built -no-pie, so the runner takes both
@@ -117,6 +117,7 @@ static long run_events(const char *workload, int request, long long *elapsed)
 {
     int is_bp = strncmp(workload, "bp_", 3) == 0;
     int want_event = !strcmp(workload, "fork") ? PTRACE_EVENT_FORK
+                   : !strcmp(workload, "vfork") ? PTRACE_EVENT_VFORK
                    : !strcmp(workload, "thread") ? PTRACE_EVENT_CLONE
                    : !strcmp(workload, "exec") ? PTRACE_EVENT_EXEC : -1;
     long count = 0;
@@ -249,6 +250,8 @@ int main(int argc, char **argv)
     long options = PTRACE_O_TRACESYSGOOD;
     if (!strcmp(workload, "fork"))
         options |= PTRACE_O_TRACEFORK;
+    else if (!strcmp(workload, "vfork"))
+        options |= PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC;
     else if (!strcmp(workload, "thread"))
         options |= PTRACE_O_TRACECLONE;
     else if (!strcmp(workload, "exec"))

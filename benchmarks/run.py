@@ -47,6 +47,7 @@ WORKLOADS = [
     Workload("bp_sync", "bp_loop", 5000, 500, "breakpoint hit, cont+wait", "hit"),
     Workload("syscall", "syscall_loop", 20000, 2000, "getppid enter+exit, callbacks"),
     Workload("fork", "fork_loop", 1000, 100, "fork+exit+waitpid, child followed"),
+    Workload("vfork", "vfork_loop", 300, 30, "vfork+exec+waitpid, child followed"),
     Workload("thread", "thread_loop", 2000, 200, "pthread_create+join, followed"),
     Workload("exec", "exec_loop", 300, 30, "execve of itself, followed"),
     Workload("mem_1b", "stop_here", 20000, 2000, "1-byte memory read", "stop_here", False),

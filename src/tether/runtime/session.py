@@ -517,6 +517,18 @@ class Session:
         """Let a stopped process go: our breakpoints out, its pending signals
         passed on, non-leader threads first and the leader last."""
         for t in proc.tasks.values():
+            if t.stopped and not t.dead and t.pending is None and _sigtrap_pending(proc.pid, t.tid):
+                # It executed an int3 but PTRACE_INTERRUPT stopped it before
+                # the SIGTRAP was dequeued: untraced, that SIGTRAP would kill
+                # it. Let it take the signal now (it stops at once) and treat
+                # it like any other unhandled hit below.
+                try:
+                    native.ptrace(PTRACE_CONT, t.tid, 0, 0)
+                    _, status = native.wait_pid(t.tid)
+                except OSError:
+                    continue
+                t.forget_registers()
+                t.pending = decode(status)
             # A breakpoint hit seen while stopping the process, not yet handled:
             # the thread is one byte past the int3. Put it back on the
             # instruction, which runs for real once the int3 is gone.
@@ -577,6 +589,18 @@ def _clone_thread_flag(task):
     except (OSError, ValueError):
         pass
     return None
+
+
+def _sigtrap_pending(pid: int, tid: int) -> bool:
+    """Is a SIGTRAP queued for this thread (SigPnd in /proc)?"""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"SigPnd:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGTRAP - 1)))
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 def _uptime_ticks() -> int:
