@@ -83,9 +83,17 @@ def no_leaked_processes():
         time.sleep(0.02)
         left = _leftovers()
     if left:
+        # Clean up so that one leaking test doesn't fail every later one:
+        # kill what is left, then reap what became our zombie children.
         for p, _ in left:
             try:
                 os.kill(p, signal.SIGKILL)
             except OSError:
+                pass
+        time.sleep(0.1)
+        for p, _ in _descendants_of(os.getpid()):
+            try:
+                os.waitpid(p, os.WNOHANG)
+            except ChildProcessError:
                 pass
         pytest.fail(f"test left processes stopped or unreaped: {left}")

@@ -327,6 +327,9 @@ class TraceSession:
         """Until every traced process has ended; Ctrl-C (or SIGTERM) detaches
         an attached tree, and kills a started one that does not end by itself."""
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        # Ctrl-C must work even when we were started with SIGINT ignored (as
+        # shells do for background jobs): Python then installs no handler.
+        previous_int = signal.signal(signal.SIGINT, _raise_interrupt)
         try:
             try:
                 self._wait_loop()
@@ -339,6 +342,7 @@ class TraceSession:
                     self._end_started_tree()
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
             self._settle_records()
             self.t_end = time.monotonic()
             self.printer.clear_status()
