@@ -264,7 +264,7 @@ class Control:
         if task.stepping is not None:
             self.step_finished(task)
             return
-        if any(proc.hw_slots):
+        if proc.hw_used and any(proc.hw_slots):
             dr6 = native.peekuser(task.tid, DR6_OFFSET)
             slots = debugregs.triggered_slots(dr6)
             if slots:
@@ -303,7 +303,7 @@ class Control:
         task.step_address = None
         if address is not None and address in proc.aspace.installed:
             proc.mem.write(address, bytes((INT3,)))
-        if any(proc.hw_slots):
+        if proc.hw_used and any(proc.hw_slots):
             native.pokeuser(task.tid, DR6_OFFSET, 0)
         if proc.step_lock is task:
             self.release_step_lock(proc)

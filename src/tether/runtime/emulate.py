@@ -124,17 +124,20 @@ def emulate(gpr: bytearray, code: bytes, push) -> int | None:
     return None
 
 
+def _push_to(mem):
+    def push(address, value):
+        mem.write(address, value.to_bytes(8, "little"))
+    return push
+
+
 def emulate_displaced(task, code: bytes, mem) -> bool:
-    """`code`: the bytes at rip with the original first byte restored."""
+    """`code`: the bytes at rip with the original first byte restored.
+    emulate() changes nothing when it returns None, so it can work on the
+    register cache directly."""
     gpr = task.gpr()
-    scratch = bytearray(gpr)
-    writes = []
-    length = emulate(scratch, code, lambda address, value: writes.append((address, value)))
+    length = emulate(gpr, code, _push_to(mem))
     if length is None:
         return False
-    for address, value in writes:
-        mem.write(address, value.to_bytes(8, "little"))
-    _set(scratch, _RIP, _get(scratch, _RIP) + length)
-    gpr[:] = scratch
+    _set(gpr, _RIP, _get(gpr, _RIP) + length)
     task.gpr_dirty()
     return True
