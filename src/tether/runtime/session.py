@@ -501,7 +501,22 @@ class Session:
             # The death report may have been taken by someone else (a script
             # calling waitpid() on it): then /proc says it is gone.
             state = _proc_state(proc.pid)
-            return state is None or state in ("Z", "X")
+            if state is None or state in ("Z", "X"):
+                return True
+            # Still there: a thread may sit in a ptrace-stop whose report we
+            # never handled (e.g. PTRACE_EVENT_EXIT of an exit already under
+            # way, which SIGKILL doesn't wake). Let every thread go on.
+            try:
+                tids = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task")]
+            except OSError:
+                return True
+            for tid in tids:
+                self.early.pop(tid, None)
+                try:
+                    native.ptrace(PTRACE_CONT, tid, 0, 0)
+                except OSError:
+                    pass
+            return False
         self.pump_until(lambda: proc.state in ("dead", "detached") or proc.pid not in self.procs,
                         timeout=0.5, give_up=vanished)
         if proc.state != "dead":
