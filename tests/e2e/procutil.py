@@ -2,6 +2,7 @@
 tree clean-up that can't hang the session."""
 import os
 import signal
+import subprocess
 import threading
 import time
 
@@ -116,3 +117,28 @@ def reap(pid, timeout=5.0):
 def resume(parent, child):
     """on_fork callback: let every new child run at once."""
     child.cont()
+
+
+def shutdown(d):
+    """Kill the process if it is still there and release the debugger.
+    Cleanup only: it never raises, the leak check in conftest still applies."""
+    try:
+        d.kill()
+    except Exception:
+        pass
+    try:
+        d.terminate()
+    except Exception:
+        pass
+
+
+def nm_offsets(path):
+    out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
+    return {p[2]: int(p[0], 16) for p in (line.split() for line in out.splitlines()) if len(p) == 3}
+
+
+def load_base(pid, path):
+    real = os.path.realpath(path)
+    with open(f"/proc/{pid}/maps") as f:
+        return min(int(line.split("-")[0], 16) for line in f
+                   if len(line.split(None, 5)) > 5 and line.split(None, 5)[5].strip() == real)

@@ -6,36 +6,11 @@ stepping over a breakpoint at the current instruction.
 Targets: basic.c (main -> f -> g, g called 3 times), loop_calls.c,
 nop_sled.c."""
 import os
-import subprocess
 
 import pytest
 
 from tether import debugger
-
-
-def shutdown(d):
-    """Kill the process if it is still there and release the debugger.
-    Cleanup only: it never raises, the leak check in conftest still applies."""
-    try:
-        d.kill()
-    except Exception:
-        pass
-    try:
-        d.terminate()
-    except Exception:
-        pass
-
-
-def nm_offsets(path):
-    out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
-    return {p[2]: int(p[0], 16) for p in (line.split() for line in out.splitlines()) if len(p) == 3}
-
-
-def load_base(pid, path):
-    real = os.path.realpath(path)
-    with open(f"/proc/{pid}/maps") as f:
-        return min(int(line.split("-")[0], 16) for line in f
-                   if len(line.split(None, 5)) > 5 and line.split(None, 5)[5].strip() == real)
+from procutil import load_base, nm_offsets, shutdown
 
 
 def map_path_of(pid, address):

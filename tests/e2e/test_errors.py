@@ -12,19 +12,7 @@ import time
 import pytest
 
 from tether import debugger
-
-
-def shutdown(d):
-    """Kill the process if it is still there and release the debugger.
-    Cleanup only: it never raises, the leak check in conftest still applies."""
-    try:
-        d.kill()
-    except Exception:
-        pass
-    try:
-        d.terminate()
-    except Exception:
-        pass
+from procutil import shutdown
 
 
 def run_basic_to_end(path):

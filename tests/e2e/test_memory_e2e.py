@@ -9,19 +9,8 @@ import subprocess
 import pytest
 
 from tether import debugger
+from procutil import shutdown
 
-
-def shutdown(d):
-    """Kill the process if it is still there and release the debugger.
-    Cleanup only: it never raises, the leak check in conftest still applies."""
-    try:
-        d.kill()
-    except Exception:
-        pass
-    try:
-        d.terminate()
-    except Exception:
-        pass
 
 BIG = 16 << 20
 

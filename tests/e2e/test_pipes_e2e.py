@@ -4,19 +4,7 @@ redirect_pipes=False. Target: tests/targets/stdin_echo.c."""
 import pytest
 
 from tether import debugger
-
-
-def shutdown(d):
-    """Kill the process if it is still there and release the debugger.
-    Cleanup only: it never raises, the leak check in conftest still applies."""
-    try:
-        d.kill()
-    except Exception:
-        pass
-    try:
-        d.terminate()
-    except Exception:
-        pass
+from procutil import shutdown
 
 
 @pytest.fixture

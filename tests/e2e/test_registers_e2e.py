@@ -6,19 +6,8 @@ clear error on CPUs without AVX-512."""
 import pytest
 
 from tether import debugger
+from procutil import shutdown
 
-
-def shutdown(d):
-    """Kill the process if it is still there and release the debugger.
-    Cleanup only: it never raises, the leak check in conftest still applies."""
-    try:
-        d.kill()
-    except Exception:
-        pass
-    try:
-        d.terminate()
-    except Exception:
-        pass
 
 # regs_print.c gives register number k (rax=1 ... r15=15, in this order) the
 # bytes k0 k1 ... k7 from low to high.

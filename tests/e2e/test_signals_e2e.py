@@ -10,19 +10,8 @@ import time
 import pytest
 
 from tether import debugger
+from procutil import shutdown
 
-
-def shutdown(d):
-    """Kill the process if it is still there and release the debugger.
-    Cleanup only: it never raises, the leak check in conftest still applies."""
-    try:
-        d.kill()
-    except Exception:
-        pass
-    try:
-        d.terminate()
-    except Exception:
-        pass
 
 NATIVE = b"handler SIGUSR1\nhandler SIGUSR2\nhandler SIGUSR1\ndone\n"
 

@@ -7,19 +7,8 @@ Targets: syscalls_mix.c, restart_syscall.c, two_blocking_threads.c."""
 import pytest
 
 from tether import debugger
+from procutil import shutdown
 
-
-def shutdown(d):
-    """Kill the process if it is still there and release the debugger.
-    Cleanup only: it never raises, the leak check in conftest still applies."""
-    try:
-        d.kill()
-    except Exception:
-        pass
-    try:
-        d.terminate()
-    except Exception:
-        pass
 
 NR_WRITE, NR_MMAP, NR_GETPID, NR_GETPPID, NR_GETUID, NR_READ = 1, 9, 39, 110, 102, 0
 U64 = (1 << 64) - 1

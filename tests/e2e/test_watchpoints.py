@@ -4,39 +4,14 @@ form; enable/disable; they share the four debug registers with hardware
 breakpoints. Target: tests/targets/watch.c (each access is followed by a
 global label `after_store_vN` / `after_load_vN`).
 Watchpoints in threads are covered by the thread tests."""
-import os
-import subprocess
 
 import pytest
 
 from tether import debugger
+from procutil import load_base, nm_offsets, shutdown
 
-
-def shutdown(d):
-    """Kill the process if it is still there and release the debugger.
-    Cleanup only: it never raises, the leak check in conftest still applies."""
-    try:
-        d.kill()
-    except Exception:
-        pass
-    try:
-        d.terminate()
-    except Exception:
-        pass
 
 SIZES = [(8, 1), (16, 2), (32, 4), (64, 8)]
-
-
-def nm_offsets(path):
-    out = subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout
-    return {p[2]: int(p[0], 16) for p in (line.split() for line in out.splitlines()) if len(p) == 3}
-
-
-def load_base(pid, path):
-    real = os.path.realpath(path)
-    with open(f"/proc/{pid}/maps") as f:
-        return min(int(line.split("-")[0], 16) for line in f
-                   if len(line.split(None, 5)) > 5 and line.split(None, 5)[5].strip() == real)
 
 
 @pytest.fixture
