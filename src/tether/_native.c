@@ -10,6 +10,9 @@
 #include <Python.h>
 
 #include <elf.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <time.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/ptrace.h>
@@ -228,6 +231,29 @@ static int wake_signal = 0;
 static sigjmp_buf wake_jump;
 static volatile sig_atomic_t wake_armed = 0;
 static volatile sig_atomic_t wake_pending = 0;
+static pid_t tracer_tid = 0;
+
+/* ---- hand-offs between the user's threads and the tracer thread ---------
+ * A user thread waiting for the tracer (for a command to be done, or for a
+ * process to stop) sleeps on a futex, a "generation" counter that the tracer
+ * bumps whenever something the user may wait for happened. Two rules keep
+ * the hand-off to one context switch each way:
+ *   - the tracer bumps (wakes) only *after* releasing the GIL, on its way
+ *     into its next wait, so the woken thread can take the GIL at once;
+ *   - a user thread kicks the tracer (the wake signal) only after releasing
+ *     the GIL, so the tracer can take it at once.
+ * Waiters re-check their condition under the GIL after reading the
+ * generation, so no bump between the check and the sleep is lost.
+ */
+static uint32_t generation = 0;
+static int waiters = 0;
+
+static void bump_generation(void)
+{
+    __atomic_add_fetch(&generation, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&waiters, __ATOMIC_SEQ_CST) > 0)
+        syscall(SYS_futex, &generation, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
 
 static void wake_handler(int sig)
 {
@@ -255,21 +281,32 @@ static PyObject *py_tracer_thread_init(PyObject *self, PyObject *args)
     sa.sa_flags = SA_NODEFER;
     if (sigaction(signo, &sa, NULL) == -1)
         return os_error();
+    /* Asynchronous signals (Ctrl-C, SIGTERM, timers...) must reach the
+       user's threads, not this one: the kernel picks any thread that does not
+       block a process-directed signal, and a signal landing here would not
+       interrupt the user's thread waiting in wait_generation(). Faults stay
+       unblocked (they are thread-directed and fatal anyway). */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, signo);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    sigfillset(&set);
+    sigdelset(&set, signo);
+    int keep[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS, SIGPIPE};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        sigdelset(&set, keep[i]);
+    pthread_sigmask(SIG_SETMASK, &set, NULL);
     wake_signal = signo;
+    tracer_tid = (pid_t)syscall(SYS_gettid);
     Py_RETURN_NONE;
 }
 
-/* wait_event(block=True) -> (pid, status) | None (woken) | (-1, 0) (no child) | (0, 0) (nothing)
+/* wait_event(block=True, notify=False) -> (pid, status) | None (woken) | (-1, 0) (no child) | (0, 0) (nothing)
+ * With notify, the user's waiting threads are woken first (bump_generation),
+ * once the GIL is released.
  * Waits for a child of *this thread* (tracee or own child) to change state:
  * __WNOTHREAD keeps us away from the children of the user's other threads. */
 static PyObject *py_wait_event(PyObject *self, PyObject *args)
 {
-    int block = 1;
-    if (!PyArg_ParseTuple(args, "|p", &block))
+    int block = 1, notify = 0;
+    if (!PyArg_ParseTuple(args, "|pp", &block, &notify))
         return NULL;
     siginfo_t si;
     int woke = 0, rc = 0, err = 0;
@@ -277,6 +314,8 @@ static PyObject *py_wait_event(PyObject *self, PyObject *args)
     int status = 0;
 
     Py_BEGIN_ALLOW_THREADS
+    if (notify)
+        bump_generation();
     memset(&si, 0, sizeof si);
     if (block) {
         if (sigsetjmp(wake_jump, 0)) {
@@ -321,6 +360,60 @@ static PyObject *py_wait_event(PyObject *self, PyObject *args)
     if (si.si_pid == 0 || pid <= 0)
         return Py_BuildValue("(ii)", 0, 0);
     return Py_BuildValue("(ii)", (int)pid, status);
+}
+
+/* generation() -> int: read before checking a condition, then wait_generation(). */
+static PyObject *py_generation(PyObject *self, PyObject *args)
+{
+    return PyLong_FromUnsignedLong(__atomic_load_n(&generation, __ATOMIC_SEQ_CST));
+}
+
+/* notify(): bump the generation now (tracer thread, before it blocks elsewhere). */
+static PyObject *py_notify(PyObject *self, PyObject *args)
+{
+    Py_BEGIN_ALLOW_THREADS
+    bump_generation();
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+/* wait_generation(seen, timeout=-1.0, kick=False) -> bool
+ * Sleep while the generation is still `seen`, at most `timeout` seconds (< 0:
+ * no limit). With kick, first wake the tracer thread (a command was queued).
+ * Returns False on timeout, True otherwise (changed, or a signal arrived:
+ * the caller re-checks). Python signal handlers (Ctrl-C) run before return. */
+static PyObject *py_wait_generation(PyObject *self, PyObject *args)
+{
+    unsigned long seen;
+    double timeout = -1.0;
+    int kick = 0;
+    if (!PyArg_ParseTuple(args, "k|dp", &seen, &timeout, &kick))
+        return NULL;
+    int timed_out = 0, interrupted = 0;
+    struct timespec ts, *tsp = NULL;
+    if (timeout >= 0) {
+        ts.tv_sec = (time_t)timeout;
+        ts.tv_nsec = (long)((timeout - (double)ts.tv_sec) * 1e9);
+        tsp = &ts;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (kick && tracer_tid)
+        syscall(SYS_tgkill, getpid(), tracer_tid, wake_signal);
+    __atomic_add_fetch(&waiters, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&generation, __ATOMIC_SEQ_CST) == (uint32_t)seen) {
+        long rc = syscall(SYS_futex, &generation, FUTEX_WAIT_PRIVATE, (uint32_t)seen, tsp, NULL, 0);
+        if (rc == -1 && errno == ETIMEDOUT)
+            timed_out = 1;
+        else if (rc == -1 && errno == EINTR)
+            interrupted = 1;
+    }
+    __atomic_sub_fetch(&waiters, 1, __ATOMIC_SEQ_CST);
+    Py_END_ALLOW_THREADS
+    if (interrupted && PyErr_CheckSignals() < 0)
+        return NULL;
+    if (timed_out)
+        Py_RETURN_FALSE;
+    Py_RETURN_TRUE;
 }
 
 /* wait_pid(pid, nohang) -> (pid, status) : wait4 on one tid (used for a new child's first stop). */
@@ -505,7 +598,10 @@ static PyMethodDef methods[] = {
     {"getsiginfo", py_getsiginfo, METH_VARARGS, "getsiginfo(tid) -> (signo, code, pid, status)"},
     {"get_syscall_info", py_get_syscall_info, METH_VARARGS, "get_syscall_info(tid) -> tuple"},
     {"tracer_thread_init", py_tracer_thread_init, METH_VARARGS, "install and block the wake signal"},
-    {"wait_event", py_wait_event, METH_VARARGS, "wait_event(block=True) -> (pid, status) | None"},
+    {"wait_event", py_wait_event, METH_VARARGS, "wait_event(block=True, notify=False) -> (pid, status) | None"},
+    {"generation", py_generation, METH_NOARGS, "generation() -> int"},
+    {"notify", py_notify, METH_NOARGS, "notify(): wake the user's waiting threads"},
+    {"wait_generation", py_wait_generation, METH_VARARGS, "wait_generation(seen, timeout=-1, kick=False) -> bool"},
     {"wait_pid", py_wait_pid, METH_VARARGS, "wait_pid(pid, nohang=False) -> (pid, status)"},
     {"read_memory", py_read_memory, METH_VARARGS, "read_memory(pid, addr, size) -> bytes"},
     {"spawn", py_spawn, METH_VARARGS, "spawn(...) -> pid"},

@@ -86,7 +86,7 @@ class Session:
                     timer = threading.Timer(timeout, self.tracer.wake)
                     timer.daemon = True
                     timer.start()
-                event = native.wait_event(True)
+                event = self.tracer.next_event()
                 if event is None:
                     timer = None  # woken (by the timer or a caller): re-arm
                     continue

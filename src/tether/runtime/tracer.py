@@ -4,11 +4,16 @@ Linux ties ptrace to the *thread* that attached: only it may issue ptrace
 requests on a tracee, and fork/clone children are auto-attached to that same
 thread. So one thread owns every tracee of every Debugger; the user's thread
 hands it work with `call()`. Called from the tracer thread itself (inside a
-callback), `call()` runs the function inline."""
+callback), `call()` runs the function inline.
+
+The hand-offs use the C extension's generation counter (see _native.c): a
+user thread sleeps until the tracer bumps it, and the tracer bumps it only
+on its way into its next wait, when it has released the GIL."""
 import queue
 import signal
 import sys
 import threading
+import time
 import traceback
 
 from .. import _native as native
@@ -16,12 +21,12 @@ from ..ptrace import WAKE_SIGNAL
 
 
 class _Call:
-    __slots__ = ("fn", "args", "done", "result", "error")
+    __slots__ = ("fn", "args", "finished", "result", "error")
 
     def __init__(self, fn, args):
         self.fn = fn
         self.args = args
-        self.done = threading.Event()
+        self.finished = False
         self.result = None
         self.error = None
 
@@ -30,7 +35,7 @@ class Tracer:
     def __init__(self):
         from .session import Session
         self._calls = queue.SimpleQueue()
-        self.cond = threading.Condition()   # notified whenever a process changes state
+        self.notify_pending = False   # wake the user's waiters at the next wait
         self.session = Session(self)
         self._ready = threading.Event()
         # Register reads from the user's thread must go through us (ptrace is per thread).
@@ -41,18 +46,25 @@ class Tracer:
         self._ready.wait()
 
     def on_tracer_thread(self) -> bool:
-        return threading.get_ident() == self.thread.ident
+        return threading.get_ident() == self.ident
 
     def call(self, fn, *args):
-        if threading.get_ident() == self.thread.ident:
+        if threading.get_ident() == self.ident:
             return fn(*args)
         if not self.thread.is_alive():
             raise RuntimeError("the tether tracer thread has stopped")
         box = _Call(fn, args)
         self._calls.put(box)
-        # Wake the tracer if it sleeps in waitid (see _native.c: no wake-up is lost).
-        signal.pthread_kill(self.thread.ident, WAKE_SIGNAL)
-        box.done.wait()
+        kick = True
+        generation = native.generation
+        wait_generation = native.wait_generation
+        while True:
+            seen = generation()
+            if box.finished:
+                break
+            # The kick (wake signal) goes out once, after the GIL is released.
+            wait_generation(seen, -1.0, kick)
+            kick = False
         if box.error is not None:
             raise box.error.with_traceback(box.error.__traceback__)
         return box.result
@@ -60,16 +72,39 @@ class Tracer:
     def wake(self) -> None:
         """Interrupt the tracer thread's wait (from any thread)."""
         if self.thread.is_alive():
-            signal.pthread_kill(self.thread.ident, WAKE_SIGNAL)
+            signal.pthread_kill(self.ident, WAKE_SIGNAL)
 
     def notify(self) -> None:
-        with self.cond:
-            self.cond.notify_all()
+        """Wake the user's waiters: now if called from another thread or
+        before blocking elsewhere, otherwise at the tracer's next wait."""
+        self.notify_pending = True
 
     def wait_for(self, predicate, timeout=None) -> bool:
-        """Block the user's thread until predicate() is true (checked under the lock)."""
-        with self.cond:
-            return self.cond.wait_for(predicate, timeout)
+        """Block the user's thread until predicate() is true (checked with
+        the GIL held, so it sees the tracer's state between two events)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        generation = native.generation
+        while True:
+            seen = generation()
+            if predicate():
+                return True
+            if deadline is None:
+                native.wait_generation(seen)
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                native.wait_generation(seen, remaining)
+
+    def next_event(self):
+        """The tracer's wait for the next event, waking the user's waiters
+        first if anything changed for them."""
+        notify = self.notify_pending
+        if self.session.changed:
+            self.session.changed = False
+            notify = True
+        self.notify_pending = False
+        return native.wait_event(True, notify)
 
     def _run_calls(self) -> None:
         while True:
@@ -84,21 +119,19 @@ class Tracer:
             box.result = box.fn(*box.args)
         except BaseException as e:  # handed to the caller's thread
             box.error = e
-        box.done.set()
-        if self.session.changed:
-            self.session.changed = False
-            self.notify()
+        box.finished = True
+        self.notify_pending = True
 
     def _main(self) -> None:
         native.tracer_thread_init(WAKE_SIGNAL)
         self.tid = native.gettid()
+        self.ident = threading.get_ident()
         self._ready.set()
-        session = self.session
-        wait_event = native.wait_event
-        dispatch = session.dispatch
+        dispatch = self.session.dispatch
+        next_event = self.next_event
         self._run_calls()
         while True:
-            event = wait_event(True)
+            event = next_event()
             if event is None:
                 # Woken up by call(): run what was queued.
                 self._run_calls()
@@ -106,6 +139,9 @@ class Tracer:
             pid, status = event
             if pid == -1:
                 # No tracee and no child at all: sleep until someone calls us.
+                self.session.changed = False
+                self.notify_pending = False
+                native.notify()
                 self._run_one(self._calls.get())
                 self._run_calls()
                 continue
@@ -116,11 +152,6 @@ class Tracer:
             except Exception:  # a bug in tether must not kill the tracer thread
                 print("tether: internal error while handling an event:", file=sys.stderr)
                 traceback.print_exc()
-            # Wake the user's waiters only when a process changed state (not
-            # after every breakpoint callback).
-            if session.changed:
-                session.changed = False
-                self.notify()
 
 
 _tracer = None
