@@ -5,8 +5,7 @@ import struct
 
 import pytest
 
-from tether.runtime.emulate import (AF, CF, OF, PF, SF, ZF, REG_SLOT, emulate, sub_flags,
-                                    test_flags as flags_of_test)
+from tether.runtime.emulate import AF, CF, OF, PF, SF, ZF, REG_SLOT, emulate
 
 RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = range(8)
 R8, R12, R14, R15 = 8, 12, 14, 15
@@ -72,12 +71,29 @@ def test_sub_rsp_sets_flags_like_the_cpu():
     assert reg(buf, RSP) == 0x7FFBEFF8
 
 
+def sub_rsp(rsp, imm8, flags=0):
+    """Flags after `sub $imm8, %rsp` (imm8 sign-extended, as the CPU does)."""
+    buf = gpr_with(rsp=rsp)
+    struct.pack_into("<Q", buf, 18 * 8, flags)
+    assert run(buf, b"\x48\x83\xec" + bytes((imm8,)))[0] == 4
+    return reg(buf, RSP), eflags(buf)
+
+
+def flags_of_test(rdi, rsi, flags):
+    buf = gpr_with(rdi=rdi, rsi=rsi)
+    struct.pack_into("<Q", buf, 18 * 8, flags)
+    assert run(buf, b"\x48\x85\xf7")[0] == 3      # test %rsi,%rdi
+    return eflags(buf)
+
+
 def test_sub_and_test_flag_rules():
-    assert sub_flags(0, 0, 1) == ((1 << 64) - 1, CF | SF | PF | AF)
-    assert sub_flags(0, 5, 5)[1] == ZF | PF
-    assert sub_flags(0, 1 << 63, 1)[1] & OF  # most negative - 1 overflows
-    assert flags_of_test(CF | OF, 0, 0) == ZF | PF
-    assert flags_of_test(0, 1 << 63, 1 << 63) & SF
+    assert sub_rsp(0, 1) == ((1 << 64) - 1, CF | SF | PF | AF)
+    assert sub_rsp(5, 5)[1] == ZF | PF
+    assert sub_rsp(1 << 63, 1)[1] & OF               # most negative - 1 overflows
+    assert sub_rsp(0x10, 0xFF) == (0x11, PF | CF | AF)  # -1 sign-extended: 0x10 - (2**64 - 1)
+    assert flags_of_test(0, 0, CF | OF) == ZF | PF
+    assert flags_of_test(1 << 63, 1 << 63, 0) & SF
+    assert flags_of_test(3, 1, AF) == AF                   # AF is left as it was
 
 
 def test_test_rdi_rdi():

@@ -13,6 +13,10 @@ from ..state.process import Proc
 from ..state.task import Task
 from .control import Control
 
+# The wait status of a SIGTRAP signal-delivery-stop (WIFSTOPPED, SIGTRAP, no
+# event bits): how a breakpoint hit is reported.
+TRAP_STOP = (signal.SIGTRAP << 8) | 0x7F
+
 
 class Session:
     def __init__(self, tracer):
@@ -37,8 +41,10 @@ class Session:
 
     # ------------------------------------------------------------------ events
     def dispatch(self, tid: int, status: int) -> None:
-        kind, value = decode(status)
         task = self.tasks.get(tid)
+        if status == TRAP_STOP and task is not None and self.control.fast_breakpoint(task):
+            return
+        kind, value = decode(status)
         if task is None:
             if is_exit(kind):
                 self.early.pop(tid, None)
@@ -186,6 +192,10 @@ class Session:
     def resume_process(self, proc) -> None:
         """The user's cont(): every stopped thread of `proc` goes on (or handles
         the event it reported while the process was being stopped)."""
+        if proc.state in ("dead", "detached"):
+            # It died (e.g. SIGKILL from outside) after the user's thread
+            # checked it and before we got here: wait() reports the death.
+            return
         proc.state = "running"
         proc.last_task = None
         for t in proc.tasks.values():
@@ -199,6 +209,8 @@ class Session:
     def resume_thread(self, task) -> None:
         """Scheduler locking: only this thread goes on."""
         proc = task.proc
+        if proc.state in ("dead", "detached"):
+            return  # see resume_process
         proc.state = "running"
         proc.last_task = None
         self.control.resume(task)

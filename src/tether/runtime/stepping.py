@@ -54,10 +54,10 @@ class Stepper:
 
     def step(self, task) -> None:
         proc = task.proc
+        rip = task.rip()  # first: raises if the thread died meanwhile, changing nothing
         proc.state = "stepping"
         task.stepping = "user"
         task.stop_reason = None
-        rip = task.rip()
         if rip in proc.aspace.installed:
             # Step the original instruction: lift our int3 for this one step.
             proc.mem.write(rip, bytes((proc.aspace.installed[rip],)))

@@ -107,12 +107,9 @@ class Tracer:
         return native.wait_event(True, notify)
 
     def _run_calls(self) -> None:
-        while True:
-            try:
-                box = self._calls.get_nowait()
-            except queue.Empty:
-                return
-            self._run_one(box)
+        calls = self._calls
+        while not calls.empty():   # (no exception raised per call: it is on every hand-off)
+            self._run_one(calls.get())
 
     def _run_one(self, box) -> None:
         try:

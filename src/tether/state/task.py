@@ -72,10 +72,12 @@ class Task:
 
     # --- the register-cache protocol used by arch.amd64.registers.Registers ---
     def gpr(self) -> bytearray:
-        if self._gpr is None:
-            self._require_stopped()
-            self._gpr = Task.call(native.getregs, self.tid)
-        return self._gpr
+        gpr = self._gpr
+        if gpr is None:
+            if not self.stopped or self.dead:
+                self._require_stopped()
+            gpr = self._gpr = Task.call(native.getregs, self.tid)
+        return gpr
 
     def gpr_dirty(self) -> None:
         self._gpr_dirty = True
