@@ -36,6 +36,11 @@ class Tracer:
         from .session import Session
         self._calls = queue.SimpleQueue()
         self.notify_pending = False   # wake the user's waiters at the next wait
+        # What the user's threads blocked in wait_for() wait for: after an
+        # event that changed a process's state they are woken only if one of
+        # these holds (a followed child being born and dying must not wake a
+        # script waiting for its parent to stop: two context switches each).
+        self.waiting_for: list = []
         self.session = Session(self)
         self._ready = threading.Event()
         # Register reads from the user's thread must go through us (ptrace is per thread).
@@ -84,17 +89,21 @@ class Tracer:
         the GIL held, so it sees the tracer's state between two events)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         generation = native.generation
-        while True:
-            seen = generation()
-            if predicate():
-                return True
-            if deadline is None:
-                native.wait_generation(seen)
-            else:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                native.wait_generation(seen, remaining)
+        self.waiting_for.append(predicate)
+        try:
+            while True:
+                seen = generation()
+                if predicate():
+                    return True
+                if deadline is None:
+                    native.wait_generation(seen)
+                else:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    native.wait_generation(seen, remaining)
+        finally:
+            self.waiting_for.remove(predicate)
 
     def next_event(self):
         """The tracer's wait for the next event, waking the user's waiters
@@ -102,9 +111,18 @@ class Tracer:
         notify = self.notify_pending
         if self.session.changed:
             self.session.changed = False
-            notify = True
+            notify = notify or self._someone_waits_for_this()
         self.notify_pending = False
         return native.wait_event(True, notify)
+
+    def _someone_waits_for_this(self) -> bool:
+        for predicate in list(self.waiting_for):
+            try:
+                if predicate():
+                    return True
+            except Exception:  # let its own thread see the error
+                return True
+        return False
 
     def _run_calls(self) -> None:
         calls = self._calls
@@ -138,7 +156,7 @@ class Tracer:
                 # No tracee and no child at all: sleep until someone calls us.
                 self.session.changed = False
                 self.notify_pending = False
-                native.notify()
+                native.notify()  # (no event can follow: wake every waiter now)
                 self._run_one(self._calls.get())
                 self._run_calls()
                 continue
