@@ -516,7 +516,7 @@ class Debugger:
             return False
         if not self._tracer.wait_for(pred, timeout):
             raise TimeoutError(f"no process stopped within {timeout} s")
-        return found[0]
+        return found[-1]  # this thread's own last check (the tracer may check too)
 
     def interrupt(self) -> None:
         proc = self._live_proc()

@@ -399,6 +399,33 @@ def test_main_thread_pthread_exit_before_the_others(launch, capfd):
     assert "worker 2 done" in capfd.readouterr().out
 
 
+def test_leader_exit_in_a_child_forked_by_a_non_leader_thread(launch, capfd):
+    # Only leaders get PTRACE_O_TRACEEXIT (other threads skip that stop), and
+    # options are inherited from the creating thread: the child's leader,
+    # made by a non-leader, must get it back, or the all-stop at late_mark
+    # would wait forever for its exited leader.
+    d = launch("mt_exit", "fork_leader_exit", follow_children=True)
+    d.run(redirect_pipes=False)
+    bps = []
+
+    def on_fork(parent, child):
+        bps.append(child.breakpoint("late_mark", file="binary"))
+        child.cont()
+    d.on_fork(on_fork)
+    d.cont()
+    child = d.wait_any(timeout=20)
+    assert child is not d
+    t = next(x for x in live_threads(child) if bps[0].hit_on(x))
+    assert t.tid != child.pid and t.regs.rip == bps[0].address
+    leader = thread_by_tid(child, child.pid)
+    assert leader is None or leader.dead or getattr(leader, "zombie", False)
+    child.cont()
+    d.wait(timeout=20)
+    assert d.exit_code == 0
+    assert child.dead and child.exit_code == 0
+    assert "worker 2 done" in capfd.readouterr().out
+
+
 def test_exit_group_from_a_non_main_thread(launch):
     d = launch("mt_exit", "group_exit")
     d.run(redirect_pipes=False)

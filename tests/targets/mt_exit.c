@@ -7,7 +7,13 @@
  *  thread_kill  main sends SIGTERM to one worker with pthread_kill(); the
  *               default action of a fatal signal kills the whole process.
  *  early_exit   worker 1 returns at once; main joins it, then calls mark()
- *               while worker 2 still spins; then everything ends with 0. */
+ *               while worker 2 still spins; then everything ends with 0.
+ *  fork_leader_exit  a worker thread (not the leader) forks; in the child,
+ *               the forking thread is the leader and does what leader_exit
+ *               does; the parent waits for the child and exits with its
+ *               status. (Options a tracer sets are inherited from the
+ *               creating *thread*: the child's leader is made by a non-leader.) */
+#include <sys/wait.h>
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -61,6 +67,27 @@ static void *crasher(void *arg)
     return NULL;
 }
 
+static void leader_exit(pthread_t *th)
+{
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, sleeper, (void *)(long)i);
+    pthread_exit(NULL);
+}
+
+static void *forker(void *arg)
+{
+    (void)arg;
+    pid_t child = fork();
+    if (child == 0) {
+        pthread_t th[2];
+        leader_exit(th);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 99);
+    return NULL;
+}
+
 static void *spinner(void *arg)
 {
     int i = (int)(long)arg;
@@ -79,9 +106,11 @@ int main(int argc, char **argv)
 
     setvbuf(stdout, NULL, _IONBF, 0);
     if (strcmp(mode, "leader_exit") == 0) {
-        for (int i = 0; i < 2; i++)
-            pthread_create(&th[i], NULL, sleeper, (void *)(long)i);
-        pthread_exit(NULL);
+        leader_exit(th);
+    } else if (strcmp(mode, "fork_leader_exit") == 0) {
+        pthread_create(&th[0], NULL, forker, NULL);
+        for (;;)
+            pause();
     } else if (strcmp(mode, "group_exit") == 0) {
         for (int i = 0; i < 4; i++)
             pthread_create(&th[i], NULL, blocker, (void *)(long)i);

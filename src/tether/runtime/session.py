@@ -7,7 +7,7 @@ import signal
 from .. import _native as native
 from ..events.decode import Stop, decode, is_exit
 from ..ptrace import (BASE_OPTIONS, O_EXITKILL, PTRACE_CONT, PTRACE_DETACH, PTRACE_INTERRUPT,
-                      PTRACE_SEIZE, KCMP_VM, SYS_KCMP, thread_group_of)
+                      PTRACE_SEIZE, PTRACE_SETOPTIONS, THREAD_OPTIONS, KCMP_VM, SYS_KCMP, thread_group_of)
 from ..state.address_space import AddressSpace
 from ..state.process import Proc
 from ..state.task import Task
@@ -139,6 +139,7 @@ class Session:
             raise RuntimeError(f"{path} did not start (wait status {status:#x})")
         proc = Proc(pid, config)
         task = Task(pid, proc)
+        task.options = options
         task.stopped = True
         proc.tasks[pid] = task
         self.tasks[pid] = task
@@ -164,7 +165,8 @@ class Session:
             for tid in new:
                 seen.add(tid)
                 try:
-                    native.ptrace(PTRACE_SEIZE, tid, 0, BASE_OPTIONS)
+                    options = BASE_OPTIONS if tid == pid else THREAD_OPTIONS
+                    native.ptrace(PTRACE_SEIZE, tid, 0, options)
                     native.ptrace(PTRACE_INTERRUPT, tid, 0, 0)
                 except OSError as e:
                     if e.errno == errno.ESRCH:
@@ -177,6 +179,7 @@ class Session:
                         continue  # auto-attached already through its creator's clone event
                     raise
                 task = Task(tid, proc)
+                task.options = options
                 proc.tasks[tid] = task
                 self.tasks[tid] = task
         if not proc.tasks:
@@ -238,6 +241,7 @@ class Session:
             tgid = parent.pid if kind is Stop.CLONE else new_tid
         if tgid == parent.pid:
             task = Task(new_tid, parent)
+            task.options = parent_task.options  # auto-attached children inherit them
             task.awaiting_first_stop = True
             parent.tasks[new_tid] = task
             self.tasks[new_tid] = task
@@ -257,6 +261,7 @@ class Session:
                 parent_task.in_vfork = True
             self.seen_pids.add(new_tid)
             task = Task(new_tid, child)
+            task.options = parent_task.options
             task.awaiting_first_stop = True
             child.tasks[new_tid] = task
             self.tasks[new_tid] = task
@@ -300,6 +305,7 @@ class Session:
         if is_exit(kind):
             self.task_died(task, kind, value)
             return
+        self.set_role_options(task)
         if kind is not Stop.INTERRUPT:
             # Something else came first (e.g. a signal sent right after fork,
             # EDGE_CASES 2): handle it as the first event when it is resumed.
@@ -328,6 +334,22 @@ class Session:
                     self._run_hook(proc, hook, proc.debugger, context_of(task))
             self.control.resume(task)
             self.control.check_all_stopped(proc)
+
+    @staticmethod
+    def set_role_options(task) -> None:
+        """A thread-group leader gets PTRACE_O_TRACEEXIT, other threads do
+        not (see THREAD_OPTIONS). Options are inherited from the creating
+        thread, so a new thread of a leader, a process forked by a non-leader
+        and a non-leader that exec'd (now the leader) need them changed."""
+        want = (BASE_OPTIONS if task.tid == task.proc.pid else THREAD_OPTIONS) \
+            | (task.options & O_EXITKILL)
+        if want == task.options:
+            return
+        try:
+            native.ptrace(PTRACE_SETOPTIONS, task.tid, 0, want)
+        except OSError:
+            return  # gone: its death report follows
+        task.options = want
 
     def detach_new_child(self, task) -> None:
         proc = task.proc
@@ -358,7 +380,8 @@ class Session:
         if child_pid <= 0 or child_pid in self.procs or child_pid in self.gone \
                 or child_pid in self.reported_untraced or code <= 0:
             return
-        known = any(c.pid == child_pid for c in task.proc.children) or child_pid in self.seen_pids
+        # seen_pids first: a set lookup (the children list grows with every fork).
+        known = child_pid in self.seen_pids or any(c.pid == child_pid for c in task.proc.children)
         if known or _start_ticks(child_pid) < task.proc.traced_since:
             return  # known, or born before we attached (not ours to see)
         self.reported_untraced.add(child_pid)
@@ -386,6 +409,9 @@ class Session:
         # pid as its tid (ptrace(2), "execve(2) under ptrace"). `task` is the
         # Task registered under the pid; the other threads are gone without
         # reports we can count on.
+        execing = proc.tasks.get(former)
+        if execing is not None and execing is not task:
+            task.options = execing.options  # that thread's options, under the leader's tid now
         for tid, other in list(proc.tasks.items()):
             if tid != proc.pid:
                 other.dead = True
@@ -402,6 +428,7 @@ class Session:
             task.dead = False
         task.in_syscall = False
         task.dr_dirty = True
+        self.set_role_options(task)
         proc.exec_count += 1
         proc.mem.reopen()
         # The old image and its int3s are gone: drop everything address-based.

@@ -38,6 +38,7 @@ class Task:
         "in_syscall", "syscall_nr", "fake_return",
         "stop_reason",      # what the last reported stop was (a stopping-event object, or a str)
         "dr_dirty",
+        "options",          # the PTRACE_O_* options it has (inherited from its creator)
         "_gpr", "_gpr_dirty", "_xstate", "_xstate_dirty",
         "context",          # the user-facing ThreadContext, created on demand
     )
@@ -64,6 +65,7 @@ class Task:
         self.fake_return = None
         self.stop_reason = None
         self.dr_dirty = True
+        self.options = 0
         self._gpr = None
         self._gpr_dirty = False
         self._xstate = None
