@@ -31,11 +31,12 @@ O_EXITKILL = 1 << 20
 # syscall with ENOSYS whenever a tracer is attached (seccomp(2)).
 BASE_OPTIONS = (O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_TRACEEXEC
                 | O_TRACEVFORKDONE | O_TRACEEXIT | O_TRACESECCOMP)
-# For threads other than a thread-group leader: no PTRACE_EVENT_EXIT stop.
-# The leader needs it: its death is reported only after every other thread's
+# PTRACE_EVENT_EXIT stops are only asked of the leader of a process that has
+# (had) other threads: its death is reported only after every other thread's
 # (delayed group-leader reap), so without the stop an all-stop would wait for
-# a leader that has already exited. Any other thread's death is reported at
-# once, so its exit stop would only cost one more stop per thread.
+# a leader that has already exited. Any other thread's death, and the death of
+# a single-threaded process, is reported at once, so an exit stop there would
+# only cost one more stop per thread or process.
 THREAD_OPTIONS = BASE_OPTIONS & ~O_TRACEEXIT
 
 # The "wake the tracer thread" signal (see _native.c). A real-time signal no

@@ -96,11 +96,11 @@ class Control:
                 # instead. Emulate it when we can (no extra stop, and the
                 # breakpoint stays armed for the other threads); otherwise
                 # lift the int3, single-step, and put it back.
-                code = proc.aspace.code.get(rip)
-                if code is None:
-                    code = bytes((original,)) + proc.mem.read(rip + 1, 15)
-                    proc.aspace.code[rip] = code
                 try:
+                    code = proc.aspace.code.get(rip)
+                    if code is None:
+                        code = bytes((original,)) + proc.mem.read(rip + 1, 15)
+                        proc.aspace.code[rip] = code
                     emulated = emulate_displaced(task, code)
                 except ProcessLookupError:
                     # Killed while stopped (e.g. SIGKILL from outside): its

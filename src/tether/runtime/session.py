@@ -119,7 +119,7 @@ class Session:
         finally:
             os.close(go_r)
             os.close(err_w)
-        options = BASE_OPTIONS | (O_EXITKILL if config.kill_on_exit else 0)
+        options = THREAD_OPTIONS | (O_EXITKILL if config.kill_on_exit else 0)  # one thread so far
         try:
             native.ptrace(PTRACE_SEIZE, pid, 0, options)
         finally:
@@ -165,7 +165,7 @@ class Session:
             for tid in new:
                 seen.add(tid)
                 try:
-                    options = BASE_OPTIONS if tid == pid else THREAD_OPTIONS
+                    options = BASE_OPTIONS if tid == pid else THREAD_OPTIONS  # (see THREAD_OPTIONS)
                     native.ptrace(PTRACE_SEIZE, tid, 0, options)
                     native.ptrace(PTRACE_INTERRUPT, tid, 0, 0)
                 except OSError as e:
@@ -245,6 +245,10 @@ class Session:
             task.awaiting_first_stop = True
             parent.tasks[new_tid] = task
             self.tasks[new_tid] = task
+            if parent_task.tid == parent.pid:
+                # Its first other thread (if it is the only one that can
+                # make one): the leader needs its exit stop from now on.
+                self.set_role_options(parent_task)
         else:
             shared = kind is Stop.VFORK or _same_vm(parent.pid, new_tid)
             child = Proc(new_tid, parent.config.for_child(), parent=parent,
@@ -337,12 +341,14 @@ class Session:
 
     @staticmethod
     def set_role_options(task) -> None:
-        """A thread-group leader gets PTRACE_O_TRACEEXIT, other threads do
-        not (see THREAD_OPTIONS). Options are inherited from the creating
-        thread, so a new thread of a leader, a process forked by a non-leader
-        and a non-leader that exec'd (now the leader) need them changed."""
-        want = (BASE_OPTIONS if task.tid == task.proc.pid else THREAD_OPTIONS) \
-            | (task.options & O_EXITKILL)
+        """The leader of a process with other threads gets PTRACE_O_TRACEEXIT,
+        no other thread does (see THREAD_OPTIONS). Options are inherited from
+        the creating thread, so they are set again on a new thread or process
+        at its first stop, on a leader making its first other thread, and on
+        the thread that exec'd (the only one left)."""
+        proc = task.proc
+        leader_of_many = task.tid == proc.pid and len(proc.tasks) > 1
+        want = (BASE_OPTIONS if leader_of_many else THREAD_OPTIONS) | (task.options & O_EXITKILL)
         if want == task.options:
             return
         try:
