@@ -243,20 +243,14 @@ class Debugger:
     def _adopt_child(self, child_proc) -> "Debugger":
         """Called on the tracer thread when this process forks a followed child."""
         child = Debugger.__new__(Debugger)
-        child._settings = child_proc.config
-        child._argv = list(self._argv)
-        child._path = self._path
-        child._env = dict(self._env)
-        child._tracer = self._tracer
-        child._proc = None
-        child._pipes = self._pipes          # children share the parent's pipes (seed 000)
-        child._children = []
-        child._memory = MemoryView(child)
-        child._symbols_cache = self._symbols_cache
-        child._maps_cache = None
-        child._snapshot_count = 0
-        child._terminated = False
-        child._parent = self
+        # Straight into __dict__: this runs at every followed fork, and
+        # __setattr__ is the public one (syscall_arg*, escape_antidebug).
+        child.__dict__.update(
+            _settings=child_proc.config, _argv=list(self._argv), _path=self._path,
+            _env=dict(self._env), _tracer=self._tracer, _proc=None,
+            _pipes=self._pipes,            # children share the parent's pipes (seed 000)
+            _children=[], _memory=MemoryView(child), _symbols_cache=self._symbols_cache,
+            _maps_cache=None, _snapshot_count=0, _terminated=False, _parent=self)
         child._attach_proc(child_proc, exe=self._proc.exe_path)  # fork keeps the program
         child._symbols_cache = self._symbols_cache
         self._children.append(child)

@@ -476,6 +476,10 @@ class Session:
                 from ..thread_context import context_of
                 for hook in list(proc.hooks["thread_exit"]):
                     self._run_hook(proc, hook, proc.debugger, context_of(task))
+            # A thread ends without an exit stop (THREAD_OPTIONS): its death
+            # may be what an all-stop or a held step-over was waiting for.
+            if proc.step_lock is not None:
+                self.control.check_step_lock(proc)
             self.control.check_all_stopped(proc)
             return
         # The leader's death is reported last, after every other thread's
