@@ -9,6 +9,7 @@
 
 Reads never show tether's own int3 bytes; a write over a breakpoint updates
 the byte the breakpoint will restore and keeps the breakpoint armed."""
+from .. import _native as native
 
 
 class MemoryView:
@@ -57,6 +58,20 @@ class MemoryView:
 
     # --- access ---
     def __getitem__(self, key) -> bytes:
+        # The common scripted form, d.memory[address, size, "absolute"],
+        # checked without the general parser (it runs in tight loops).
+        if type(key) is tuple and len(key) == 3 and key[2] == "absolute" \
+                and type(key[0]) is int and type(key[1]) is int and key[0] >= 0 and key[1] > 0:
+            proc = self._dbg._proc
+            if proc is not None and proc._state == "stopped" and not self._dbg._terminated:
+                try:
+                    data = native.read_memory(proc.pid, key[0], key[1])
+                except OSError:
+                    return self.read(key[0], key[1])  # the careful path says what went wrong
+                if proc.aspace.installed:
+                    return proc.aspace.original_bytes(key[0], data)
+                return data
+            return self.read(key[0], key[1])
         address, size = self._parse(key)
         return self.read(address, size)
 
@@ -70,8 +85,12 @@ class MemoryView:
         self.write(address, value)
 
     def read(self, address: int, size: int) -> bytes:
-        proc = self._dbg._live_proc()
+        proc = self._dbg._proc
+        if proc is None or proc._state in ("dead", "detached") or self._dbg._terminated:
+            proc = self._dbg._live_proc()  # raises the right error
         data = proc.mem.read(address, size)
+        if not proc.aspace.installed:
+            return data
         return proc.aspace.original_bytes(address, data)
 
     def write(self, address: int, data: bytes) -> None:
