@@ -61,16 +61,7 @@ class MemoryView:
         # The common scripted form, d.memory[address, size, "absolute"],
         # checked without the general parser (it runs in tight loops).
         if type(key) is tuple and len(key) == 3 and key[2] == "absolute" \
-                and type(key[0]) is int and type(key[1]) is int and key[0] >= 0 and key[1] > 0:
-            proc = self._dbg._proc
-            if proc is not None and proc._state == "stopped" and not self._dbg._terminated:
-                try:
-                    data = native.read_memory(proc.pid, key[0], key[1])
-                except OSError:
-                    return self.read(key[0], key[1])  # the careful path says what went wrong
-                if proc.aspace.installed:
-                    return proc.aspace.original_bytes(key[0], data)
-                return data
+                and type(key[0]) is int and type(key[1]) is int and key[0] >= 0 and key[1] >= 0:
             return self.read(key[0], key[1])
         address, size = self._parse(key)
         return self.read(address, size)
@@ -86,8 +77,16 @@ class MemoryView:
 
     def read(self, address: int, size: int) -> bytes:
         proc = self._dbg._proc
-        if proc is None or proc._state in ("dead", "detached") or self._dbg._terminated:
-            proc = self._dbg._live_proc()  # raises the right error
+        if proc is not None and proc._state == "stopped" and size > 0 and not self._dbg._terminated:
+            # The common case straight to process_vm_readv; on any error the
+            # careful path below says what went wrong (or reads another way).
+            try:
+                data = native.read_memory(proc.pid, address, size)
+            except (OSError, OverflowError):
+                data = None
+            if data is not None:
+                return proc.aspace.original_bytes(address, data) if proc.aspace.installed else data
+        proc = self._dbg._live_proc()
         data = proc.mem.read(address, size)
         if not proc.aspace.installed:
             return data
