@@ -8,13 +8,15 @@ One workload per process (the runner starts a fresh one per measurement):
     python tether_bench.py WORKLOAD N TARGET BP_ADDR DATA_ADDR
 
 prints one JSON line {"count": events seen, "tracer_ns": ..., "op_ns": ...,
-"exit_code": ...}. For the event workloads the runner takes the cost per
-event from the target's own clock (see targets/bench_common.h); tracer_ns is
-the tracer's view of the same stretch, kept for cross-checking.
+"exit_code": ...}, plus "cpu_ns" for idle. For the event workloads the
+runner takes the cost per event from the target's own clock (see
+targets/bench_common.h); tracer_ns is the tracer's view of the same stretch,
+kept for cross-checking.
 
 Standard library only: this file runs under whichever interpreter has the
 debugger under test installed."""
 import json
+import resource
 import sys
 import time
 
@@ -32,6 +34,9 @@ class Adapter:
         """Make d's followed children run (they start stopped) while d runs
         to its end, then return."""
         raise NotImplementedError
+
+    def dispose(self, d) -> None:
+        """Release what a killed Debugger still holds (startup makes many)."""
 
 
 def _start(adapter, argv, **options):
@@ -59,6 +64,22 @@ def bp_cb(adapter, n, target, bp_addr, data_addr):
         seen[0] += 1
 
     d.breakpoint(bp_addr, callback=on_hit, file="absolute")
+    t0 = time.perf_counter_ns()
+    d.cont()
+    d.wait()
+    elapsed = time.perf_counter_ns() - t0
+    return _finish(d, {"count": seen[0], "tracer_ns": elapsed})
+
+
+def hw_bp(adapter, n, target, bp_addr, data_addr):
+    """Hardware breakpoint (a debug register) with a callback."""
+    d = _start(adapter, [target, str(n)])
+    seen = [0]
+
+    def on_hit(thread, bp):
+        seen[0] += 1
+
+    d.breakpoint(bp_addr, hardware=True, callback=on_hit, file="absolute")
     t0 = time.perf_counter_ns()
     d.cont()
     d.wait()
@@ -135,6 +156,51 @@ def exec_(adapter, n, target, bp_addr, data_addr):
     return _run_to_end(adapter, n, target)
 
 
+def startup(adapter, n, target, bp_addr, data_addr):
+    """n times: a new Debugger, run() to the program's entry point (the
+    default continue_to_binary_entrypoint=True), kill(). bp_addr is the entry
+    (_start); a start counts when the program stopped there."""
+    good = 0
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        d = adapter.debugger([target], aslr=False)
+        d.run(redirect_pipes=False)
+        at_entry = d.regs.rip == bp_addr
+        pid = d.pid
+        d.kill()
+        adapter.dispose(d)
+        good += at_entry and _dead(pid)
+    elapsed = time.perf_counter_ns() - t0
+    return {"count": good, "tracer_ns": elapsed}
+
+
+def _dead(pid) -> bool:
+    """After kill(): the process is gone, or at least a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+def _cpu_ns() -> int:
+    """This process's CPU time so far, user + system, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return int((usage.ru_utime + usage.ru_stime) * 1e9)
+
+
+def idle(adapter, n, target, bp_addr, data_addr):
+    """The target sleeps; what CPU does the tracer burn meanwhile? Measured
+    from cont() to the target's end (it should be next to nothing)."""
+    d = _start(adapter, [target])
+    cpu0, t0 = _cpu_ns(), time.perf_counter_ns()
+    d.cont()
+    d.wait()
+    cpu, elapsed = _cpu_ns() - cpu0, time.perf_counter_ns() - t0
+    return _finish(d, {"count": 1 if d.exit_code == 0 else 0, "tracer_ns": elapsed, "cpu_ns": cpu})
+
+
 def _stopped_at(adapter, target, bp_addr, **options):
     """The stop_here target, stopped at stop_here() with big filled."""
     d = _start(adapter, [target], **options)
@@ -160,6 +226,12 @@ def _mem_bulk(adapter, n, target, bp_addr, data_addr, size):
     d = _stopped_at(adapter, target, bp_addr, **adapter.memory_options)
     memory = d.memory
     good = 0
+    # Two reads before the clock starts, as the C tracer touches its buffer
+    # before its clock: the first big allocations of a process come from
+    # fresh pages (malloc's mmap, then its first heap growth), faulted in one
+    # by one; every later read reuses the memory.
+    for _ in range(2):
+        memory[data_addr, size, "absolute"]
     t0 = time.perf_counter_ns()
     for i in range(n):
         offset = (i * MIB) % BIG % (BIG - size + 1)
@@ -192,9 +264,9 @@ def regs(adapter, n, target, bp_addr, data_addr):
     return _finish(d, {"count": good, "tracer_ns": elapsed})
 
 
-WORKLOADS = {"bp_cb": bp_cb, "bp_sync": bp_sync, "syscall": syscall, "fork": fork, "vfork": vfork,
-             "thread": thread, "exec": exec_, "mem_1b": mem_1b, "mem_1m": mem_1m,
-             "mem_16m": mem_16m, "regs": regs}
+WORKLOADS = {"bp_cb": bp_cb, "bp_sync": bp_sync, "hw_bp": hw_bp, "syscall": syscall, "fork": fork,
+             "vfork": vfork, "thread": thread, "exec": exec_, "startup": startup, "idle": idle,
+             "mem_1b": mem_1b, "mem_1m": mem_1m, "mem_16m": mem_16m, "regs": regs}
 
 
 def main(adapter, argv=None) -> None:

@@ -3,15 +3,17 @@
  *
  *   c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]
  *
- * WORKLOAD is one of bp_cb bp_sync syscall fork vfork thread exec mem_1b mem_1m
- * mem_16m regs. BP_ADDR (hex) is where the software breakpoint goes (hit()
- * for bp_*, stop_here() for mem_* and regs); DATA_ADDR (hex) is the 16 MiB
- * buffer `big` for mem_*. Targets are built -no-pie, so the runner takes both
- * from `nm`. Prints one JSON line: {"count": events seen, "tracer_ns": ...,
- * "op_ns": ...}.
+ * WORKLOAD is one of bp_cb bp_sync hw_bp syscall fork vfork thread exec
+ * startup idle mem_1b mem_1m mem_16m regs. BP_ADDR (hex) is where the
+ * breakpoint goes (hit() for bp_* and hw_bp, stop_here() for mem_* and regs,
+ * _start for startup); DATA_ADDR (hex) is the 16 MiB buffer `big` for mem_*.
+ * Targets are built -no-pie, so the runner takes both from `nm`. Prints one
+ * JSON line: {"count": events seen, "tracer_ns": ..., "op_ns": ...,
+ * "cpu_ns": ...}; cpu_ns is this process's own CPU time (user + system), for
+ * the event workloads from the first resume to the end: the idle figure.
  *
  * No frills: PTRACE_TRACEME + execv, waitpid(__WALL), GETREGS/SETREGS,
- * PEEKDATA/POKEDATA, process_vm_readv. A breakpoint whose displaced
+ * PEEKDATA/POKEDATA, POKEUSER (debug registers), process_vm_readv. A breakpoint whose displaced
  * instruction is `push %rbp` is stepped over by doing the push ourselves (one
  * stop per hit, which is what a good debugger can do); anything else, or
  * C_TRACER_STEP_OVER=1 in the environment, uses the classic lift-int3 /
@@ -19,11 +21,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -32,6 +36,9 @@
 #include <unistd.h>
 
 #define BIG (16L << 20)
+/* Debug registers in the tracee's `struct user` (PTRACE_POKEUSER offsets). */
+#define DEBUGREG(i) (offsetof(struct user, u_debugreg) + (i) * sizeof(long))
+#define EFLAGS_RF (1L << 16)
 
 static pid_t tracee;
 static uintptr_t bp_addr;
@@ -51,6 +58,15 @@ static long long now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* This process's CPU time so far (user + system, every thread). */
+static long long cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL
+         + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
 }
 
 static void insert_int3(pid_t pid)
@@ -91,6 +107,42 @@ static void step_over(pid_t pid, struct user_regs_struct *r)
     insert_int3(pid);
 }
 
+/* hw_bp: DR0 = bp_addr, and in DR7 the local enable of slot 0 (bit 0) with
+ * R/W0 = 00 (instruction execution) and LEN0 = 00 (1 byte, as the SDM
+ * requires for execution breakpoints): DR7 = 1. DR0 goes first, since the
+ * kernel checks the address when DR7 enables the slot. */
+static void set_hw_breakpoint(pid_t pid)
+{
+    if (ptrace(PTRACE_POKEUSER, pid, (void *)DEBUGREG(0), (void *)bp_addr) < 0)
+        die("POKEUSER DR0");
+    if (ptrace(PTRACE_POKEUSER, pid, (void *)DEBUGREG(7), (void *)1L) < 0)
+        die("POKEUSER DR7");
+}
+
+/* `pid` stopped with SIGTRAP: was it our hardware breakpoint? An execution
+ * breakpoint is a fault, reported before the instruction runs (rip = the
+ * address). Clear DR6 so the next hit does not see this one's status, and
+ * resume with EFLAGS.RF set, which makes the CPU skip the instruction
+ * breakpoint once so it does not fire again at once (Intel SDM vol. 3,
+ * 18.3.1.1). The kernel's own handler usually sets RF in the saved flags
+ * already; SETREGS is only paid when it did not. */
+static int hw_bp_hit(pid_t pid)
+{
+    struct user_regs_struct r;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
+        die("GETREGS hw");
+    if (r.rip != bp_addr)
+        return 0;
+    if (ptrace(PTRACE_POKEUSER, pid, (void *)DEBUGREG(6), 0) < 0)
+        die("POKEUSER DR6");
+    if (!(r.eflags & EFLAGS_RF)) {
+        r.eflags |= EFLAGS_RF;
+        if (ptrace(PTRACE_SETREGS, pid, 0, &r) < 0)
+            die("SETREGS hw");
+    }
+    return 1;
+}
+
 /* Start TARGET stopped at its exec stop, with `options` set. */
 static pid_t spawn(char **argv, long options)
 {
@@ -116,6 +168,7 @@ static pid_t spawn(char **argv, long options)
 static long run_events(const char *workload, int request, long long *elapsed)
 {
     int is_bp = strncmp(workload, "bp_", 3) == 0;
+    int is_hw = !strcmp(workload, "hw_bp");
     int want_event = !strcmp(workload, "fork") ? PTRACE_EVENT_FORK
                    : !strcmp(workload, "vfork") ? PTRACE_EVENT_VFORK
                    : !strcmp(workload, "thread") ? PTRACE_EVENT_CLONE
@@ -149,6 +202,8 @@ static long run_events(const char *workload, int request, long long *elapsed)
             }
         } else if (sig == SIGTRAP && event) {
             count += event == want_event;
+        } else if (sig == SIGTRAP && is_hw) {
+            count += hw_bp_hit(pid);
         } else if (sig == SIGTRAP && is_bp) {
             if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
                 die("GETREGS bp");
@@ -180,6 +235,28 @@ static void run_to_breakpoint(void)
         die("stop_here not reached");
     if (ptrace(PTRACE_GETREGS, tracee, 0, &r) < 0 || r.rip - 1 != bp_addr)
         die("stopped elsewhere");
+}
+
+/* startup: N times, start TARGET, run it to its own entry point and kill it.
+ * The exec stop of a dynamic program is in the dynamic loader; a debugger's
+ * run() goes on to the program's entry (libdebug's
+ * continue_to_binary_entrypoint, on by default), so this does too, with an
+ * int3 at BP_ADDR = _start. */
+static long run_startups(char **argv, long n, long long *elapsed)
+{
+    long count = 0;
+    long long t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        int status;
+        tracee = spawn(argv, PTRACE_O_TRACESYSGOOD);
+        run_to_breakpoint();    /* dies unless stopped at the entry */
+        kill(tracee, SIGKILL);
+        if (waitpid(tracee, &status, __WALL) != tracee || !WIFSIGNALED(status))
+            die("waitpid kill");
+        count++;
+    }
+    *elapsed = now_ns() - t0;
+    return count;
 }
 
 static long read_mem(uintptr_t addr, void *buf, size_t size)
@@ -257,20 +334,28 @@ int main(int argc, char **argv)
     else if (!strcmp(workload, "exec"))
         options |= PTRACE_O_TRACEEXEC;
 
-    tracee = spawn(argv + 5, options);
     long count;
-    long long elapsed;
+    long long elapsed, cpu0 = cpu_ns();
     int stopped_workload = !strcmp(workload, "regs") || !strncmp(workload, "mem_", 4);
-    if (stopped_workload) {
+    if (!strcmp(workload, "startup")) {
+        count = run_startups(argv + 5, n, &elapsed);
+    } else if (stopped_workload) {
+        tracee = spawn(argv + 5, options);
         run_to_breakpoint();
         count = run_stopped(workload, n, data, &elapsed);
     } else {
+        tracee = spawn(argv + 5, options);
         if (!strncmp(workload, "bp_", 3))
             insert_int3(tracee);
+        else if (!strcmp(workload, "hw_bp"))
+            set_hw_breakpoint(tracee);
+        cpu0 = cpu_ns();    /* idle: from the resume to the target's end */
         count = run_events(workload, !strcmp(workload, "syscall") ? PTRACE_SYSCALL : PTRACE_CONT,
                            &elapsed);
+        if (!strcmp(workload, "idle"))
+            count = 1;      /* it ran to its end; the runner checks its report */
     }
-    printf("{\"count\": %ld, \"tracer_ns\": %lld, \"op_ns\": %.1f}\n", count, elapsed,
-           n ? (double)elapsed / n : 0.0);
+    printf("{\"count\": %ld, \"tracer_ns\": %lld, \"op_ns\": %.1f, \"cpu_ns\": %lld}\n", count,
+           elapsed, n ? (double)elapsed / n : 0.0, cpu_ns() - cpu0);
     return 0;
 }

@@ -8,7 +8,10 @@ The workloads are in bench_workloads.py. What differs from tether:
   cont()s each new child (a followed child starts stopped). The polling
   period (0.1 ms) is small next to libdebug's cost per fork.
 - memory workloads use fast_memory=True (/proc/<pid>/mem), libdebug's
-  fastest way; its default reads one word per PTRACE_PEEKDATA."""
+  fastest way; its default reads one word per PTRACE_PEEKDATA.
+- startup: every libdebug Debugger has its own background thread, which
+  outlives kill(); terminate() ends it (libdebug's documented way to free a
+  Debugger), so N start-ups do not leave N threads behind."""
 import os
 import sys
 import time
@@ -40,6 +43,9 @@ class LibdebugAdapter(bench_workloads.Adapter):
                 resumed += 1
             time.sleep(POLL_SECONDS)
         d.wait()
+
+    def dispose(self, d) -> None:
+        d.terminate()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@ libdebug 0.9, side by side in one run (SPEC section 6).
 
     python benchmarks/run.py [--quick] [--pinned|--unpinned|--both]
                              [--libdebug-python PATH] [--tether-python PATH]
-                             [--reps N] [--json out.json]
+                             [--reps N] [--only W1,W2] [--json out.json]
 
+Where installed, `strace -f` and `gdb` run the workloads they can do too.
 Every measurement is a fresh process. Repetitions alternate the tracers
 (the order rotates each repetition) and the medians are reported. "pinned"
 runs the whole command under `taskset -c 0`, tracer and tracee on one CPU;
@@ -13,7 +14,9 @@ table."""
 import argparse
 import json
 import os
+import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,24 +42,35 @@ class Workload:
     quick: int           # events per measurement with --quick
     event: str           # what one event is, for the table
     bp_symbol: str = ""  # where the breakpoint goes, if any
-    timed_by_target: bool = True  # False: the process is stopped, the tracer times itself
+    timed_by_target: bool = True  # False: the tracer times itself (stopped process, start-ups)
+    tools: tuple = ()    # other debuggers that run it too: "strace", "gdb"
+    cpu: bool = False    # the figure is the tracer's CPU time over the whole run (idle)
 
 
+STRACE, GDB = ("strace",), ("gdb",)
 WORKLOADS = [
-    Workload("bp_cb", "bp_loop", 20000, 2000, "breakpoint hit, callback", "hit"),
+    Workload("bp_cb", "bp_loop", 20000, 2000, "breakpoint hit, callback", "hit", tools=GDB),
     Workload("bp_sync", "bp_loop", 5000, 500, "breakpoint hit, cont+wait", "hit"),
-    Workload("syscall", "syscall_loop", 20000, 2000, "getppid enter+exit, callbacks"),
-    Workload("fork", "fork_loop", 1000, 100, "fork+exit+waitpid, child followed"),
-    Workload("vfork", "vfork_loop", 300, 30, "vfork+exec+waitpid, child followed"),
-    Workload("thread", "thread_loop", 2000, 200, "pthread_create+join, followed"),
-    Workload("exec", "exec_loop", 300, 30, "execve of itself, followed"),
+    Workload("hw_bp", "bp_loop", 20000, 2000, "hardware breakpoint hit, callback", "hit", tools=GDB),
+    Workload("syscall", "syscall_loop", 20000, 2000, "getppid enter+exit, callbacks", tools=STRACE),
+    Workload("fork", "fork_loop", 1000, 100, "fork+exit+waitpid, child followed", tools=STRACE),
+    Workload("vfork", "vfork_loop", 300, 30, "vfork+exec+waitpid, child followed", tools=STRACE),
+    Workload("thread", "thread_loop", 2000, 200, "pthread_create+join, followed", tools=STRACE),
+    Workload("exec", "exec_loop", 300, 30, "execve of itself, followed", tools=STRACE),
+    Workload("startup", "bp_loop", 200, 30, "new debugger, run to entry, kill", "_start", False),
     Workload("mem_1b", "stop_here", 20000, 2000, "1-byte memory read", "stop_here", False),
     Workload("mem_1m", "stop_here", 64, 16, "1 MiB memory read", "stop_here", False),
     Workload("mem_16m", "stop_here", 8, 2, "16 MiB memory read", "stop_here", False),
     Workload("regs", "stop_here", 20000, 2000, "read rip + write rax", "stop_here", False),
+    Workload("idle", "sleep_2s", 1, 1, "tracer CPU while the target sleeps 2 s", cpu=True),
 ]
-TRACERS = ["native", "c", "tether", "libdebug"]
-TRACER_TITLES = {"native": "native", "c": "C tracer", "tether": "tether", "libdebug": "libdebug"}
+TRACERS = ["native", "c", "tether", "libdebug", "strace", "gdb"]
+TRACER_TITLES = {"native": "native", "c": "C tracer", "tether": "tether", "libdebug": "libdebug",
+                 "strace": "strace", "gdb": "gdb"}
+TOOLS = ("strace", "gdb")
+# gdb takes some 20-40x the C tracer's time per breakpoint hit: it runs a fifth
+# of the events (the figure is per event, so it stays comparable).
+GDB_SHARE = 5
 # SPEC 6: every cost within 1.5x of the C tracer; >= 3x cheaper than libdebug
 # for breakpoint hits and syscall stops.
 SPEC_VS_C = 1.5
@@ -102,6 +116,15 @@ class Failure(Exception):
     pass
 
 
+class TimedOut(Failure):
+    """A hang: not retried in later repetitions (libdebug 0.9 on vfork)."""
+
+
+def events_for(tracer: str, n: int) -> int:
+    """Events per measurement for `tracer` (gdb runs a share, GDB_SHARE)."""
+    return max(1, n // GDB_SHARE) if tracer == "gdb" else n
+
+
 def _read_loop_ns(path: str, n: int) -> int:
     """The target's own report (targets/bench_common.h)."""
     try:
@@ -115,16 +138,112 @@ def _read_loop_ns(path: str, n: int) -> int:
     return int(fields["loop_ns"])
 
 
+# gdb's way to a breakpoint with a callback: `commands` that continue
+# silently. `starti` first, since gdb sets a hardware breakpoint only in a
+# live process; bp_cb does the same, so the two differ only in the kind.
+GDB_SCRIPT = """set pagination off
+set confirm off
+set startup-with-shell off
+starti
+{kind} *0x{addr:x}
+commands 1
+silent
+continue
+end
+continue
+info breakpoints
+"""
+
+
+def tool_command(tool: str, workload: Workload, n: int, target: str, bp_addr: int,
+                 scratch: str) -> list:
+    """The strace or gdb command line; `scratch` is a temporary file for
+    strace's trace (counted afterwards) or gdb's script."""
+    if tool == "strace":
+        if workload.name == "syscall":
+            what = ["-e", "trace=getppid"]   # stops at every syscall, prints the getppid ones
+        else:
+            # Follow the children, trace no syscall: with --seccomp-bpf strace
+            # then gets no syscall stops at all (only fork/clone/exec/exit),
+            # the same job as the other tracers' (README.md).
+            what = ["--seccomp-bpf", "-e", "trace=none"]
+        return ["strace", "-f", *what, "-o", scratch, target, str(n)]
+    with open(scratch, "w") as f:
+        f.write(GDB_SCRIPT.format(kind="hbreak" if workload.name == "hw_bp" else "break",
+                                  addr=bp_addr))
+    return ["gdb", "-batch", "-nx", "-x", scratch, "--args", target, str(n)]
+
+
+def tool_count(tool: str, workload: Workload, n: int, stdout: str, scratch: str) -> int:
+    """How many events strace's trace or gdb's hit count shows."""
+    if tool == "gdb":
+        hits = re.search(r"already hit (\d+) time", stdout)
+        return int(hits.group(1)) if hits and "exited normally" in stdout else -1
+    with open(scratch) as f:
+        trace = f.read()
+    if workload.name == "syscall":
+        return trace.count("getppid()")
+    exits = trace.count("+++ exited with 0 +++")
+    if workload.name == "exec":
+        return n if exits == 1 else -1      # one process all along; the target counts execs
+    return exits - 1                        # every child or thread, and the main process
+
+
+def _run(cmd: list, env: dict, timeout: float) -> subprocess.CompletedProcess:
+    """Run one measurement in a session of its own, and SIGKILL whatever is
+    left in that session when it is over: a tracer that hangs or dies can
+    leave its tracees behind, stopped (libdebug's vfork hang leaves a vfork
+    parent and its stopped child, in a process group of their own, so the
+    session is what still holds them)."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_session(proc.pid)
+        proc.communicate()
+        raise TimedOut(f"timed out after {timeout} s") from None
+    finally:
+        _kill_session(proc.pid)
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+def _kill_session(sid: int) -> None:
+    """SIGKILL every process of session `sid` (none, usually)."""
+    for _ in range(10):     # again, in case one forked meanwhile
+        found = False
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    # fields after "(comm)": state ppid pgrp session ... (proc(5))
+                    fields = f.read().rpartition(")")[2].split()
+                if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
+                    os.kill(int(entry), signal.SIGKILL)
+                    found = True
+            except (FileNotFoundError, ProcessLookupError):
+                pass    # it ended meanwhile
+        if not found:
+            return
+        time.sleep(0.01)
+
+
 def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict) -> float:
-    """One fresh measurement -> ns per event. Raises Failure."""
+    """One fresh measurement -> ns per event (for a `cpu` workload: the
+    tracer's CPU ns over the whole run). Raises Failure."""
     target = os.path.join(BIN, workload.target)
     bp_addr = ctx["addresses"].get((workload.target, workload.bp_symbol), 0)
     data_addr = ctx["addresses"].get((workload.target, "big"), 0)
     addresses = [f"{bp_addr:x}", f"{data_addr:x}"]
+    fd, scratch = tempfile.mkstemp(prefix="tether-bench-tool-")
+    os.close(fd)
     if tracer == "native":
         cmd = [target, str(n)]
     elif tracer == "c":
         cmd = [os.path.join(BIN, "c_tracer"), workload.name, str(n), *addresses, target, str(n)]
+    elif tracer in TOOLS:
+        cmd = tool_command(tracer, workload, n, target, bp_addr, scratch)
     else:
         script = os.path.join(HERE, f"{tracer}_bench.py")
         cmd = [ctx[f"{tracer}_python"], script, workload.name, str(n), target, *addresses]
@@ -135,10 +254,15 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
     os.unlink(out_path)  # the target creates it (appends)
     env = dict(os.environ, BENCH_OUT=out_path)
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=ctx["timeout"])
+        proc = _run(cmd, env, ctx["timeout"])
         if proc.returncode != 0:
             raise Failure(f"exit status {proc.returncode}: {proc.stderr.strip()[-600:]}")
         if tracer == "native":
+            return _read_loop_ns(out_path, n) / n
+        if tracer in TOOLS:
+            seen = tool_count(tracer, workload, n, proc.stdout, scratch)
+            if seen != n:
+                raise Failure(f"{tracer} saw {seen} events, expected {n}")
             return _read_loop_ns(out_path, n) / n
         lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
         if not lines:
@@ -146,16 +270,20 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
         result = json.loads(lines[-1])
         if result["count"] != n:
             raise Failure(f"saw {result['count']} events, expected {n}")
+        if workload.timed_by_target and result.get("exit_code") not in (0, None):
+            raise Failure(f"the target exited with {result['exit_code']}")
+        if workload.cpu:
+            # The target must really have slept its 2 s (it reports the time).
+            if _read_loop_ns(out_path, n) < 1.9e9:
+                raise Failure("the target did not sleep 2 s")
+            return result["cpu_ns"]
         if workload.timed_by_target:
-            if result.get("exit_code") not in (0, None):
-                raise Failure(f"the target exited with {result['exit_code']}")
             return _read_loop_ns(out_path, n) / n
         return result["tracer_ns"] / n
-    except subprocess.TimeoutExpired:
-        raise Failure(f"timed out after {ctx['timeout']} s") from None
     finally:
-        if os.path.exists(out_path):
-            os.unlink(out_path)
+        for path in (out_path, scratch):
+            if os.path.exists(path):
+                os.unlink(path)
 
 
 def libdebug_usable(python: str | None) -> str:
@@ -179,6 +307,14 @@ def fmt_time(ns) -> str:
     if ns < 1_000_000:
         return f"{ns / 1_000:.1f} us"
     return f"{ns / 1_000_000:.2f} ms"
+
+
+def fmt_cpu(ns) -> str:
+    return "-" if ns is None else f"{ns / 1e6:.2f} ms"
+
+
+def runs_text(k: int) -> str:
+    return f"{k} run" if k == 1 else f"{k} runs"
 
 
 def fmt_ratio(value) -> str:
@@ -225,30 +361,70 @@ def summarize(results: dict) -> dict:
             for mode, per_mode in results.items()}
 
 
+def runs_workload(tracer: str, w: Workload) -> bool:
+    """Does `tracer` take part in workload w? native only where the target
+    times itself; strace and gdb only where they can do the job."""
+    if tracer == "native":
+        return w.timed_by_target and not w.cpu
+    return tracer not in TOOLS or tracer in w.tools
+
+
+def _cells(mode, w, medians, failures, tracers, fmt) -> list:
+    m = medians[w.name]
+    failed = {f["tracer"] for f in failures if f["mode"] == mode and f["workload"] == w.name}
+    cells = []
+    for t in tracers:
+        if not runs_workload(t, w):
+            cells.append("n/a" if t == "native" else "-")
+        else:
+            cells.append(fmt(m.get(t)) + ("!" if t in failed else ""))
+    return cells
+
+
+def _print_rows(headers: list, rows: list, left: int) -> None:
+    """Columns padded to their widest cell; the first `left` are text."""
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    for r in [headers, *rows]:
+        print("  ".join(c.ljust(widths[i]) if i < left else c.rjust(widths[i])
+                        for i, c in enumerate(r)))
+
+
 def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict, reps: int,
                 failures: list, tracers: list) -> None:
     where = "tracer and tracee on CPU 0 (taskset -c 0)" if mode == "pinned" else "placed by the scheduler"
-    print(f"\n== {mode}: {where}; median of {reps} runs; time per event")
-    headers = ["workload", "N", "event", *[TRACER_TITLES[t] for t in tracers],
-               "tether/C", "tether/C added", "libdebug/tether", "spec"]
-    rows = []
-    for w in workloads:
-        m = medians[w.name]
-        vs_c = ratio(m.get("tether"), m.get("c"))
-        ld_vs_t = ratio(m.get("libdebug"), m.get("tether"))
-        failed = {f["tracer"] for f in failures if f["mode"] == mode and f["workload"] == w.name}
-        cells = []
-        for t in tracers:
-            text = fmt_time(m.get(t)) if (t != "native" or w.timed_by_target) else "n/a"
-            cells.append(text + ("!" if t in failed else ""))
-        rows.append([w.name, str(ns[w.name]), w.event, *cells, fmt_ratio(vs_c),
-                     fmt_ratio(added_ratio(runs[w.name]) if w.timed_by_target else None),
-                     fmt_ratio(ld_vs_t), spec_verdict(w.name, vs_c, ld_vs_t)])
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    for r in [headers, *rows]:
-        print("  ".join(c.ljust(widths[i]) if i < 3 else c.rjust(widths[i]) for i, c in enumerate(r)))
-    print("spec: tether within 1.5x of C / (bp, syscall) libdebug >= 3x tether.  "
-          "'!' = some runs failed (see below).")
+    per_event = [w for w in workloads if not w.cpu]
+    # strace and gdb columns only where a selected workload uses them.
+    columns = [t for t in tracers if any(runs_workload(t, w) for w in per_event)]
+    tools = [t for t in TOOLS if t in columns]
+    if per_event:
+        print(f"\n== {mode}: {where}; median of {runs_text(reps)}; time per event")
+        headers = ["workload", "N", "event", *[TRACER_TITLES[t] for t in columns],
+                   "tether/C", "tether/C added", "libdebug/tether", *[f"{t}/tether" for t in tools],
+                   "spec"]
+        rows = []
+        for w in per_event:
+            m = medians[w.name]
+            vs_c = ratio(m.get("tether"), m.get("c"))
+            ld_vs_t = ratio(m.get("libdebug"), m.get("tether"))
+            n = str(ns[w.name])
+            if "gdb" in tools and "gdb" in w.tools:
+                n += f" (gdb {events_for('gdb', ns[w.name])})"
+            rows.append([w.name, n, w.event, *_cells(mode, w, medians, failures, columns, fmt_time),
+                         fmt_ratio(vs_c),
+                         fmt_ratio(added_ratio(runs[w.name]) if w.timed_by_target else None),
+                         fmt_ratio(ld_vs_t), *[fmt_ratio(ratio(m.get(t), m.get("tether"))) for t in tools],
+                         spec_verdict(w.name, vs_c, ld_vs_t)])
+        _print_rows(headers, rows, 3)
+        print("spec: tether within 1.5x of C / (bp, syscall) libdebug >= 3x tether.  "
+              "'!' = some runs failed (see below).")
+    # Not a time per event: the tracer's own CPU time over the whole run.
+    cpu = [w for w in workloads if w.cpu]
+    if cpu:
+        shown = [t for t in tracers if any(runs_workload(t, w) for w in cpu)]
+        print(f"\n-- {mode}: tracer CPU time (user + system) while the target sleeps 2 s; "
+              f"ms CPU per 2 s, median of {runs_text(len(runs[cpu[0].name]['c']))}")
+        rows = [[w.name, w.event, *_cells(mode, w, medians, failures, shown, fmt_cpu)] for w in cpu]
+        _print_rows(["workload", "what", *[TRACER_TITLES[t] for t in shown]], rows, 2)
 
 
 # ---------------------------------------------------------------- main
@@ -285,21 +461,30 @@ def main(argv=None) -> int:
     addresses = {}
     for w in WORKLOADS:
         binary = os.path.join(BIN, w.target)
-        for sym in filter(None, (w.bp_symbol, "big" if not w.timed_by_target else "")):
+        for sym in filter(None, (w.bp_symbol, "big" if w.target == "stop_here" else "")):
             addresses[(w.target, sym)] = symbol_address(binary, sym)
     tracers = list(TRACERS)
+    skipped = {}    # tracer -> why it is not run
     why_no_libdebug = libdebug_usable(args.libdebug_python)
     if why_no_libdebug:
-        print(f"libdebug skipped: {why_no_libdebug}", file=sys.stderr)
-        tracers.remove("libdebug")
+        skipped["libdebug"] = why_no_libdebug
+    for tool in TOOLS:   # strace and gdb: where installed
+        if not shutil.which(tool):
+            skipped[tool] = "not installed"
+    for tracer, why in skipped.items():
+        print(f"{tracer} skipped: {why}", file=sys.stderr)
+        tracers.remove(tracer)
+    # A hang is not retried (see TimedOut), so a short time-out costs little.
     ctx = {"addresses": addresses, "tether_python": args.tether_python,
-           "libdebug_python": args.libdebug_python, "timeout": 120 if args.quick else 600}
+           "libdebug_python": args.libdebug_python, "timeout": 10 if args.quick else 120}
     ns = {w.name: (w.quick if args.quick else w.full) for w in WORKLOADS}
 
-    results = {m: {w.name: {t: [] for t in tracers} for w in WORKLOADS} for m in modes}
+    results = {m: {w.name: {t: [] for t in tracers if runs_workload(t, w)} for w in WORKLOADS}
+               for m in modes}
     # Other work on the machine inflates every figure: say how busy it was.
     load_before = os.getloadavg()[0]
     failures = []
+    hung = set()    # (tracer, workload) that timed out once: not run again
     started = time.monotonic()
     for rep in range(reps):
         order = tracers[rep % len(tracers):] + tracers[:rep % len(tracers)]
@@ -307,13 +492,22 @@ def main(argv=None) -> int:
             print(f"[{time.monotonic() - started:6.1f}s] run {rep + 1}/{reps} {m}:", end="",
                   file=sys.stderr, flush=True)
             for w in workloads:
+                # idle takes 2 s per tracer: --quick measures it in the first run only.
+                if w.cpu and args.quick and rep > 0:
+                    continue
                 print(f" {w.name}", end="", file=sys.stderr, flush=True)
                 for t in order:
-                    if t == "native" and not w.timed_by_target:
+                    if not runs_workload(t, w):
                         continue
                     try:
-                        value = measure_one(t, w, ns[w.name], m == "pinned", ctx)
+                        if (t, w.name) in hung:
+                            raise Failure("not run: it timed out in an earlier run")
+                        value = measure_one(t, w, events_for(t, ns[w.name]), m == "pinned", ctx)
                     except Failure as e:
+                        # tether, the one under test, is always retried: a
+                        # rare hang should cost it one run, not the row.
+                        if isinstance(e, TimedOut) and t != "tether":
+                            hung.add((t, w.name))
                         failures.append({"mode": m, "workload": w.name, "tracer": t, "rep": rep,
                                          "error": str(e)})
                         value = None
@@ -327,8 +521,8 @@ def main(argv=None) -> int:
     print(f"tether benchmark: {'quick' if args.quick else 'full'}, {reps} runs per figure, "
           f"{elapsed:.0f} s, {os.cpu_count()} CPUs, kernel {os.uname().release}, "
           f"load average {load_before:.1f} before / {load_after:.1f} after")
-    if why_no_libdebug:
-        print(f"libdebug skipped: {why_no_libdebug}")
+    for tracer, why in skipped.items():
+        print(f"{tracer} skipped: {why}")
     for m in modes:
         print_table(m, workloads, medians[m], results[m], ns, reps, failures, tracers)
     if failures:
@@ -341,9 +535,11 @@ def main(argv=None) -> int:
                 print(f"  {f['mode']} {f['workload']} {f['tracer']} (run {f['rep'] + 1}): {f['error']}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"quick": args.quick, "reps": reps, "events": ns, "seconds": elapsed,
-                       "load_average": [load_before, load_after],
-                       "tracers": tracers, "libdebug_skipped": why_no_libdebug or None,
+            json.dump({"quick": args.quick, "reps": reps, "events": ns, "gdb_share": GDB_SHARE,
+                       "seconds": elapsed, "load_average": [load_before, load_after],
+                       "tracers": tracers, "skipped": skipped,
+                       "libdebug_skipped": why_no_libdebug or None,
+                       "cpu_workloads": [w.name for w in WORKLOADS if w.cpu],  # CPU ns per run
                        "runs_ns_per_event": results, "median_ns_per_event": medians,
                        "failures": failures}, f, indent=1)
     return 1 if failures else 0
