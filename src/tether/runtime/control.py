@@ -120,9 +120,10 @@ class Control:
             # (EFLAGS.RF, Intel SDM 17.3.1.1).
             task.rf_on_resume = False
             gpr = task.gpr()
-            eflags = int.from_bytes(gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8], "little") | EFLAGS_RF
-            gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8] = eflags.to_bytes(8, "little")
-            task.gpr_dirty()
+            eflags = int.from_bytes(gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8], "little")
+            if not eflags & EFLAGS_RF:  # (the kernel usually set it already)
+                gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8] = (eflags | EFLAGS_RF).to_bytes(8, "little")
+                task.gpr_dirty()
         task.stop_reason = None
         task.deliver_signal = 0
         proc.run_epoch += 1
@@ -283,8 +284,12 @@ class Control:
         process, or a SIGTRAP that is not one of our breakpoints)."""
         proc = task.proc
         if (proc._state != "running" or task.stepping is not None or task.pending is not None
-                or task.awaiting_first_stop or proc.step_lock is not None or proc.hw_used):
+                or task.awaiting_first_stop or proc.step_lock is not None):
             return False
+        if proc.hw_used:
+            dr6 = native.peekuser(task.tid, DR6_OFFSET)
+            if dr6 & 0xF:
+                return self.fast_hardware_breakpoint(task, dr6)
         gpr = native.getregs(task.tid)
         address = int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little") - 1
         bp = proc.breakpoints.get(address)
@@ -324,6 +329,55 @@ class Control:
                 return True
         # The callback changed something (or the instruction is not one we
         # emulate): the general resume.
+        task.stop_reason = bp
+        self.resume(task)
+        if proc.step_lock is not None:
+            self.check_step_lock(proc)
+        return True
+
+    def fast_hardware_breakpoint(self, task, dr6) -> bool:
+        """fast_breakpoint's twin for a hardware execute breakpoint with a
+        callback (the checks on the process are done by the caller). The
+        kernel sets EFLAGS.RF in the saved registers of a thread stopped by an
+        execute breakpoint (so that resuming does not hit it again), so the
+        common case resumes without writing any register."""
+        proc = task.proc
+        slot = (dr6 & 0xF).bit_length() - 1
+        if dr6 & 0xF != 1 << slot:
+            return False  # not exactly one debug register: the general path
+        bp = proc.hw_slots[slot]
+        if bp is None or not bp.enabled or bp.condition != "x" or bp.callback is None:
+            return False
+        # DR6 is sticky on older kernels: clear it so the next trap reads true.
+        native.pokeuser(task.tid, DR6_OFFSET, 0)
+        task.stopped = True
+        task.listening = False
+        task._gpr = task._xstate = None
+        task._gpr_dirty = task._xstate_dirty = False
+        bp.hit_count += 1
+        task.stop_reason = bp
+        self.run_callback(task, bp.callback, bp)
+        gpr = task._gpr
+        if (task.stopped and not task.dead and not task._gpr_dirty and not task._xstate_dirty
+                and proc._state == "running" and proc.step_lock is None and task.pending is None
+                and task.stepping is None and not task.deliver_signal and not task.group_stopped
+                and not task.dr_dirty):
+            if gpr is None:
+                gpr = native.getregs(task.tid)
+            rip = int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little")
+            if int.from_bytes(gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8], "little") & EFLAGS_RF \
+                    and rip not in proc.aspace.installed:
+                request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
+                try:
+                    native.resume(task.tid, request, 0)
+                except ProcessLookupError:
+                    pass  # killed while stopped: its death report follows
+                task.stopped = False
+                task._gpr = None
+                task.stop_reason = None
+                proc.run_epoch += 1
+                return True
+        task.rf_on_resume = True
         task.stop_reason = bp
         self.resume(task)
         if proc.step_lock is not None:
