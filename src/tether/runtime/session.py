@@ -115,17 +115,32 @@ class Session:
         child_in, child_out, child_err = pipes
         envlist = [f"{k}={v}" for k, v in env.items()]
         try:
-            pid = native.spawn(path, argv, envlist, aslr, child_in, child_out, child_err, go_r, err_w)
+            pid, *stack = native.spawn(path, argv, envlist, aslr, child_in, child_out, child_err,
+                                       go_r, err_w)
         finally:
             os.close(go_r)
             os.close(err_w)
         options = THREAD_OPTIONS | (O_EXITKILL if config.kill_on_exit else 0)  # one thread so far
+        status = None
         try:
-            native.ptrace(PTRACE_SEIZE, pid, 0, options)
+            try:
+                native.ptrace(PTRACE_SEIZE, pid, 0, options)
+            except OSError:
+                os.kill(pid, signal.SIGKILL)  # never let it run untraced
+                raise
+            finally:
+                os.write(go_w, b"g")  # the child may exec now
+                os.close(go_w)
+            _, status = native.wait_pid(pid)
         finally:
-            os.write(go_w, b"g")  # the child may exec now
-            os.close(go_w)
-        _, status = native.wait_pid(pid)
+            # The child runs on a stack in our memory until its exec or death.
+            if status is None:  # an error above: make sure it is gone first
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    native.wait_pid(pid)
+                except OSError:
+                    pass
+            native.free_stack(*stack)
         failure = os.read(err_r, 4)
         os.close(err_r)
         kind, value = decode(status)
