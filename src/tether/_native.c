@@ -446,6 +446,8 @@ static sigjmp_buf wake_jump;
 static volatile sig_atomic_t wake_armed = 0;
 static volatile sig_atomic_t wake_pending = 0;
 static pid_t tracer_tid = 0;
+static timer_t wake_timer;
+static int wake_timer_ok = 0;
 
 /* ---- hand-offs between the user's threads and the tracer thread ---------
  * A user thread waiting for the tracer (for a command to be done, or for a
@@ -512,6 +514,16 @@ static PyObject *py_tracer_thread_init(PyObject *self, PyObject *args)
     pthread_sigmask(SIG_SETMASK, &set, NULL);
     wake_signal = signo;
     tracer_tid = (pid_t)syscall(SYS_gettid);
+    /* A one-shot timer that sends the wake signal to this thread: waits with
+       a time limit (wake_after) without a timer thread. */
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = signo;
+    sev._sigev_un._tid = tracer_tid;
+    if (timer_create(CLOCK_MONOTONIC, &sev, &wake_timer) == -1)
+        return os_error();
+    wake_timer_ok = 1;
     Py_RETURN_NONE;
 }
 
@@ -860,6 +872,30 @@ done:
     return result;
 }
 
+/* wake_after(seconds): the tracer thread's wait is interrupted (as by a
+ * user's command) after `seconds`; 0 disarms. Tracer thread only. */
+static PyObject *py_wake_after(PyObject *self, PyObject *args)
+{
+    double seconds;
+    if (!PyArg_ParseTuple(args, "d", &seconds))
+        return NULL;
+    if (!wake_timer_ok) {
+        PyErr_SetString(PyExc_RuntimeError, "wake_after: the tracer thread is not set up");
+        return NULL;
+    }
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (seconds > 0) {
+        its.it_value.tv_sec = (time_t)seconds;
+        its.it_value.tv_nsec = (long)((seconds - (double)its.it_value.tv_sec) * 1e9);
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1;
+    }
+    if (timer_settime(wake_timer, 0, &its, NULL) == -1)
+        return os_error();
+    Py_RETURN_NONE;
+}
+
 /* free_stack(address, size): after the spawned child exec'd or died. */
 static PyObject *py_free_stack(PyObject *self, PyObject *args)
 {
@@ -921,6 +957,7 @@ static PyMethodDef methods[] = {
     {"wait_pid", py_wait_pid, METH_VARARGS, "wait_pid(pid, nohang=False) -> (pid, status)"},
     {"read_memory", py_read_memory, METH_VARARGS, "read_memory(pid, addr, size) -> bytes"},
     {"spawn", py_spawn, METH_VARARGS, "spawn(...) -> (pid, stack_address, stack_size)"},
+    {"wake_after", py_wake_after, METH_VARARGS, "wake_after(seconds): interrupt the tracer's wait then (0: disarm)"},
     {"free_stack", py_free_stack, METH_VARARGS, "free_stack(address, size)"},
     {"tgkill", py_tgkill, METH_VARARGS, "tgkill(tgid, tid, sig)"},
     {"gettid", py_gettid, METH_NOARGS, "gettid() -> int"},

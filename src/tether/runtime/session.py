@@ -78,23 +78,21 @@ class Session:
         kill, stepping and detach, which must see a process through to an end).
         With a timeout, give_up() is asked every `timeout` seconds whether to
         stop waiting (a wake-up timer interrupts the wait)."""
-        import threading
         import time
         deadline = None if timeout is None else time.monotonic() + timeout
-        timer = None
+        armed = False
         try:
             while not predicate():
                 if deadline is not None and time.monotonic() >= deadline:
                     if give_up is not None and give_up():
                         return
                     deadline = time.monotonic() + timeout
-                if deadline is not None and timer is None:
-                    timer = threading.Timer(timeout, self.tracer.wake)
-                    timer.daemon = True
-                    timer.start()
+                if deadline is not None and not armed:
+                    native.wake_after(max(deadline - time.monotonic(), 1e-6))
+                    armed = True
                 event = self.tracer.next_event()
                 if event is None:
-                    timer = None  # woken (by the timer or a caller): re-arm
+                    armed = False  # woken (by the timer or a caller): re-arm
                     continue
                 tid, status = event
                 if tid == -1:
@@ -102,8 +100,8 @@ class Session:
                 if tid:
                     self.dispatch(tid, status)
         finally:
-            if timer is not None:
-                timer.cancel()
+            if armed:
+                native.wake_after(0)
             self.tracer.notify()
 
     # ------------------------------------------------------------------ start
