@@ -338,6 +338,7 @@ class Debugger:
 
     def _require_proc(self):
         self._check_usable()
+        self._tracer.sync()  # a posted cont() first (see Tracer.post)
         if self._proc is None:
             raise NotRunningError("no process: call run() or attach() first")
         return self._proc
@@ -382,6 +383,7 @@ class Debugger:
         return proc
 
     def _tree_running(self) -> bool:
+        self._tracer.sync()
         procs = [self._proc] + [d._proc for d in self.descendants]
         root = self
         while getattr(root, "_parent", None) is not None:
@@ -397,23 +399,28 @@ class Debugger:
 
     @property
     def dead(self) -> bool:
+        self._tracer.sync()
         return self._proc is not None and self._proc.state == "dead"
 
     @property
     def running(self) -> bool:
+        self._tracer.sync()
         return self._proc is not None and self._proc.state in ("running", "stepping", "stopping")
 
     @property
     def zombie(self) -> bool:
         from .ptrace import proc_state
+        self._tracer.sync()
         return self._proc is not None and proc_state(self._proc.pid) == "Z"
 
     @property
     def exit_code(self):
+        self._tracer.sync()
         return None if self._proc is None else self._proc.exit_code
 
     @property
     def exit_signal(self):
+        self._tracer.sync()
         sig = None if self._proc is None else self._proc.exit_signal
         return None if sig is None else signal_name(sig)
 
@@ -474,7 +481,8 @@ class Debugger:
     # ================================================================ flow
     def cont(self) -> None:
         proc = self._ensure_stopped()
-        self._tracer.call(self._tracer.session.resume_process, proc)
+        # Not waited for: the next command or wait() sees the process running.
+        self._tracer.post(self._tracer.session.resume_process, proc)
 
     def _cont_thread(self, task) -> None:
         proc = self._ensure_stopped()
@@ -485,7 +493,10 @@ class Debugger:
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the process stops (or dies)."""
-        proc = self._require_proc()
+        self._check_usable()
+        proc = self._proc  # (no sync first: wait_for waits for a posted cont() itself)
+        if proc is None:
+            raise NotRunningError("no process: call run() or attach() first")
         if not self._tracer.wait_for(lambda: proc.state in ("stopped", "dead", "detached"), timeout):
             raise TimeoutError(f"process {proc.pid} did not stop within {timeout} s")
         self._raise_pending_error()

@@ -41,8 +41,15 @@ class ThreadContext:
 
     process_id = pid
 
+    def _sync(self) -> None:
+        """A cont() posted by this thread is done before we look (Tracer.post)."""
+        dbg = self._task.proc.debugger
+        if dbg is not None:
+            dbg._tracer.sync()
+
     @property
     def dead(self) -> bool:
+        self._sync()
         return self._task.dead
 
     @property
@@ -52,6 +59,7 @@ class ThreadContext:
 
     @property
     def exit_code(self):
+        self._sync()
         return self._task.exit_code
 
     @property
@@ -61,6 +69,7 @@ class ThreadContext:
 
     @property
     def running(self) -> bool:
+        self._sync()
         return not self._task.stopped and not self._task.dead
 
     def __repr__(self):

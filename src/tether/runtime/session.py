@@ -218,7 +218,10 @@ class Session:
             t.stop_reason = None
         for t in list(proc.tasks.values()):
             if t.stopped and not t.dead:
-                self.control.resume(t)
+                try:
+                    self.control.resume(t)
+                except ProcessLookupError:
+                    t.stopped = False  # killed meanwhile: its death report follows
                 if proc.state != "running":
                     break  # a pending event stopped it again
 

@@ -21,11 +21,12 @@ from ..ptrace import WAKE_SIGNAL
 
 
 class _Call:
-    __slots__ = ("fn", "args", "finished", "result", "error")
+    __slots__ = ("fn", "args", "posted", "finished", "result", "error")
 
-    def __init__(self, fn, args):
+    def __init__(self, fn, args, posted=False):
         self.fn = fn
         self.args = args
+        self.posted = posted    # post(): nobody waits for this one
         self.finished = False
         self.result = None
         self.error = None
@@ -41,6 +42,12 @@ class Tracer:
         # these holds (a followed child being born and dying must not wake a
         # script waiting for its parent to stop: two context switches each).
         self.waiting_for: list = []
+        # Commands handed over with post() (cont()), and how many are done:
+        # the user's thread sees the processes' state only once they are
+        # (wait_for and sync wait for it), as if post() had waited.
+        self.posted = 0
+        self.posted_done = 0
+        self.posted_error = None
         self.session = Session(self)
         self._ready = threading.Event()
         # Register reads from the user's thread must go through us (ptrace is per thread).
@@ -74,6 +81,32 @@ class Tracer:
             raise box.error.with_traceback(box.error.__traceback__)
         return box.result
 
+    def post(self, fn, *args) -> None:
+        """Hand `fn(*args)` to the tracer thread without waiting for it (it
+        runs before any later call()). A user's cont() followed by wait()
+        then costs one hand-off each way instead of two; an error it raises
+        comes out of the next wait_for()/sync()."""
+        if threading.get_ident() == self.ident:
+            fn(*args)
+            return
+        if not self.thread.is_alive():
+            raise RuntimeError("the tether tracer thread has stopped")
+        self.posted += 1
+        self._calls.put(_Call(fn, args, posted=True))
+        native.kick()
+
+    def sync(self) -> None:
+        """Wait until the commands this thread posted are done (cheap when
+        they are) and raise what they raised."""
+        if self.posted_done != self.posted and threading.get_ident() != self.ident:
+            self.wait_for(_always)
+        self._raise_posted_error()
+
+    def _raise_posted_error(self) -> None:
+        error, self.posted_error = self.posted_error, None
+        if error is not None:
+            raise error.with_traceback(error.__traceback__)
+
     def wake(self) -> None:
         """Interrupt the tracer thread's wait (from any thread)."""
         if self.thread.is_alive():
@@ -89,11 +122,15 @@ class Tracer:
         the GIL held, so it sees the tracer's state between two events)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         generation = native.generation
-        self.waiting_for.append(predicate)
+
+        def ready():
+            return self.posted_done == self.posted and predicate()
+        self.waiting_for.append(ready)
         try:
             while True:
                 seen = generation()
-                if predicate():
+                if ready():
+                    self._raise_posted_error()
                     return True
                 if deadline is None:
                     native.wait_generation(seen)
@@ -103,7 +140,7 @@ class Tracer:
                         return False
                     native.wait_generation(seen, remaining)
         finally:
-            self.waiting_for.remove(predicate)
+            self.waiting_for.remove(ready)
 
     def next_event(self):
         """The tracer's wait for the next event, waking the user's waiters
@@ -135,7 +172,15 @@ class Tracer:
         except BaseException as e:  # handed to the caller's thread
             box.error = e
         box.finished = True
-        self.notify_pending = True
+        if box.posted:
+            if box.error is not None and self.posted_error is None:
+                self.posted_error = box.error
+            self.posted_done += 1
+            # No one waits for this one itself: wake the waiters only if what
+            # they wait for now holds (next_event checks).
+            self.session.changed = True
+        else:
+            self.notify_pending = True
 
     def _main(self) -> None:
         native.tracer_thread_init(WAKE_SIGNAL)
@@ -167,6 +212,10 @@ class Tracer:
             except Exception:  # a bug in tether must not kill the tracer thread
                 print("tether: internal error while handling an event:", file=sys.stderr)
                 traceback.print_exc()
+
+
+def _always() -> bool:
+    return True
 
 
 _tracer = None
