@@ -45,11 +45,21 @@ class Workload:
     timed_by_target: bool = True  # False: the tracer times itself (stopped process, start-ups)
     tools: tuple = ()    # other debuggers that run it too: "strace", "gdb"
     cpu: bool = False    # the figure is the tracer's CPU time over the whole run (idle)
+    runs: str = ""       # the workload the tracers run, if not `name` (bp_naive runs bp_cb)
+    c_env: tuple = ()    # extra environment of the C tracer, as (name, value) pairs
+
+    @property
+    def script(self) -> str:
+        return self.runs or self.name
 
 
 STRACE, GDB = ("strace",), ("gdb",)
 WORKLOADS = [
     Workload("bp_cb", "bp_loop", 20000, 2000, "breakpoint hit, callback", "hit", tools=GDB),
+    # The same run as bp_cb, against the C tracer stepping over the classic
+    # way (lift the int3, single-step, put it back: two stops per hit).
+    Workload("bp_naive", "bp_loop", 20000, 2000, "bp_cb vs C lifting + single-stepping", "hit",
+             runs="bp_cb", c_env=(("C_TRACER_STEP_OVER", "1"),)),
     Workload("bp_sync", "bp_loop", 5000, 500, "breakpoint hit, cont+wait", "hit"),
     Workload("hw_bp", "bp_loop", 20000, 2000, "hardware breakpoint hit, callback", "hit", tools=GDB),
     Workload("syscall", "syscall_loop", 20000, 2000, "getppid enter+exit, callbacks", tools=STRACE),
@@ -241,18 +251,20 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
     if tracer == "native":
         cmd = [target, str(n)]
     elif tracer == "c":
-        cmd = [os.path.join(BIN, "c_tracer"), workload.name, str(n), *addresses, target, str(n)]
+        cmd = [os.path.join(BIN, "c_tracer"), workload.script, str(n), *addresses, target, str(n)]
     elif tracer in TOOLS:
         cmd = tool_command(tracer, workload, n, target, bp_addr, scratch)
     else:
         script = os.path.join(HERE, f"{tracer}_bench.py")
-        cmd = [ctx[f"{tracer}_python"], script, workload.name, str(n), target, *addresses]
+        cmd = [ctx[f"{tracer}_python"], script, workload.script, str(n), target, *addresses]
     if pinned:
         cmd = ["taskset", "-c", "0", *cmd]
     fd, out_path = tempfile.mkstemp(prefix="tether-bench-")
     os.close(fd)
     os.unlink(out_path)  # the target creates it (appends)
     env = dict(os.environ, BENCH_OUT=out_path)
+    if tracer == "c":
+        env.update(workload.c_env)
     try:
         proc = _run(cmd, env, ctx["timeout"])
         if proc.returncode != 0:
