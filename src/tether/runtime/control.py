@@ -56,7 +56,7 @@ class Control:
         if proc.step_lock is not None and proc.step_lock is not task:
             self.check_step_lock(proc)  # held while another thread steps over a breakpoint
             return
-        state = proc.state
+        state = proc._state
         if state != "running" and not (state == "stepping" and task.stepping is not None):
             if state in ("stopping", "stopped", "stepping"):
                 self.check_all_stopped(proc)
@@ -199,7 +199,7 @@ class Control:
         """Stop every thread of `proc` and then report it stopped to the user."""
         if task is not None:
             proc.last_task = task
-        if proc.state in ("running", "stepping"):
+        if proc._state in ("running", "stepping"):
             proc.state = "stopping"
             for t in proc.tasks.values():
                 if t.dead or t.in_vfork or t.exiting or t.awaiting_first_stop:
@@ -213,7 +213,7 @@ class Control:
         self.check_all_stopped(proc)
 
     def check_all_stopped(self, proc) -> None:
-        if proc.state != "stopping":
+        if proc._state != "stopping":
             return
         for t in proc.tasks.values():
             if t.dead or t.in_vfork or t.exiting:
@@ -233,7 +233,7 @@ class Control:
             task.pending = (kind, value)  # held: handled when the step is done
             self.check_step_lock(proc)
             return
-        if proc.state in ("stopping", "stopped") and kind in (Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP) \
+        if proc._state in ("stopping", "stopped") and kind in (Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP) \
                 and task.stepping is None:
             # Seen while stopping the process for the user: keep it for the next resume.
             task.pending = (kind, value)
@@ -267,10 +267,10 @@ class Control:
 
     def on_interrupt(self, task) -> None:
         proc = task.proc
-        if task.group_stopped and proc.state == "running":
+        if task.group_stopped and proc._state == "running":
             # After PTRACE_LISTEN this stop means the group-stop ended (SIGCONT).
             task.group_stopped = False
-        if proc.state in ("stopping", "stopped"):
+        if proc._state in ("stopping", "stopped"):
             self.check_all_stopped(proc)
         else:
             self.resume(task)  # a late PTRACE_INTERRUPT: nothing to report

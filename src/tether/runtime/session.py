@@ -60,12 +60,13 @@ class Session:
                 # fork/clone event (EDGE_CASES 1): keep it until the event.
                 self.early[tid] = status
             return
-        if is_exit(kind):
+        if kind is Stop.EXITED or kind is Stop.KILLED:
             self.task_died(task, kind, value)
             return
         task.stopped = True
         task.listening = False
-        task.forget_registers()
+        task._gpr = task._xstate = None   # (Task.forget_registers, inlined: every stop)
+        task._gpr_dirty = task._xstate_dirty = False
         if task.awaiting_first_stop:
             self.first_stop(task, kind, value)
         else:
@@ -208,7 +209,7 @@ class Session:
     def resume_process(self, proc) -> None:
         """The user's cont(): every stopped thread of `proc` goes on (or handles
         the event it reported while the process was being stopped)."""
-        if proc.state in ("dead", "detached"):
+        if proc._state in ("dead", "detached"):
             # It died (e.g. SIGKILL from outside) after the user's thread
             # checked it and before we got here: wait() reports the death.
             return
@@ -222,13 +223,13 @@ class Session:
                     self.control.resume(t)
                 except ProcessLookupError:
                     t.stopped = False  # killed meanwhile: its death report follows
-                if proc.state != "running":
+                if proc._state != "running":
                     break  # a pending event stopped it again
 
     def resume_thread(self, task) -> None:
         """Scheduler locking: only this thread goes on."""
         proc = task.proc
-        if proc.state in ("dead", "detached"):
+        if proc._state in ("dead", "detached"):
             return  # see resume_process
         proc.state = "running"
         proc.last_task = None
@@ -316,7 +317,7 @@ class Session:
             task.stopped = True
             self.first_stop(task, *decode(status))
         self.control.resume(parent_task)
-        if getattr(parent, "detach_when_stopped", False) and parent.state == "running":
+        if getattr(parent, "detach_when_stopped", False) and parent._state == "running":
             self.control.stop_process(parent)
             self.control.check_all_stopped(parent)
 
@@ -331,11 +332,11 @@ class Session:
             # EDGE_CASES 2): handle it as the first event when it is resumed.
             task.pending = (kind, value)
         proc = task.proc
-        if proc.state == "detaching":
+        if proc._state == "detaching":
             self.detach_new_child(task)
         elif proc.hidden:
             self.control.resume(task)
-        elif proc.state == "starting":
+        elif proc._state == "starting":
             proc.state = "stopped"
             proc.last_task = task
             task.stop_reason = "fork"
@@ -511,10 +512,10 @@ class Session:
         self.procs.pop(proc.pid, None)
         # Only processes whose real parent (a tracee) died are ours to reap; an
         # attached process's parent is someone else, who will reap it.
-        if proc.parent is not None and proc.parent.state == "dead":
+        if proc.parent is not None and proc.parent._state == "dead":
             self._reap_orphan(proc.pid)
         for child in proc.children:
-            if child.state == "dead":
+            if child._state == "dead":
                 self._reap_orphan(child.pid)
         for hook in list(proc.hooks["exit"]):
             self._run_hook(proc, hook, proc.debugger)
@@ -548,7 +549,7 @@ class Session:
         self._kill_one(proc)
 
     def _kill_one(self, proc) -> None:
-        if proc.state in ("dead", "detached"):
+        if proc._state in ("dead", "detached"):
             return
         try:
             os.kill(proc.pid, signal.SIGKILL)
@@ -582,9 +583,9 @@ class Session:
                 except OSError:
                     pass
             return False
-        self.pump_until(lambda: proc.state in ("dead", "detached") or proc.pid not in self.procs,
+        self.pump_until(lambda: proc._state in ("dead", "detached") or proc.pid not in self.procs,
                         timeout=0.5, give_up=vanished)
-        if proc.state != "dead":
+        if proc._state != "dead":
             for t in proc.tasks.values():
                 t.dead = True
                 t.stopped = False

@@ -63,14 +63,14 @@ class Stepper:
             proc.mem.write(rip, bytes((proc.aspace.installed[rip],)))
             task.step_address = rip
         self.control.restart(task)
-        self.session.pump_until(lambda: proc.state != "stepping" or task.dead)
+        self.session.pump_until(lambda: proc._state != "stepping" or task.dead)
 
     def step_until(self, task, address: int, max_steps: int) -> None:
         steps = 0
         while task.rip() != address and (max_steps < 0 or steps < max_steps):
             self.step(task)
             steps += 1
-            if task.dead or task.proc.state != "stopped":
+            if task.dead or task.proc._state != "stopped":
                 return
 
     def run_to(self, task, address: int, same_frame_rsp: int | None) -> None:
@@ -84,12 +84,12 @@ class Stepper:
                 proc.aspace.insert(address)
             try:
                 self.session.resume_process(proc)
-                self.session.pump_until(lambda: proc.state in ("stopped", "dead", "detached"))
+                self.session.pump_until(lambda: proc._state in ("stopped", "dead", "detached"))
             finally:
-                if added and proc.state not in ("dead", "detached"):
+                if added and proc._state not in ("dead", "detached"):
                     proc.internal_breakpoints.pop(address, None)
                     proc.aspace.remove(address)
-            if proc.state != "stopped":
+            if proc._state != "stopped":
                 return
             last = proc.last_task
             if last is not task or last.stop_reason != "internal" or last.rip() != address:
@@ -107,7 +107,7 @@ class Stepper:
             if call_length(code) is not None:
                 depth += 1
             self.step(task)
-            if task.dead or task.proc.state != "stopped":
+            if task.dead or task.proc._state != "stopped":
                 return
             if returning:
                 if depth == 0:
