@@ -176,6 +176,23 @@ def test_detach_releases_the_whole_tree(launch):
         kill_and_reap(pids)
 
 
+@pytest.mark.timeout(120)
+def test_detach_right_after_the_tree_is_built_many_times(launch):
+    # Seen under load: detach() asked a child to stop while its first stop
+    # had not come yet; the on_fork hook then resumed it, and detach waited
+    # forever for it to stop. A stop asked for then is kept for after the
+    # hooks (Session.first_stop).
+    for _ in range(25):
+        d, a, b, g = start_tree(launch)
+        pids = [x.pid for x in (d, a, b, g)]
+        try:
+            d.detach()
+            for pid in pids:
+                wait_for(lambda: tracer_of(pid) == 0, timeout=5, what=f"{pid} to be detached")
+        finally:
+            kill_and_reap(pids)
+
+
 def test_detach_at_a_fork_event_lets_both_finish(launch):
     # EDGE_CASES 22c: the child is still in its first stop.
     d = launch("mp_fork")

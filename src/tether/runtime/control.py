@@ -199,6 +199,12 @@ class Control:
         """Stop every thread of `proc` and then report it stopped to the user."""
         if task is not None:
             proc.last_task = task
+        if proc._state == "starting":
+            # A followed child whose first stop has not come yet: it will be
+            # stopped then, but an on_fork hook may resume it at once, so
+            # remember that it must be stopped after that (Session.first_stop).
+            proc.stop_when_started = True
+            return
         if proc._state in ("running", "stepping"):
             proc.state = "stopping"
             for t in proc.tasks.values():

@@ -345,6 +345,10 @@ class Session:
                 proc.debugger._inherit_events_from(proc.parent.debugger)
             for hook in list(proc.hooks["fork"]):
                 self._run_hook(proc.parent, hook, proc.parent.debugger, proc.debugger)
+            if proc.stop_when_started:
+                proc.stop_when_started = False
+                if proc._state in ("running", "stepping"):
+                    self.control.stop_process(proc)
         else:
             # A new thread: runs if its process runs, and gets the process's
             # hardware breakpoints first.

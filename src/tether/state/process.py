@@ -58,6 +58,7 @@ class Proc:
         self.inherit_events_pending = False
         self.hidden = False               # traced only to keep it safe, no Debugger (see Session.on_new_child)
         self.detach_when_stopped = False  # follow-fork-mode child + detach-on-fork
+        self.stop_when_started = False    # stopped by the user before its first stop
         # Lifecycle callbacks (tether extra), inherited by children.
         self.hooks = {"fork": [], "exec": [], "exit": [], "thread": [], "thread_exit": []}
 
