@@ -316,30 +316,47 @@ class Control:
             return True
         self.run_callback(task, callback, bp)
         code = proc.aspace.code.get(address)
-        if (code is not None and task.stopped and task._gpr is gpr and not task._xstate_dirty
-                and proc._state == "running" and proc.step_lock is None and task.pending is None
-                and task.stepping is None and not task.deliver_signal and not task.group_stopped
-                and not task.dr_dirty and not task.rf_on_resume and not task.dead
+        if (code is not None and task._gpr is gpr and not task.rf_on_resume
+                and self._as_it_stopped(task)
                 and int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little") == address):
-            request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
             try:
-                emulated = native.resume_over(task.tid, request, gpr, code)
+                emulated = native.resume_over(task.tid, self._request(proc), gpr, code)
             except ProcessLookupError:
                 emulated = True  # killed while stopped: its death report follows
             if emulated:
-                task.stopped = False
-                task._gpr = None
-                task._gpr_dirty = False
-                task.stop_reason = None
-                proc.run_epoch += 1
+                self._resumed(task)
                 return True
-        # The callback changed something (or the instruction is not one we
-        # emulate): the general resume.
-        task.stop_reason = bp
-        self.resume(task)
-        if proc.step_lock is not None:
-            self.check_step_lock(proc)
+        # The instruction is not one we emulate: the general resume.
+        self._resume_after_callback(task, bp)
         return True
+
+    # The fast paths' common parts.
+    @staticmethod
+    def _as_it_stopped(task) -> bool:
+        """Nothing (a callback) changed that the general resume would act on."""
+        proc = task.proc
+        return (task.stopped and not task.dead and not task._xstate_dirty
+                and proc._state == "running" and proc.step_lock is None
+                and task.pending is None and task.stepping is None and not task.deliver_signal
+                and not task.group_stopped and not task.dr_dirty)
+
+    @staticmethod
+    def _request(proc) -> int:
+        return PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
+
+    @staticmethod
+    def _resumed(task) -> None:
+        task.stopped = False
+        task._gpr = None
+        task._gpr_dirty = False
+        task.stop_reason = None
+        task.proc.run_epoch += 1
+
+    def _resume_after_callback(self, task, event) -> None:
+        task.stop_reason = event
+        self.resume(task)
+        if task.proc.step_lock is not None:
+            self.check_step_lock(task.proc)
 
     def fast_hardware_breakpoint(self, task, dr6) -> bool:
         """fast_breakpoint's twin for a hardware execute breakpoint with a
@@ -364,30 +381,20 @@ class Control:
         task.stop_reason = bp
         self.run_callback(task, bp.callback, bp)
         gpr = task._gpr
-        if (task.stopped and not task.dead and not task._gpr_dirty and not task._xstate_dirty
-                and proc._state == "running" and proc.step_lock is None and task.pending is None
-                and task.stepping is None and not task.deliver_signal and not task.group_stopped
-                and not task.dr_dirty):
+        if not task._gpr_dirty and self._as_it_stopped(task):
             if gpr is None:
                 gpr = native.getregs(task.tid)
             rip = int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little")
             if int.from_bytes(gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8], "little") & EFLAGS_RF \
                     and rip not in proc.aspace.installed:
-                request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
                 try:
-                    native.resume(task.tid, request, 0)
+                    native.resume(task.tid, self._request(proc), 0)
                 except ProcessLookupError:
                     pass  # killed while stopped: its death report follows
-                task.stopped = False
-                task._gpr = None
-                task.stop_reason = None
-                proc.run_epoch += 1
+                self._resumed(task)
                 return True
         task.rf_on_resume = True
-        task.stop_reason = bp
-        self.resume(task)
-        if proc.step_lock is not None:
-            self.check_step_lock(proc)
+        self._resume_after_callback(task, bp)
         return True
 
     def on_trap(self, task) -> None:
