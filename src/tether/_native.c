@@ -108,6 +108,20 @@ static PyObject *py_pokedata(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* PTRACE_SETREGS from a user_regs_struct-sized buffer; -1 with an exception set. */
+static int write_regs(long pid, Py_buffer *buf, const char *who)
+{
+    if ((size_t)buf->len != sizeof(struct user_regs_struct)) {
+        PyErr_Format(PyExc_ValueError, "%s: register buffer has the wrong size", who);
+        return -1;
+    }
+    if (raw_ptrace(PTRACE_SETREGS, pid, 0, (unsigned long)buf->buf) == -1) {
+        os_error();
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- displaced-instruction emulation -------------------------------------
  * The C half of tether.runtime.emulate (see its docstring for why and which
  * instructions): done here because it runs at every breakpoint hit.
@@ -264,15 +278,10 @@ static PyObject *py_resume(PyObject *self, PyObject *args)
         Py_buffer buf;
         if (PyObject_GetBuffer(gpr, &buf, PyBUF_SIMPLE) < 0)
             return NULL;
-        if ((size_t)buf.len != sizeof(struct user_regs_struct)) {
-            PyBuffer_Release(&buf);
-            PyErr_SetString(PyExc_ValueError, "resume: register buffer has the wrong size");
-            return NULL;
-        }
-        long r = raw_ptrace(PTRACE_SETREGS, pid, 0, (unsigned long)buf.buf);
+        int r = write_regs(pid, &buf, "resume");
         PyBuffer_Release(&buf);
-        if (r == -1)
-            return os_error();
+        if (r < 0)
+            return NULL;
     }
     if (raw_ptrace(req, pid, 0, (unsigned long)sig) == -1)
         return os_error();
@@ -339,15 +348,10 @@ static PyObject *py_setregs(PyObject *self, PyObject *args)
     Py_buffer buf;
     if (!PyArg_ParseTuple(args, "ly*", &pid, &buf))
         return NULL;
-    if ((size_t)buf.len != sizeof(struct user_regs_struct)) {
-        PyBuffer_Release(&buf);
-        PyErr_SetString(PyExc_ValueError, "setregs: buffer has the wrong size");
-        return NULL;
-    }
-    long r = raw_ptrace(PTRACE_SETREGS, pid, 0, (unsigned long)buf.buf);
+    int r = write_regs(pid, &buf, "setregs");
     PyBuffer_Release(&buf);
-    if (r == -1)
-        return os_error();
+    if (r < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
