@@ -36,6 +36,7 @@ class Tracer:
     def __init__(self):
         from .session import Session
         self._calls = queue.SimpleQueue()
+        self.alive = True             # False once the tracer thread has ended (a bug)
         self.notify_pending = False   # wake the user's waiters at the next wait
         # What the user's threads blocked in wait_for() wait for: after an
         # event that changed a process's state they are woken only if one of
@@ -63,7 +64,7 @@ class Tracer:
     def call(self, fn, *args):
         if threading.get_ident() == self.ident:
             return fn(*args)
-        if not self.thread.is_alive():
+        if not self.alive:
             raise RuntimeError("the tether tracer thread has stopped")
         box = _Call(fn, args)
         self._calls.put(box)
@@ -74,6 +75,8 @@ class Tracer:
             seen = generation()
             if box.finished:
                 break
+            if not self.alive:
+                raise RuntimeError("the tether tracer thread has stopped")
             # The kick (wake signal) goes out once, after the GIL is released.
             wait_generation(seen, -1.0, kick)
             kick = False
@@ -89,7 +92,7 @@ class Tracer:
         if threading.get_ident() == self.ident:
             fn(*args)
             return
-        if not self.thread.is_alive():
+        if not self.alive:
             raise RuntimeError("the tether tracer thread has stopped")
         self.posted += 1
         self._calls.put(_Call(fn, args, posted=True))
@@ -109,7 +112,7 @@ class Tracer:
 
     def wake(self) -> None:
         """Interrupt the tracer thread's wait (from any thread)."""
-        if self.thread.is_alive():
+        if self.alive:
             signal.pthread_kill(self.ident, WAKE_SIGNAL)
 
     def notify(self) -> None:
@@ -132,6 +135,8 @@ class Tracer:
                 if ready():
                     self._raise_posted_error()
                     return True
+                if not self.alive:
+                    raise RuntimeError("the tether tracer thread has stopped")
                 if deadline is None:
                     native.wait_generation(seen)
                 else:
@@ -183,6 +188,16 @@ class Tracer:
             self.notify_pending = True
 
     def _main(self) -> None:
+        try:
+            self._loop()
+        finally:
+            # Only a bug ends this thread: let every waiting user thread say so
+            # instead of hanging.
+            self.alive = False
+            self._ready.set()  # (if it ended while starting)
+            native.notify()
+
+    def _loop(self) -> None:
         native.tracer_thread_init(WAKE_SIGNAL)
         self.tid = native.gettid()
         self.ident = threading.get_ident()
@@ -225,6 +240,6 @@ _tracer_lock = threading.Lock()
 def get_tracer() -> Tracer:
     global _tracer
     with _tracer_lock:
-        if _tracer is None or not _tracer.thread.is_alive():
+        if _tracer is None or not _tracer.alive:
             _tracer = Tracer()
         return _tracer
