@@ -163,11 +163,7 @@ class Control:
         for t in others:
             if not self._runs(t):
                 continue
-            try:
-                native.ptrace(PTRACE_INTERRUPT, t.tid, 0, 0)
-            except OSError as e:
-                if e.errno != errno.ESRCH:
-                    raise
+            _interrupt(t)
         self.check_step_lock(proc)
         return True
 
@@ -211,11 +207,7 @@ class Control:
                 if t.dead or t.in_vfork or t.exiting or t.awaiting_first_stop:
                     continue
                 if not t.stopped:
-                    try:
-                        native.ptrace(PTRACE_INTERRUPT, t.tid, 0, 0)
-                    except OSError as e:
-                        if e.errno != errno.ESRCH:
-                            raise
+                    _interrupt(t)
         self.check_all_stopped(proc)
 
     def check_all_stopped(self, proc) -> None:
@@ -375,8 +367,7 @@ class Control:
         native.pokeuser(task.tid, DR6_OFFSET, 0)
         task.stopped = True
         task.listening = False
-        task._gpr = task._xstate = None
-        task._gpr_dirty = task._xstate_dirty = False
+        task.forget_registers()
         bp.hit_count += 1
         task.stop_reason = bp
         self.run_callback(task, bp.callback, bp)
@@ -607,3 +598,12 @@ class Control:
         except OSError as e:
             if e.errno != errno.ESRCH:
                 raise
+
+
+def _interrupt(task) -> None:
+    """PTRACE_INTERRUPT; ESRCH means it is dying, and its death report follows."""
+    try:
+        native.ptrace(PTRACE_INTERRUPT, task.tid, 0, 0)
+    except OSError as e:
+        if e.errno != errno.ESRCH:
+            raise

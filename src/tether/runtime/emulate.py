@@ -41,14 +41,11 @@ def emulate_displaced(task, code: bytes) -> bool:
     Works on the register cache directly (unchanged when not emulated) and
     moves rip past the instruction."""
     gpr = task.gpr()
-    done = native.emulate(gpr, code)
-    if done is None:
+    # A push writes its word with one PTRACE_POKEDATA (ptrace writes any
+    # address, aligned or not, even in read-only-mapped pages).
+    length = emulate(gpr, code, lambda address, value: native.pokedata(task.tid, address, value))
+    if length is None:
         return False
-    length, address, value = done
-    if address is not None:
-        # One PTRACE_POKEDATA: the pushed word (ptrace writes any address,
-        # aligned or not, even in read-only-mapped pages).
-        native.pokedata(task.tid, address, value)
     rip = int.from_bytes(gpr[_RIP:_RIP + 8], "little") + length
     gpr[_RIP:_RIP + 8] = rip.to_bytes(8, "little")
     task._gpr_dirty = True

@@ -16,8 +16,6 @@ from .control import Control
 # The wait status of a SIGTRAP signal-delivery-stop (WIFSTOPPED, SIGTRAP, no
 # event bits): how a breakpoint hit is reported.
 TRAP_STOP = (signal.SIGTRAP << 8) | 0x7F
-# ... and of a syscall-stop (PTRACE_O_TRACESYSGOOD sets bit 7 of the signal).
-SYSCALL_STOP = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 
 
 class Session:
@@ -44,22 +42,8 @@ class Session:
     # ------------------------------------------------------------------ events
     def dispatch(self, tid: int, status: int) -> None:
         task = self.tasks.get(tid)
-        if task is not None:
-            if status == TRAP_STOP and self.control.fast_breakpoint(task):
-                return
-            if status == SYSCALL_STOP and task.proc._state == "running" and task.pending is None \
-                    and task.stepping is None and task.proc.step_lock is None \
-                    and not task.awaiting_first_stop:
-                # The other hot path: straight to the syscall handling (what
-                # on_stop would choose for a running process).
-                task.stopped = True
-                task.listening = False
-                task._gpr = task._xstate = None
-                task._gpr_dirty = task._xstate_dirty = False
-                self.control.on_syscall(task)
-                if task.proc.step_lock is not None:
-                    self.control.check_step_lock(task.proc)
-                return
+        if status == TRAP_STOP and task is not None and self.control.fast_breakpoint(task):
+            return
         kind, value = decode(status)
         if task is None:
             if is_exit(kind):
@@ -83,8 +67,12 @@ class Session:
         task.listening = False
         task._gpr = task._xstate = None   # (Task.forget_registers, inlined: every stop)
         task._gpr_dirty = task._xstate_dirty = False
+        proc = task.proc
         if task.awaiting_first_stop:
             self.first_stop(task, kind, value)
+        elif kind is Stop.SYSCALL and proc._state == "running" and proc.step_lock is None \
+                and task.stepping is None and task.pending is None:
+            self.control.on_syscall(task)  # the other hot path: what on_stop would pick
         else:
             self.control.on_stop(task, kind, value)
         if task.proc.step_lock is not None:

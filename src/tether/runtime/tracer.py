@@ -10,7 +10,6 @@ The hand-offs use the C extension's generation counter (see _native.c): a
 user thread sleeps until the tracer bumps it, and the tracer bumps it only
 on its way into its next wait, when it has released the GIL."""
 import queue
-import signal
 import sys
 import threading
 import time
@@ -109,11 +108,6 @@ class Tracer:
         error, self.posted_error = self.posted_error, None
         if error is not None:
             raise error.with_traceback(error.__traceback__)
-
-    def wake(self) -> None:
-        """Interrupt the tracer thread's wait (from any thread)."""
-        if self.alive:
-            signal.pthread_kill(self.ident, WAKE_SIGNAL)
 
     def notify(self) -> None:
         """Wake the user's waiters: now if called from another thread or
