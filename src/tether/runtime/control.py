@@ -91,6 +91,15 @@ class Control:
             gpr = task.gpr()
             rip = int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little")
             original = installed.get(rip)
+            if original is not None and _inside_syscall(gpr):
+                # Stopped inside a system call (its entry, a fork/clone event,
+                # or interrupted while blocked): rip is already past the
+                # `syscall` instruction, but the call finishes or restarts
+                # (rip moved back by the kernel) before the instruction at rip
+                # runs. Stepping over it now would run it too early (before
+                # the result is in rax) or at the wrong place, and skip the
+                # hit: let the int3 trap when the thread gets there.
+                original = None
             if original is not None:
                 # Resuming on one of our int3s: run the original instruction
                 # instead. Emulate it when we can (no extra stop, and the
@@ -607,3 +616,11 @@ def _interrupt(task) -> None:
     except OSError as e:
         if e.errno != errno.ESRCH:
             raise
+
+
+def _inside_syscall(gpr) -> bool:
+    """orig_rax is the system call number from syscall entry until the return
+    to user mode, and -1 for stops from any other kernel entry (int3, single
+    step, interrupt): a thread whose orig_rax is not -1 is stopped in a
+    syscall, even at its exit stop, where a restart may still move rip."""
+    return int.from_bytes(gpr[ORIG_RAX_OFFSET:ORIG_RAX_OFFSET + 8], "little", signed=True) >= 0
