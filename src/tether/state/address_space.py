@@ -46,9 +46,13 @@ class AddressSpace:
         bytes, so users (and snapshots) never see tether's breakpoints."""
         if not self.installed:
             return data
+        installed = self.installed
+        if len(data) == 1:  # the common small read: one lookup
+            orig = installed.get(address)
+            return data if orig is None else bytes((orig,))
         end = address + len(data)
         out = None
-        for bp, orig in self.installed.items():
+        for bp, orig in installed.items():
             if address <= bp < end:
                 if out is None:
                     out = bytearray(data)
