@@ -17,7 +17,7 @@
 #include <fcntl.h>
 #include <linux/ptrace.h>
 #include <sched.h>
-#include <setjmp.h>
+#include <ucontext.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -393,6 +393,37 @@ static PyObject *py_geteventmsg(PyObject *self, PyObject *args)
     return PyLong_FromUnsignedLong(msg);
 }
 
+/* clone_event(tid) -> (new_tid, makes_thread)
+ * At a PTRACE_EVENT_CLONE stop: the new task's id, and whether the clone
+ * passed CLONE_THREAD (1), did not (0), or cannot tell (-1). The creator is
+ * still inside the call, so its own arguments say it: the flags are rdi for
+ * clone and the first u64 of struct clone_args (pointed to by rdi) for
+ * clone3. Reading them beats /proc, and it runs at every thread's birth. */
+#define CLONE_THREAD_FLAG 0x00010000UL
+static PyObject *py_clone_event(PyObject *self, PyObject *arg)
+{
+    long pid = PyLong_AsLong(arg);
+    if (pid == -1 && PyErr_Occurred())
+        return NULL;
+    unsigned long msg = 0;
+    if (raw_ptrace(PTRACE_GETEVENTMSG, pid, 0, (unsigned long)&msg) == -1)
+        return os_error();
+    int thread = -1;
+    struct user_regs_struct regs;
+    if (raw_ptrace(PTRACE_GETREGS, pid, 0, (unsigned long)&regs) == 0) {
+        uint64_t flags = 0;
+        if (regs.orig_rax == SYS_clone) {
+            thread = (regs.rdi & CLONE_THREAD_FLAG) != 0;
+        } else if (regs.orig_rax == SYS_clone3) {
+            struct iovec local = {&flags, sizeof flags};
+            struct iovec remote = {(void *)regs.rdi, sizeof flags};
+            if (process_vm_readv(pid, &local, 1, &remote, 1, 0) == sizeof flags)
+                thread = (flags & CLONE_THREAD_FLAG) != 0;
+        }
+    }
+    return Py_BuildValue("(ki)", msg, thread);
+}
+
 /* get_syscall_info(tid) -> (op, nr, (args...), rval, is_error)
  * op: 0 none, 1 entry, 2 exit, 3 seccomp. The kernel tells entry from exit,
  * so enter/exit pairing never depends on counting stops. */
@@ -429,24 +460,23 @@ static PyObject *py_getsiginfo(PyObject *self, PyObject *args)
 }
 
 /* ---- waiting --------------------------------------------------------------
- * The tracer thread sleeps in waitid() and must also wake up when the user's
+ * The tracer thread sleeps in wait4() and must also wake up when the user's
  * thread hands it a command. The user thread sends the tracer thread a
- * dedicated "wake" signal, whose handler records it and, if the tracer is
- * inside (or about to enter) its wait, jumps out of it:
- *   - sent while the tracer runs Python code: the flag is set and the next
- *     wait returns at once;
- *   - sent between the flag check and the system call, or during the call:
- *     the handler sees `wake_armed` and jumps out.
- * So no wake-up is ever lost, and no signal-mask system call is needed per
- * event. A jump out of a *successful* wait could lose the status it just
- * collected, so the interruptible call only peeks (WNOWAIT); the status is
- * consumed afterwards, when no jump can happen any more.
- */
+ * dedicated "wake" signal, whose handler records it in `wake_pending`:
+ *   - sent while the tracer runs Python code: the next wait sees the flag
+ *     and returns at once;
+ *   - sent between that check and the system call, or while the call sleeps:
+ *     the handler moves the thread's saved rip to the "woken" exit of the
+ *     wait's assembly stub, so it returns -EINTR without (re)entering wait4;
+ *   - sent as wait4 returns a status: rip is past the system call, so the
+ *     handler leaves it alone and the status is kept (the flag is seen at
+ *     the next wait).
+ * So no wake-up and no status is ever lost, with one system call per event
+ * and no signal-mask call (the technique of musl's cancellation points). */
 /* Plain globals, not __thread: there is one tracer thread per process, and
    the first touch of a __thread variable in a dlopen()ed module may call
    malloc, which a signal handler must never risk. */
 static int wake_signal = 0;
-static sigjmp_buf wake_jump;
 static volatile sig_atomic_t wake_armed = 0;
 static volatile sig_atomic_t wake_pending = 0;
 static pid_t tracer_tid = 0;
@@ -487,14 +517,47 @@ static void bump_generation(void)
         syscall(SYS_futex, &generation, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
-static void wake_handler(int sig)
+/* long wait4_unless_woken(pid, status, options, rusage, &wake_pending):
+ * wait4(), or -EINTR without waiting if the flag is set. The flag check and
+ * the `syscall` instruction lie between wait_stub_begin and wait_stub_end,
+ * which the wake handler checks. */
+extern const char wait_stub_begin[], wait_stub_end[], wait_stub_woken[];
+long wait4_unless_woken(long pid, int *status, long options, void *rusage,
+                        volatile sig_atomic_t *flag);
+__asm__(".text\n"
+        ".globl wait4_unless_woken\n"
+        ".hidden wait4_unless_woken\n"
+        ".type wait4_unless_woken,@function\n"
+        "wait4_unless_woken:\n"
+        ".globl wait_stub_begin\n.hidden wait_stub_begin\n"
+        "wait_stub_begin:\n"
+        "    movl (%r8), %eax\n"
+        "    testl %eax, %eax\n"
+        "    jnz wait_stub_woken\n"
+        "    movq %rcx, %r10\n"
+        "    movl $61, %eax\n"                 /* SYS_wait4 */
+        "    syscall\n"
+        ".globl wait_stub_end\n.hidden wait_stub_end\n"
+        "wait_stub_end:\n"
+        "    ret\n"
+        ".globl wait_stub_woken\n.hidden wait_stub_woken\n"
+        "wait_stub_woken:\n"
+        "    movq $-4, %rax\n"                 /* -EINTR */
+        "    ret\n"
+        ".size wait4_unless_woken, .-wait4_unless_woken\n");
+
+static void wake_handler(int sig, siginfo_t *info, void *context)
 {
     (void)sig;
+    (void)info;
     wake_pending = 1;
-    if (wake_armed) {
-        wake_armed = 0;
-        siglongjmp(wake_jump, 1);
-    }
+    ucontext_t *uc = context;
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    /* Before the syscall instruction completed (a blocked wait4 that the
+       kernel would restart also shows rip on the instruction): leave by the
+       woken exit. After it: keep whatever it returned. */
+    if (pc >= (uintptr_t)wait_stub_begin && pc < (uintptr_t)wait_stub_end)
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)wait_stub_woken;
 }
 
 /* tracer_thread_init(signo): install the wake handler (for this thread). */
@@ -505,12 +568,11 @@ static PyObject *py_tracer_thread_init(PyObject *self, PyObject *args)
         return NULL;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = wake_handler;
+    sa.sa_sigaction = wake_handler;
     sigemptyset(&sa.sa_mask);
-    /* No SA_RESTART: the wait must be interrupted. SA_NODEFER: the handler
-       may leave by siglongjmp without saving the mask, so it must not be
-       left blocked. */
-    sa.sa_flags = SA_NODEFER;
+    /* SA_SIGINFO: the handler needs the interrupted context. No SA_RESTART:
+       a wait4 already sleeping must return. */
+    sa.sa_flags = SA_SIGINFO;
     if (sigaction(signo, &sa, NULL) == -1)
         return os_error();
     /* Asynchronous signals (Ctrl-C, SIGTERM, timers...) must reach the
@@ -561,60 +623,40 @@ static PyObject *py_wait_event(PyObject *self, PyObject *args)
     int block = 1, notify = 0;
     if (!PyArg_ParseTuple(args, "|pp", &block, &notify))
         return NULL;
-    siginfo_t si;
-    int woke = 0, rc = 0, err = 0;
-    pid_t pid = 0;
-    int status = 0;
+    int woke = 0, status = 0;
+    long rc;
 
     Py_BEGIN_ALLOW_THREADS
     if (notify)
         bump_generation();
-    memset(&si, 0, sizeof si);
     if (block) {
-        if (sigsetjmp(wake_jump, 0)) {
+        wake_armed = 1;
+        /* Pairs with kick_tracer(): one of us sees the other's store. */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        rc = wait4_unless_woken(-1, &status, __WALL | __WNOTHREAD, NULL, &wake_pending);
+        wake_armed = 0;
+        if (rc == -EINTR && wake_pending) {
             woke = 1;
-        } else {
-            wake_armed = 1;
-            /* Pairs with kick_tracer(): one of us sees the other's store. */
-            __atomic_thread_fence(__ATOMIC_SEQ_CST);
-            if (wake_pending) {
-                wake_armed = 0;
-                woke = 1;
-            } else {
-                rc = syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | __WALL | __WNOTHREAD, NULL);
-                err = errno;
-                wake_armed = 0;
-            }
-        }
-        if (woke)
             wake_pending = 0;
+        }
     } else {
-        rc = syscall(SYS_waitid, P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT | WNOHANG | __WALL | __WNOTHREAD, NULL);
-        err = errno;
-    }
-    if (!woke && rc == 0 && si.si_pid != 0) {
-        /* Consume exactly the status we peeked at. */
-        do {
-            pid = wait4(si.si_pid, &status, __WALL | __WNOTHREAD | WNOHANG, NULL);
-        } while (pid == -1 && errno == EINTR);
-        if (pid == -1)
-            err = errno;
+        rc = syscall(SYS_wait4, -1, &status, __WALL | __WNOTHREAD | WNOHANG, NULL);
+        if (rc == -1)
+            rc = -errno;
     }
     Py_END_ALLOW_THREADS
 
     if (woke)
         Py_RETURN_NONE;
-    if (rc == -1) {
-        if (err == ECHILD)
+    if (rc < 0) {
+        if (rc == -ECHILD)
             return Py_BuildValue("(ii)", -1, 0);
-        if (err == EINTR)
+        if (rc == -EINTR)
             Py_RETURN_NONE;
-        errno = err;
+        errno = (int)-rc;
         return os_error();
     }
-    if (si.si_pid == 0 || pid <= 0)
-        return Py_BuildValue("(ii)", 0, 0);
-    return Py_BuildValue("(ii)", (int)pid, status);
+    return Py_BuildValue("(ii)", (int)rc, rc > 0 ? status : 0);
 }
 
 /* kick(): wake the tracer thread for a command queued without waiting for it. */
@@ -994,6 +1036,7 @@ static PyMethodDef methods[] = {
     {"getsiginfo", py_getsiginfo, METH_VARARGS, "getsiginfo(tid) -> (signo, code, pid, status)"},
     {"get_syscall_info", py_get_syscall_info, METH_VARARGS, "get_syscall_info(tid) -> tuple"},
     {"tracer_thread_init", py_tracer_thread_init, METH_VARARGS, "install and block the wake signal"},
+    {"clone_event", py_clone_event, METH_O, "clone_event(tid) -> (new_tid, makes_thread 1/0/-1)"},
     {"wait_event", py_wait_event, METH_VARARGS, "wait_event(block=True, notify=False) -> (pid, status) | None"},
     {"generation", py_generation, METH_NOARGS, "generation() -> int"},
     {"kick", py_kick, METH_NOARGS, "kick(): wake the tracer thread for a queued command"},

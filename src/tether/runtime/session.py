@@ -11,6 +11,7 @@ from ..ptrace import (BASE_OPTIONS, O_EXITKILL, PTRACE_CONT, PTRACE_DETACH, PTRA
 from ..state.address_space import AddressSpace
 from ..state.process import Proc
 from ..state.task import Task
+from . import quiet
 from .control import Control
 
 # The wait status of a SIGTRAP signal-delivery-stop (WIFSTOPPED, SIGTRAP, no
@@ -42,8 +43,21 @@ class Session:
     # ------------------------------------------------------------------ events
     def dispatch(self, tid: int, status: int) -> None:
         task = self.tasks.get(tid)
-        if status == TRAP_STOP and task is not None and self.control.fast_breakpoint(task):
-            return
+        if task is not None:
+            # The hot events first, each on a short path that declines (having
+            # changed nothing) when the stop needs the general handling below.
+            if status == TRAP_STOP:
+                if self.control.fast_breakpoint(task):
+                    return
+            elif status == quiet.CLONE_EVENT_STOP:
+                if quiet.thread_born(self, task):
+                    return
+            elif status == quiet.NEW_TASK_STOP:
+                if task.awaiting_first_stop and quiet.thread_started(self, task):
+                    return
+            elif status & 0x7F != 0x7F:  # WIFEXITED or WIFSIGNALED
+                if quiet.thread_ended(self, task, status):
+                    return
         kind, value = decode(status)
         if task is None:
             if is_exit(kind):
@@ -242,21 +256,21 @@ class Session:
     # ------------------------------------------------------------------ births
     def on_new_child(self, parent_task, kind) -> None:
         parent = parent_task.proc
+        # fork/vfork always make a process; only a clone event needs the
+        # thread group to tell a thread from a process (EDGE_CASES 6).
         try:
-            new_tid = native.geteventmsg(parent_task.tid)
+            if kind is not Stop.CLONE:
+                new_tid = tgid = native.geteventmsg(parent_task.tid)
+            else:
+                new_tid, makes_thread = native.clone_event(parent_task.tid)
         except OSError:
             self.control.resume(parent_task)
             return
-        # fork/vfork always make a process; only a clone event needs the
-        # thread group to tell a thread from a process (EDGE_CASES 6).
-        if kind is not Stop.CLONE:
-            tgid = new_tid
-        else:
-            shares_group = _clone_thread_flag(parent_task)
-            if shares_group is None:
+        if kind is Stop.CLONE:
+            if makes_thread < 0:
                 tgid = thread_group_of(new_tid)
             else:
-                tgid = parent.pid if shares_group else new_tid
+                tgid = parent.pid if makes_thread else new_tid
         if tgid is None:
             # Already gone (killed before its first stop): only the event kind is left to go by.
             tgid = parent.pid if kind is Stop.CLONE else new_tid
@@ -656,28 +670,6 @@ class Session:
                 pass
         proc.state = "detached"
         self._forget(proc)
-
-
-CLONE_THREAD = 0x00010000
-SYS_CLONE, SYS_CLONE3 = 56, 435
-
-
-def _clone_thread_flag(task):
-    """Did the clone that `task` is stopped in pass CLONE_THREAD? Read from
-    the system call's own arguments (the task is still inside it): cheaper
-    than /proc, and what decides thread vs process. None if unknown."""
-    try:
-        gpr = task.gpr()
-        nr = int.from_bytes(gpr[15 * 8:16 * 8], "little")
-        rdi = int.from_bytes(gpr[14 * 8:15 * 8], "little")
-        if nr == SYS_CLONE:
-            return bool(rdi & CLONE_THREAD)
-        if nr == SYS_CLONE3:  # struct clone_args starts with the u64 flags
-            flags = int.from_bytes(task.proc.mem.read(rdi, 8), "little")
-            return bool(flags & CLONE_THREAD)
-    except (OSError, ValueError):
-        pass
-    return None
 
 
 def _sigtrap_pending(pid: int, tid: int) -> bool:
