@@ -242,12 +242,14 @@ def test_attach_then_no_fork_or_exec_is_missed(target):
         assert struct.unpack("<q", d.memory["bad", 8, "binary"])[0] == 0
         done = forks_after - forks_before
         assert done > 5
-        # A child forked just before the interrupt may not be counted yet.
-        assert done <= len(d.children) <= done + 1
+        # A child forked just before the interrupt may not be counted yet; one
+        # forked just before the attach (the parent stopped on its way out
+        # of fork(), before counting it) is counted but was never ours.
+        assert done - 1 <= len(d.children) <= done + 1
         for c in d.children:
             c.wait()
         finished = [c for c in d.children if c.dead]
-        assert len(finished) >= done
+        assert len(finished) >= done - 1
         for c in finished:
             assert c.exit_code == 0
             assert c.exec_count == 1
