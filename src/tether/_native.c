@@ -424,6 +424,17 @@ static PyObject *py_clone_event(PyObject *self, PyObject *arg)
     return Py_BuildValue("(ki)", msg, thread);
 }
 
+/* same_vm(pid1, pid2) -> bool: kcmp(KCMP_VM), do two processes share one
+ * address space (a clone(CLONE_VM) without CLONE_THREAD, or a vfork)? Asked
+ * at every followed fork. */
+static PyObject *py_same_vm(PyObject *self, PyObject *args)
+{
+    long a, b;
+    if (!PyArg_ParseTuple(args, "ll", &a, &b))
+        return NULL;
+    return PyBool_FromLong(syscall(SYS_kcmp, a, b, 1 /* KCMP_VM */, 0, 0) == 0);
+}
+
 /* get_syscall_info(tid) -> (op, nr, (args...), rval, is_error)
  * op: 0 none, 1 entry, 2 exit, 3 seccomp. The kernel tells entry from exit,
  * so enter/exit pairing never depends on counting stops. */
@@ -1036,6 +1047,7 @@ static PyMethodDef methods[] = {
     {"getsiginfo", py_getsiginfo, METH_VARARGS, "getsiginfo(tid) -> (signo, code, pid, status)"},
     {"get_syscall_info", py_get_syscall_info, METH_VARARGS, "get_syscall_info(tid) -> tuple"},
     {"tracer_thread_init", py_tracer_thread_init, METH_VARARGS, "install and block the wake signal"},
+    {"same_vm", py_same_vm, METH_VARARGS, "same_vm(pid1, pid2) -> bool (kcmp KCMP_VM)"},
     {"clone_event", py_clone_event, METH_O, "clone_event(tid) -> (new_tid, makes_thread 1/0/-1)"},
     {"wait_event", py_wait_event, METH_VARARGS, "wait_event(block=True, notify=False) -> (pid, status) | None"},
     {"generation", py_generation, METH_NOARGS, "generation() -> int"},

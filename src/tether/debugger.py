@@ -150,6 +150,8 @@ class Debugger:
 
     @property
     def env(self) -> dict:
+        if self._env is None:  # a followed child's, copied from its parent's on first use
+            self._env = dict(self._parent.env)
         return self._env
 
     @env.setter
@@ -185,7 +187,7 @@ class Debugger:
             ends, child_fds = None, (-1, -1, -1)
         try:
             proc = self._tracer.call(self._tracer.session.spawn, self._settings, path, self._argv,
-                                     self._env, self._settings.aslr, child_fds)
+                                     self.env, self._settings.aslr, child_fds)
         finally:
             if ends:
                 for fd in child_fds:
@@ -247,7 +249,7 @@ class Debugger:
         # __setattr__ is the public one (syscall_arg*, escape_antidebug).
         child.__dict__.update(
             _settings=child_proc.config, _argv=list(self._argv), _path=self._path,
-            _env=dict(self._env), _tracer=self._tracer, _proc=None,
+            _env=None, _tracer=self._tracer, _proc=None,
             _pipes=self._pipes,            # children share the parent's pipes (seed 000)
             _children=[], _memory=MemoryView(child), _symbols_cache=self._symbols_cache,
             _maps_cache=None, _snapshot_count=0, _terminated=False, _parent=self)
@@ -1007,7 +1009,7 @@ class Debugger:
         if not callable(callback):
             raise TypeError("callback must be callable")
         proc = self._require_proc()
-        proc.hooks[kind].append(callback)
+        proc.add_hook(kind, callback)
         return callback
 
     # ================================================================ snapshots

@@ -43,8 +43,6 @@ THREAD_OPTIONS = BASE_OPTIONS & ~O_TRACEEXIT
 # library we know of uses; glibc keeps the first two RT signals for itself.
 WAKE_SIGNAL = 64 - 3
 
-KCMP_VM = 1
-SYS_KCMP = 312
 
 
 def thread_group_of(tid: int) -> int | None:

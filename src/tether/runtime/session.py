@@ -7,7 +7,7 @@ import signal
 from .. import _native as native
 from ..events.decode import Stop, decode, is_exit
 from ..ptrace import (BASE_OPTIONS, O_EXITKILL, PTRACE_CONT, PTRACE_DETACH, PTRACE_INTERRUPT,
-                      PTRACE_SEIZE, PTRACE_SETOPTIONS, THREAD_OPTIONS, KCMP_VM, SYS_KCMP, thread_group_of)
+                      PTRACE_SEIZE, PTRACE_SETOPTIONS, THREAD_OPTIONS, thread_group_of)
 from ..state.address_space import AddressSpace
 from ..state.process import Proc
 from ..state.task import Task
@@ -285,7 +285,7 @@ class Session:
                 # make one): the leader needs its exit stop from now on.
                 self.set_role_options(parent_task)
         else:
-            shared = kind is Stop.VFORK or _same_vm(parent.pid, new_tid)
+            shared = kind is Stop.VFORK or native.same_vm(parent.pid, new_tid)
             child = Proc(new_tid, parent.config.for_child(), parent=parent,
                          aspace=parent.aspace if shared else None)
             if not shared:
@@ -702,17 +702,3 @@ def _start_ticks(pid: int) -> int:
 def _proc_state(pid: int):
     from ..ptrace import proc_state
     return proc_state(pid)
-
-
-def _same_vm(pid1: int, pid2: int) -> bool:
-    """kcmp(KCMP_VM): do two processes share one address space (CLONE_VM
-    without CLONE_THREAD, EDGE_CASES 6)?"""
-    global _libc
-    if _libc is None:
-        import ctypes
-        _libc = ctypes.CDLL(None, use_errno=True)
-    return _libc.syscall(SYS_KCMP, pid1, pid2, KCMP_VM, 0, 0) == 0
-
-
-_libc = None
-

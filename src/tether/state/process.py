@@ -4,6 +4,9 @@ from ..memory.process_memory import ProcessMemory
 from .address_space import AddressSpace
 
 
+NO_HOOKS = {"fork": (), "exec": (), "exit": (), "thread": (), "thread_exit": ()}
+
+
 class Proc:
     # Set whenever any process's state changes; the tracer thread wakes the
     # user's waiting threads only then.
@@ -59,11 +62,16 @@ class Proc:
         self.hidden = False               # traced only to keep it safe, no Debugger (see Session.on_new_child)
         self.detach_when_stopped = False  # follow-fork-mode child + detach-on-fork
         self.stop_when_started = False    # stopped by the user before its first stop
-        # Lifecycle callbacks (tether extra), inherited by children.
-        self.hooks = {"fork": [], "exec": [], "exit": [], "thread": [], "thread_exit": []}
+        # Lifecycle callbacks (tether extra), inherited by children. Tuples,
+        # replaced by add_hook: a child shares its parent's until either adds
+        # one (a followed fork copies no lists).
+        self.hooks = dict(NO_HOOKS)
+
+    def add_hook(self, kind: str, callback) -> None:
+        self.hooks[kind] = self.hooks[kind] + (callback,)
 
     def inherit_hooks_from(self, parent) -> None:
-        self.hooks = {kind: list(hooks) for kind, hooks in parent.hooks.items()}
+        self.hooks = dict(parent.hooks)
         self.signals_to_block = set(parent.signals_to_block)
 
     def live_tasks(self):
