@@ -59,7 +59,9 @@ class Debugger:
         self._argv = None
         self.argv = argv
         self._path = path
-        self._env = dict(os.environ) if env is None else dict(env)
+        # None: os.environ, copied only when `env` is read or set (a copy per
+        # Debugger cost more than the rest of debugger()).
+        self._env = None if env is None else dict(env)
         self._tracer = get_tracer()
         self._proc = None
         self._pipes = None
@@ -150,8 +152,16 @@ class Debugger:
 
     @property
     def env(self) -> dict:
-        if self._env is None:  # a followed child's, copied from its parent's on first use
-            self._env = dict(self._parent.env)
+        if self._env is None:
+            parent = self.__dict__.get("_parent")  # a followed child's: its parent's
+            self._env = dict(os.environ) if parent is None else dict(parent.env)
+        return self._env
+
+    def _env_for_run(self):
+        """The environment run() passes: None for os.environ as it is (never
+        copied), else the `env` dict."""
+        if self._env is None and self.__dict__.get("_parent") is not None:
+            return self.env
         return self._env
 
     @env.setter
@@ -187,7 +197,7 @@ class Debugger:
             ends, child_fds = None, (-1, -1, -1)
         try:
             proc = self._tracer.call(self._tracer.session.spawn, self._settings, path, self._argv,
-                                     self.env, self._settings.aslr, child_fds)
+                                     self._env_for_run(), self._settings.aslr, child_fds)
         finally:
             if ends:
                 for fd in child_fds:

@@ -235,6 +235,19 @@ def test_default_env_is_inherited(target, new_debugger, monkeypatch):
 
 
 @pytest.mark.timeout(30)
+def test_default_env_can_be_edited_before_run(target, new_debugger, monkeypatch):
+    monkeypatch.setenv("TETHER_TEST_VAR", "from the parent")
+    d = new_debugger([target("basic")])
+    assert d.env["TETHER_TEST_VAR"] == "from the parent"
+    d.env["TETHER_TEST_VAR"] = "edited"
+    io = d.run()
+    d.cont()
+    out = io.recvuntil(b"done\n", timeout=10)
+    assert b"env=edited\n" in out
+    assert os.environ["TETHER_TEST_VAR"] == "from the parent"  # a copy was edited
+
+
+@pytest.mark.timeout(30)
 def test_path_is_executed_and_argv0_is_kept(target, new_debugger):
     path = target("basic")
     d = new_debugger(["pretend-name", "x"], path=path)

@@ -87,8 +87,11 @@ def auxv_entry(pid: int) -> int | None:
     """AT_ENTRY (the program's entry point as loaded) from /proc/<pid>/auxv."""
     import struct
     try:
-        with open(f"/proc/{pid}/auxv", "rb") as f:
-            data = f.read()
+        fd = os.open(f"/proc/{pid}/auxv", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            data = os.read(fd, 4096)  # (a few hundred bytes; raw: read at every run())
+        finally:
+            os.close(fd)
     except OSError:
         return None
     for key, value in struct.iter_unpack("<QQ", data[: len(data) // 16 * 16]):

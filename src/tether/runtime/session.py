@@ -130,7 +130,10 @@ class Session:
         go_r, go_w = os.pipe()
         err_r, err_w = os.pipe()
         child_in, child_out, child_err = pipes
-        envlist = [f"{k}={v}" for k, v in env.items()]
+        if env is None:  # the script's own environment, as bytes: no decoding
+            envlist = [k + b"=" + v for k, v in os.environb.items()]
+        else:
+            envlist = [f"{k}={v}" for k, v in env.items()]
         try:
             pid, *stack = native.spawn(path, argv, envlist, aslr, child_in, child_out, child_err,
                                        go_r, err_w)

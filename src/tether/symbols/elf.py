@@ -145,10 +145,13 @@ def check_program(path) -> str:
     if not os.access(found, os.X_OK):
         raise PermissionError(f"program '{path}' is not executable")
     try:
-        with open(found, "rb") as f:
-            head = f.read(64)
+        fd = os.open(found, os.O_RDONLY | os.O_CLOEXEC)  # (raw: at every run(), no buffer needed)
     except PermissionError:
         raise PermissionError(f"program '{path}' is not readable") from None
+    try:
+        head = os.read(fd, 64)
+    finally:
+        os.close(fd)
     problem = _describe_non_elf(head)
     if problem:
         raise ValueError(f"program '{path}' is {problem}")
