@@ -2,10 +2,11 @@
  * the physical limit a debugger library can be measured against.
  *
  *   c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]
+ *   c_tracer handoff N
  *
- * WORKLOAD is one of bp_cb bp_sync hw_bp syscall fork vfork thread exec
- * startup idle mem_1b mem_1m mem_16m regs. BP_ADDR (hex) is where the
- * breakpoint goes (hit() for bp_* and hw_bp, stop_here() for mem_* and regs,
+ * WORKLOAD is one of bp_cb bp_sync bp_sync_2t hw_bp syscall fork vfork
+ * thread exec startup idle mem_1b mem_1m mem_16m regs. BP_ADDR (hex) is
+ * where the breakpoint goes (hit() for bp_* and hw_bp, stop_here() for mem_* and regs,
  * _start for startup); DATA_ADDR (hex) is the 16 MiB buffer `big` for mem_*.
  * Targets are built -no-pie, so the runner takes both from `nm`. Prints one
  * JSON line: {"count": events seen, "tracer_ns": ..., "op_ns": ...,
@@ -17,10 +18,19 @@
  * instruction is `push %rbp` is stepped over by doing the push ourselves (one
  * stop per hit, which is what a good debugger can do); anything else, or
  * C_TRACER_STEP_OVER=1 in the environment, uses the classic lift-int3 /
- * single-step / re-insert (two stops per hit). */
+ * single-step / re-insert (two stops per hit).
+ *
+ * bp_sync_2t is bp_sync done the way a debugger library with libdebug's API
+ * must do it: a "script" thread asks for each resume and waits for each stop,
+ * and a tracer thread, the only one ptrace accepts requests from, does the
+ * work (see run_bp_sync_two_threads). `handoff` times the bare hand-offs: N
+ * round trips between two threads, no tracee (op_ns = one round trip). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -312,16 +322,157 @@ static long run_stopped(const char *workload, long n, uintptr_t data, long long 
     return count;
 }
 
+/* ---- Two threads: bp_sync_2t and handoff.
+ * A hand-off is a generation counter and a private futex on it: the giving
+ * side bumps the counter and wakes the futex; the taking side sleeps in
+ * FUTEX_WAIT until the counter differs from the last value it handled. The
+ * kernel compares the counter before it sleeps (futex(2)), so a bump between
+ * our load and the FUTEX_WAIT makes it return EAGAIN instead of losing the
+ * wake-up. No spinning: a debugger library cannot afford to burn a CPU
+ * while the program runs either. */
+static atomic_int resume_gen;   /* script -> tracer: "resume the program" */
+static atomic_int stop_gen;     /* tracer -> script: "it stopped" (or ended) */
+/* Set by the tracer thread before it bumps stop_gen, read by the script
+ * after it sees the bump. Atomic too: as plain ints, gcc -O2 read them once,
+ * before the loop (it saw that the hand-off functions never write them). */
+static atomic_int stop_was_hit, tracee_gone;
+static char **target_argv;
+
+static void handoff_give(atomic_int *gen)
+{
+    atomic_fetch_add(gen, 1);
+    if (syscall(SYS_futex, gen, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) < 0)
+        die("FUTEX_WAKE");
+}
+
+/* Sleep until *gen != seen (the value last handled); returns the new value. */
+static int handoff_take(atomic_int *gen, int seen)
+{
+    int now;
+    while ((now = atomic_load(gen)) == seen)
+        if (syscall(SYS_futex, gen, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0) < 0
+            && errno != EAGAIN && errno != EINTR)
+            die("FUTEX_WAIT");
+    return now;
+}
+
+/* The tracer thread of bp_sync_2t. It forks the target itself: with
+ * PTRACE_TRACEME the tracer is the thread that forked (its real parent), and
+ * only the tracer may make ptrace requests. Then, per request: resume, wait
+ * for the stop, handle it as run_events does for bp_sync (GETREGS, our int3?
+ * count it and step over it), report the stop. */
+static void *tracer_thread(void *unused)
+{
+    struct user_regs_struct r;
+    int handled = 0, deliver = 0;
+    (void)unused;
+    tracee = spawn(target_argv, PTRACE_O_TRACESYSGOOD);
+    insert_int3(tracee);
+    handoff_give(&stop_gen);    /* stopped at its exec stop, breakpoint set */
+    for (;;) {
+        handled = handoff_take(&resume_gen, handled);
+        if (ptrace(PTRACE_CONT, tracee, 0, (void *)(long)deliver) < 0)
+            die("resume");
+        int status, hit = 0;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, __WALL)) < 0)
+            if (errno != EINTR)
+                die("waitpid");
+        deliver = 0;
+        if (!WIFSTOPPED(status)) {
+            tracee_gone = 1;    /* bp_loop has one thread: its end is the end */
+            handoff_give(&stop_gen);
+            return NULL;
+        }
+        int sig = WSTOPSIG(status);
+        if (sig == SIGTRAP && !(status >> 16)) {
+            if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
+                die("GETREGS bp");
+            if (r.rip - 1 == bp_addr) {
+                hit = 1;
+                step_over(pid, &r);
+            }
+        } else if (sig != SIGTRAP) {
+            deliver = sig;      /* passed on with the next resume */
+        }
+        stop_was_hit = hit;
+        handoff_give(&stop_gen);
+    }
+}
+
+/* bp_sync_2t: this (main) thread is the script of bp_sync: N times cont()
+ * (hand "resume" to the tracer thread) and wait() (take "stopped" back),
+ * counting the hits; then one more cont() so the program runs to its end. */
+static long run_bp_sync_two_threads(char **argv, long n, long long *elapsed)
+{
+    pthread_t thread;
+    long count = 0;
+    int seen = 0, err;
+    target_argv = argv;
+    if ((err = pthread_create(&thread, NULL, tracer_thread, NULL)) != 0) {
+        errno = err;
+        die("pthread_create");
+    }
+    seen = handoff_take(&stop_gen, seen);
+    long long t0 = now_ns();
+    for (long i = 0; i < n && !tracee_gone; i++) {
+        handoff_give(&resume_gen);
+        seen = handoff_take(&stop_gen, seen);
+        count += stop_was_hit && !tracee_gone;
+    }
+    *elapsed = now_ns() - t0;
+    while (!tracee_gone) {
+        handoff_give(&resume_gen);
+        seen = handoff_take(&stop_gen, seen);
+    }
+    pthread_join(thread, NULL);
+    return count;
+}
+
+/* handoff: the partner thread answers every "ping" with a "pong". */
+static void *pong_thread(void *arg)
+{
+    long n = *(long *)arg;
+    int handled = 0;
+    for (long i = 0; i < n; i++) {
+        handled = handoff_take(&resume_gen, handled);
+        handoff_give(&stop_gen);
+    }
+    return NULL;
+}
+
+static long run_handoffs(long n, long long *elapsed)
+{
+    pthread_t thread;
+    long count = 0;
+    int seen = 0, err;
+    if ((err = pthread_create(&thread, NULL, pong_thread, &n)) != 0) {
+        errno = err;
+        die("pthread_create");
+    }
+    long long t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+        handoff_give(&resume_gen);
+        seen = handoff_take(&stop_gen, seen);
+        count++;
+    }
+    *elapsed = now_ns() - t0;
+    pthread_join(thread, NULL);
+    return count;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 6) {
-        fprintf(stderr, "usage: c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]\n");
+    int handoff = argc == 3 && !strcmp(argv[1], "handoff");
+    if (argc < 6 && !handoff) {
+        fprintf(stderr, "usage: c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]\n"
+                        "       c_tracer handoff N\n");
         return 2;
     }
     const char *workload = argv[1];
     long n = strtol(argv[2], NULL, 10);
-    bp_addr = strtoul(argv[3], NULL, 16);
-    uintptr_t data = strtoul(argv[4], NULL, 16);
+    bp_addr = handoff ? 0 : strtoul(argv[3], NULL, 16);
+    uintptr_t data = handoff ? 0 : strtoul(argv[4], NULL, 16);
     force_step_over = getenv("C_TRACER_STEP_OVER") && !strcmp(getenv("C_TRACER_STEP_OVER"), "1");
 
     long options = PTRACE_O_TRACESYSGOOD;
@@ -337,8 +488,12 @@ int main(int argc, char **argv)
     long count;
     long long elapsed, cpu0 = cpu_ns();
     int stopped_workload = !strcmp(workload, "regs") || !strncmp(workload, "mem_", 4);
-    if (!strcmp(workload, "startup")) {
+    if (handoff) {
+        count = run_handoffs(n, &elapsed);
+    } else if (!strcmp(workload, "startup")) {
         count = run_startups(argv + 5, n, &elapsed);
+    } else if (!strcmp(workload, "bp_sync_2t")) {
+        count = run_bp_sync_two_threads(argv + 5, n, &elapsed);
     } else if (stopped_workload) {
         tracee = spawn(argv + 5, options);
         run_to_breakpoint();

@@ -47,6 +47,9 @@ class Workload:
     cpu: bool = False    # the figure is the tracer's CPU time over the whole run (idle)
     runs: str = ""       # the workload the tracers run, if not `name` (bp_naive runs bp_cb)
     c_env: tuple = ()    # extra environment of the C tracer, as (name, value) pairs
+    # A row only the C tracer runs: its native and tether columns show the
+    # runs of this workload (BORROWED), measured once.
+    borrow_from: str = ""
 
     @property
     def script(self) -> str:
@@ -54,6 +57,7 @@ class Workload:
 
 
 STRACE, GDB = ("strace",), ("gdb",)
+BORROWED = ("native", "tether")   # the columns a borrow_from row takes from its source
 WORKLOADS = [
     Workload("bp_cb", "bp_loop", 20000, 2000, "breakpoint hit, callback", "hit", tools=GDB),
     # The same run as bp_cb, against the C tracer stepping over the classic
@@ -61,6 +65,11 @@ WORKLOADS = [
     Workload("bp_naive", "bp_loop", 20000, 2000, "bp_cb vs C lifting + single-stepping", "hit",
              runs="bp_cb", c_env=(("C_TRACER_STEP_OVER", "1"),)),
     Workload("bp_sync", "bp_loop", 5000, 500, "breakpoint hit, cont+wait", "hit"),
+    # bp_sync's floor for a design with a script thread and a tracer thread
+    # (libdebug's API needs one): the C tracer doing bp_sync with a thread for
+    # each, two hand-offs per hit. Next to tether's bp_sync runs.
+    Workload("bp_sync_2t", "bp_loop", 5000, 500, "bp_sync vs C with a script thread", "hit",
+             borrow_from="bp_sync"),
     Workload("hw_bp", "bp_loop", 20000, 2000, "hardware breakpoint hit, callback", "hit", tools=GDB),
     Workload("syscall", "syscall_loop", 20000, 2000, "getppid enter+exit, callbacks", tools=STRACE),
     Workload("fork", "fork_loop", 1000, 100, "fork+exit+waitpid, child followed", tools=STRACE),
@@ -109,7 +118,7 @@ def build() -> None:
     header = os.path.join(TARGETS, "bench_common.h")
     for target in sorted({w.target for w in WORKLOADS}):
         _build(os.path.join(TARGETS, target + ".c"), os.path.join(BIN, target), TARGET_CFLAGS, [header])
-    _build(os.path.join(HERE, "c_tracer.c"), os.path.join(BIN, "c_tracer"), ["-O2", "-Wall"])
+    _build(os.path.join(HERE, "c_tracer.c"), os.path.join(BIN, "c_tracer"), ["-O2", "-Wall", "-pthread"])
 
 
 def symbol_address(binary: str, name: str) -> int:
@@ -374,22 +383,43 @@ def summarize(results: dict) -> dict:
 
 
 def runs_workload(tracer: str, w: Workload) -> bool:
-    """Does `tracer` take part in workload w? native only where the target
-    times itself; strace and gdb only where they can do the job."""
+    """Does `tracer` have a figure in workload w's row? native only where the
+    target times itself; strace and gdb only where they can do the job; a
+    borrow_from row has the C tracer's and the BORROWED ones."""
+    if w.borrow_from:
+        return tracer == "c" or tracer in BORROWED
     if tracer == "native":
         return w.timed_by_target and not w.cpu
     return tracer not in TOOLS or tracer in w.tools
 
 
+def measured(tracer: str, w: Workload) -> bool:
+    """Is `tracer` run for workload w? (A borrow_from row runs the C tracer only.)"""
+    return runs_workload(tracer, w) and (not w.borrow_from or tracer == "c")
+
+
+def with_borrowed(per_workload: dict) -> dict:
+    """{workload: {tracer: ...}} with each borrow_from row given its source's
+    BORROWED entries too, for the table (the JSON keeps what was measured)."""
+    out = dict(per_workload)
+    for w in WORKLOADS:
+        if w.borrow_from and w.name in out:
+            source = per_workload.get(w.borrow_from, {})
+            out[w.name] = {**out[w.name], **{t: source[t] for t in BORROWED if t in source}}
+    return out
+
+
 def _cells(mode, w, medians, failures, tracers, fmt) -> list:
     m = medians[w.name]
-    failed = {f["tracer"] for f in failures if f["mode"] == mode and f["workload"] == w.name}
     cells = []
     for t in tracers:
         if not runs_workload(t, w):
             cells.append("n/a" if t == "native" else "-")
-        else:
-            cells.append(fmt(m.get(t)) + ("!" if t in failed else ""))
+            continue
+        source = w.borrow_from if w.borrow_from and t in BORROWED else w.name
+        failed = any(f["mode"] == mode and f["workload"] == source and f["tracer"] == t
+                     for f in failures)
+        cells.append(fmt(m.get(t)) + ("!" if failed else ""))
     return cells
 
 
@@ -425,10 +455,17 @@ def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict,
                          fmt_ratio(vs_c),
                          fmt_ratio(added_ratio(runs[w.name]) if w.timed_by_target else None),
                          fmt_ratio(ld_vs_t), *[fmt_ratio(ratio(m.get(t), m.get("tether"))) for t in tools],
-                         spec_verdict(w.name, vs_c, ld_vs_t)])
+                         # a borrow_from row is a reference, not a SPEC target
+                         "-" if w.borrow_from else spec_verdict(w.name, vs_c, ld_vs_t)])
         _print_rows(headers, rows, 3)
         print("spec: tether within 1.5x of C / (bp, syscall) libdebug >= 3x tether.  "
               "'!' = some runs failed (see below).")
+        for w in per_event:
+            if w.borrow_from:
+                two, one = medians[w.name].get("c"), medians[w.borrow_from].get("c")
+                print(f"{w.name}: C tracer with a script thread / {w.borrow_from}'s C tracer = "
+                      f"{fmt_ratio(ratio(two, one))}; its native and tether are {w.borrow_from}'s, "
+                      f"so its tether/C is tether over the two-thread C tracer.")
     # Not a time per event: the tracer's own CPU time over the whole run.
     cpu = [w for w in workloads if w.cpu]
     if cpu:
@@ -465,6 +502,10 @@ def main(argv=None) -> int:
         unknown = set(wanted) - {w.name for w in WORKLOADS}
         if unknown:
             parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
+        # A borrow_from row comes with its source and the source with it.
+        for w in WORKLOADS:
+            if w.borrow_from and {w.name, w.borrow_from} & set(wanted):
+                wanted += [w.name, w.borrow_from]
         workloads = [w for w in WORKLOADS if w.name in wanted]
     if any(m == "pinned" for m in modes) and not shutil.which("taskset"):
         parser.error("taskset (util-linux) is needed for --pinned")
@@ -491,7 +532,7 @@ def main(argv=None) -> int:
            "libdebug_python": args.libdebug_python, "timeout": 10 if args.quick else 120}
     ns = {w.name: (w.quick if args.quick else w.full) for w in WORKLOADS}
 
-    results = {m: {w.name: {t: [] for t in tracers if runs_workload(t, w)} for w in WORKLOADS}
+    results = {m: {w.name: {t: [] for t in tracers if measured(t, w)} for w in WORKLOADS}
                for m in modes}
     # Other work on the machine inflates every figure: say how busy it was.
     load_before = os.getloadavg()[0]
@@ -509,7 +550,7 @@ def main(argv=None) -> int:
                     continue
                 print(f" {w.name}", end="", file=sys.stderr, flush=True)
                 for t in order:
-                    if not runs_workload(t, w):
+                    if not measured(t, w):
                         continue
                     try:
                         if (t, w.name) in hung:
@@ -536,7 +577,8 @@ def main(argv=None) -> int:
     for tracer, why in skipped.items():
         print(f"{tracer} skipped: {why}")
     for m in modes:
-        print_table(m, workloads, medians[m], results[m], ns, reps, failures, tracers)
+        print_table(m, workloads, with_borrowed(medians[m]), with_borrowed(results[m]), ns, reps,
+                    failures, tracers)
     if failures:
         print("\nfailures:")
         seen = set()
@@ -552,6 +594,9 @@ def main(argv=None) -> int:
                        "tracers": tracers, "skipped": skipped,
                        "libdebug_skipped": why_no_libdebug or None,
                        "cpu_workloads": [w.name for w in WORKLOADS if w.cpu],  # CPU ns per run
+                       # rows whose other columns in the table are another workload's runs
+                       "borrowed": {w.name: {"from": w.borrow_from, "tracers": list(BORROWED)}
+                                    for w in WORKLOADS if w.borrow_from},
                        "runs_ns_per_event": results, "median_ns_per_event": medians,
                        "failures": failures}, f, indent=1)
     return 1 if failures else 0
