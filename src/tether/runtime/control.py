@@ -110,6 +110,12 @@ class Control:
                     if code is None:
                         code = bytes((original,)) + proc.mem.read(rip + 1, 15)
                         proc.aspace.code[rip] = code
+                    if not sig and not task.rf_on_resume and not task._xstate_dirty \
+                            and native.resume_over(task.tid, request, gpr, code):
+                        # Emulated, registers written back and restarted: one
+                        # call (the cont() after a breakpoint hit).
+                        self._resumed(task)
+                        return
                     emulated = emulate_displaced(task, code)
                 except ProcessLookupError:
                     # Killed while stopped (e.g. SIGKILL from outside): its
