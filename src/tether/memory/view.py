@@ -80,6 +80,11 @@ class MemoryView:
                         return data if original is None else bytes((original,))
                     return proc.aspace.original_bytes(address, data)
                 return self.read(address, size)
+        return self._get(key)
+
+    def _get(self, key) -> bytes:
+        """Any index, through the general parser and read() (subclasses with
+        their own read() use this as their __getitem__)."""
         address, size = self._parse(key)
         return self.read(address, size)
 
