@@ -354,7 +354,7 @@ class Control:
     @staticmethod
     def _resumed(task) -> None:
         task.stopped = False
-        task._gpr = None
+        task._gpr = task._xstate = None
         task._gpr_dirty = False
         task.stop_reason = None
         task.proc.run_epoch += 1
@@ -508,7 +508,7 @@ class Control:
                     return
             if proc.pprint_syscalls:
                 self.session.printer.on_enter(task, nr, args)
-            self.resume(task)
+            self._resume_from_syscall(task)
         elif op == SYSCALL_EXIT:
             nr = task.syscall_nr if task.in_syscall else self._read_gpr(task, ORIG_RAX_OFFSET)
             task.in_syscall = False
@@ -526,9 +526,23 @@ class Control:
                 elif handler.on_enter_user is None:
                     self.stop_process(proc, task)
                     return
-            self.resume(task)
+            self._resume_from_syscall(task)
         else:
             self.resume(task)
+
+    def _resume_from_syscall(self, task) -> None:
+        """resume() after a syscall stop: one call when nothing needs the
+        general resume (no breakpoint that could sit at rip, nothing pending,
+        nothing changed but the general registers)."""
+        proc = task.proc
+        if proc.aspace.installed or task.rf_on_resume or not self._as_it_stopped(task):
+            self.resume(task)
+            return
+        try:
+            native.resume(task.tid, self._request(proc), 0, task._gpr if task._gpr_dirty else None)
+        except ProcessLookupError:
+            pass  # killed while stopped: its death report follows
+        self._resumed(task)
 
     def _hijack(self, task, handler) -> None:
         handler.hit_count += 1
