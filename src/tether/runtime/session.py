@@ -25,7 +25,11 @@ class Session:
         self.tasks: dict = {}      # tid -> Task, every live traced thread
         self.procs: dict = {}      # pid -> Proc, every live traced process
         self.early: dict = {}      # tid -> wait status of a new tracee seen before its creator's event
-        self.gone: set = set()     # tids we detached or that vanished in an exec
+        # tid -> clock tick (since boot) when we let that thread go (detached,
+        # or vanished in an exec). The kernel hands a tid out again once the
+        # thread is reaped (pid_max may be only 32768), so an entry only
+        # stands for threads born before that tick (see _is_gone).
+        self.gone: dict = {}
         self.seen_pids: set = set()  # every process ever traced (for the untraced-child check)
         self.reported_untraced: set = set()
         self.control = Control(self)
@@ -62,7 +66,8 @@ class Session:
         if task is None:
             if is_exit(kind):
                 self.early.pop(tid, None)
-            elif tid in self.gone:
+                self.gone.pop(tid, None)  # reaped: the tid may be reused from now on
+            elif self._is_gone(tid):
                 # A thread we let go of (or that vanished in an exec) still
                 # reports a stop: let it run to its end.
                 try:
@@ -91,6 +96,21 @@ class Session:
             self.control.on_stop(task, kind, value)
         if task.proc.step_lock is not None:
             self.control.check_step_lock(task.proc)
+
+    def _is_gone(self, tid: int) -> bool:
+        """Is `tid` a thread we let go of? Not if the thread now called so was
+        born after we let that one go: it is a new one with a recycled tid
+        (e.g. a new tracee whose first stop came before its creator's clone
+        event; resumed as a gone thread, it would lose that stop and run one
+        byte past the int3 of a breakpoint it hits before the clone event)."""
+        let_go_at = self.gone.get(tid)
+        if let_go_at is None:
+            return False
+        started = _start_ticks(tid)
+        if let_go_at < started < _UNKNOWN_START:
+            del self.gone[tid]
+            return False
+        return True
 
     def pump_until(self, predicate, timeout=None, give_up=None) -> None:
         """Handle events on the tracer thread until predicate() holds (used by
@@ -412,9 +432,10 @@ class Session:
         self._forget(proc)
 
     def _forget(self, proc) -> None:
+        now = _uptime_ticks()
         for tid in list(proc.tasks):
             self.tasks.pop(tid, None)
-            self.gone.add(tid)
+            self.gone[tid] = now
         self.procs.pop(proc.pid, None)
 
     def check_untraced_child(self, task) -> None:
@@ -425,7 +446,7 @@ class Session:
             _, code, child_pid, _ = native.getsiginfo(task.tid)
         except OSError:
             return
-        if child_pid <= 0 or child_pid in self.procs or child_pid in self.gone \
+        if child_pid <= 0 or child_pid in self.procs or self._is_gone(child_pid) \
                 or child_pid in self.reported_untraced or code <= 0:
             return
         # seen_pids first: a set lookup (the children list grows with every fork).
@@ -460,13 +481,14 @@ class Session:
         execing = proc.tasks.get(former)
         if execing is not None and execing is not task:
             task.options = execing.options  # that thread's options, under the leader's tid now
+        now = _uptime_ticks()
         for tid, other in list(proc.tasks.items()):
             if tid != proc.pid:
                 other.dead = True
                 other.stopped = False
                 del proc.tasks[tid]
                 self.tasks.pop(tid, None)
-                self.gone.add(tid)
+                self.gone[tid] = now
         if former != task.tid:
             # The Task registered under the pid stood for the old leader, which
             # may have reported PTRACE_EVENT_EXIT: it is the exec'ing thread now.
@@ -688,18 +710,26 @@ def _sigtrap_pending(pid: int, tid: int) -> bool:
 
 
 def _uptime_ticks() -> int:
+    """Clock ticks since boot, on the clock of /proc/<pid>/stat's start time.
+    /proc/uptime has centiseconds; parsed as integers, not through a float
+    (12345.67 * 100 may come out as 1234566.99...: one tick short)."""
     with open("/proc/uptime") as f:
-        return int(float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK"))
+        seconds, _, centis = f.read().split()[0].partition(".")
+    return (int(seconds) * 100 + int(centis or 0)) * os.sysconf("SC_CLK_TCK") // 100
+
+
+_UNKNOWN_START = 1 << 62
 
 
 def _start_ticks(pid: int) -> int:
-    """A process's start time, in clock ticks since boot (/proc/<pid>/stat field 22)."""
+    """A process's start time, in clock ticks since boot (/proc/<pid>/stat
+    field 22); _UNKNOWN_START if it can't be read (gone already)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()
         return int(stat[stat.rindex(b")") + 2:].split()[19])
     except (OSError, ValueError, IndexError):
-        return 1 << 62
+        return _UNKNOWN_START
 
 
 def _proc_state(pid: int):
