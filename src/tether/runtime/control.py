@@ -321,17 +321,30 @@ class Control:
         if callback is None:
             self.stop_process(proc, task)
             return True
-        self.run_callback(task, callback, bp)
+        try:  # (run_callback, inlined as the rest: this runs at every hit)
+            callback(task.context or context_of(task), bp)
+        except Exception as e:
+            self.callback_raised(proc, e)
         code = proc.aspace.code.get(address)
+        # Resume over the displaced instruction in one call unless the
+        # callback changed what the general resume acts on (_as_it_stopped).
         if (code is not None and task._gpr is gpr and not task.rf_on_resume
-                and self._as_it_stopped(task)
+                and task.stopped and not task.dead and not task._xstate_dirty
+                and proc._state == "running" and proc.step_lock is None
+                and task.pending is None and task.stepping is None and not task.deliver_signal
+                and not task.group_stopped and not task.dr_dirty
                 and int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little") == address):
             try:
-                emulated = native.resume_over(task.tid, self._request(proc), gpr, code)
+                emulated = native.resume_over(
+                    task.tid, PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT, gpr, code)
             except ProcessLookupError:
                 emulated = True  # killed while stopped: its death report follows
             if emulated:
-                self._resumed(task)
+                task.stopped = False
+                task._gpr = task._xstate = None
+                task._gpr_dirty = False
+                task.stop_reason = None
+                proc.run_epoch += 1
                 return True
         # The instruction is not one we emulate: the general resume.
         self._resume_after_callback(task, bp)
@@ -473,12 +486,16 @@ class Control:
     def run_callback(self, task, callback, event) -> None:
         try:
             callback(task.context or context_of(task), event)
-        except Exception as e:  # reported to the user's script at its next command
-            proc = task.proc
-            if proc.pending_error is None:
-                proc.pending_error = e
-            print(f"tether: a callback raised in process {proc.pid}:", file=sys.stderr)
-            traceback.print_exception(e, file=sys.stderr)
+        except Exception as e:
+            self.callback_raised(task.proc, e)
+
+    @staticmethod
+    def callback_raised(proc, e) -> None:
+        # Reported to the user's script at its next command.
+        if proc.pending_error is None:
+            proc.pending_error = e
+        print(f"tether: a callback raised in process {proc.pid}:", file=sys.stderr)
+        traceback.print_exception(e, file=sys.stderr)
 
     # ------------------------------------------------------------------ syscalls
     def on_syscall(self, task) -> None:
@@ -535,14 +552,24 @@ class Control:
         general resume (no breakpoint that could sit at rip, nothing pending,
         nothing changed but the general registers)."""
         proc = task.proc
-        if proc.aspace.installed or task.rf_on_resume or not self._as_it_stopped(task):
+        # (_as_it_stopped, _request and _resumed inlined: this runs at every
+        # syscall stop.)
+        if (proc.aspace.installed or task.rf_on_resume or not task.stopped or task.dead
+                or task._xstate_dirty or proc._state != "running" or proc.step_lock is not None
+                or task.pending is not None or task.stepping is not None
+                or task.deliver_signal or task.group_stopped or task.dr_dirty):
             self.resume(task)
             return
         try:
-            native.resume(task.tid, self._request(proc), 0, task._gpr if task._gpr_dirty else None)
+            native.resume(task.tid, PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT, 0,
+                          task._gpr if task._gpr_dirty else None)
         except ProcessLookupError:
             pass  # killed while stopped: its death report follows
-        self._resumed(task)
+        task.stopped = False
+        task._gpr = task._xstate = None
+        task._gpr_dirty = False
+        task.stop_reason = None
+        proc.run_epoch += 1
 
     def _hijack(self, task, handler) -> None:
         handler.hit_count += 1

@@ -17,6 +17,8 @@ from .control import Control
 # The wait status of a SIGTRAP signal-delivery-stop (WIFSTOPPED, SIGTRAP, no
 # event bits): how a breakpoint hit is reported.
 TRAP_STOP = (signal.SIGTRAP << 8) | 0x7F
+# A syscall-stop, entry or exit: SIGTRAP | 0x80 thanks to PTRACE_O_TRACESYSGOOD.
+SYSCALL_STOP = ((signal.SIGTRAP | 0x80) << 8) | 0x7F
 
 
 class Session:
@@ -52,6 +54,21 @@ class Session:
             # changed nothing) when the stop needs the general handling below.
             if status == TRAP_STOP:
                 if self.control.fast_breakpoint(task):
+                    return
+            elif status == SYSCALL_STOP:
+                proc = task.proc
+                if proc._state == "running" and proc.step_lock is None \
+                        and task.stepping is None and task.pending is None \
+                        and not task.awaiting_first_stop:
+                    # What the general path below does for such a stop,
+                    # without decoding the status.
+                    task.stopped = True
+                    task.listening = False
+                    task._gpr = task._xstate = None
+                    task._gpr_dirty = task._xstate_dirty = False
+                    self.control.on_syscall(task)
+                    if task.proc.step_lock is not None:
+                        self.control.check_step_lock(task.proc)
                     return
             elif status == quiet.CLONE_EVENT_STOP:
                 if quiet.thread_born(self, task):

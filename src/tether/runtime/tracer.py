@@ -196,11 +196,18 @@ class Tracer:
         self.tid = native.gettid()
         self.ident = threading.get_ident()
         self._ready.set()
-        dispatch = self.session.dispatch
-        next_event = self.next_event
+        session = self.session
+        dispatch = session.dispatch
+        wait_event = native.wait_event
         self._run_calls()
         while True:
-            event = next_event()
+            # next_event(), inlined: this runs once per event.
+            notify = self.notify_pending
+            if session.changed:
+                session.changed = False
+                notify = notify or self._someone_waits_for_this()
+            self.notify_pending = False
+            event = wait_event(True, notify)
             if event is None:
                 # Woken up by call(): run what was queued.
                 self._run_calls()
