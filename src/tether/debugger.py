@@ -19,6 +19,7 @@ from .errors import NotRunningError, ProcessDeadError
 from .memory.position import resolve_position, resolve_symbol
 from .memory.maps import format_maps, read_maps
 from .memory.view import MemoryView
+from .ptrace import auxv_entry, exe_of, proc_state
 from .runtime.stepping import Stepper
 from .runtime.tracer import get_tracer
 from .state.stopping_events import Breakpoint, SignalCatcher, SyscallHandler
@@ -89,15 +90,19 @@ class Debugger:
     kill_on_exit = _setting("kill_on_exit", "Kill the process (tree) when the script ends.")
     follow_children = _setting("follow_children", "Follow new child processes (else detach them).")
     auto_interrupt_on_command = _setting("auto_interrupt_on_command", "ASAP mode.")
-    escape_antidebug = _setting("escape_antidebug", "Make ptrace(PTRACE_TRACEME) succeed in the program.")
 
-    def __setattr__(self, name, value):
-        if name.startswith("syscall_arg"):
-            setattr(self._main, name, value)
-            return
-        object.__setattr__(self, name, value)
-        if name == "escape_antidebug" and self._proc is not None:
-            self._update_syscall_tracing(self._proc)
+    @property
+    def escape_antidebug(self) -> bool:
+        """Make ptrace(PTRACE_TRACEME) succeed in the program."""
+        return self._settings.escape_antidebug
+
+    @escape_antidebug.setter
+    def escape_antidebug(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"escape_antidebug must be a bool, not {type(value).__name__}")
+        self._settings.escape_antidebug = value
+        if self._proc is not None:
+            self._update_syscall_tracing(self._proc)  # it needs syscall stops
     inherit_stopping_events = _setting(
         "inherit_stopping_events", "Children start with copies of this process's stopping events.")
     detach_on_fork = _setting("detach_on_fork", "With follow_fork_mode='child': let the parent go.")
@@ -212,7 +217,6 @@ class Debugger:
         return self._pipes
 
     def _run_to_entry(self) -> None:
-        from .ptrace import auxv_entry
         proc = self._proc
         entry = auxv_entry(proc.pid)
         task = proc.main_task
@@ -243,7 +247,6 @@ class Debugger:
             self._argv = [exe]
 
     def _attach_proc(self, proc, exe=None) -> None:
-        from .ptrace import exe_of
         self._proc = proc
         proc.debugger = self
         proc.exe_path = exe or exe_of(proc.pid)
@@ -255,8 +258,7 @@ class Debugger:
     def _adopt_child(self, child_proc) -> "Debugger":
         """Called on the tracer thread when this process forks a followed child."""
         child = Debugger.__new__(Debugger)
-        # Straight into __dict__: this runs at every followed fork, and
-        # __setattr__ is the public one (syscall_arg*, escape_antidebug).
+        # Straight into __dict__: this runs at every followed fork.
         child.__dict__.update(
             _settings=child_proc.config, _argv=list(self._argv), _path=self._path,
             _env=None, _tracer=self._tracer, _proc=None,
@@ -295,7 +297,6 @@ class Debugger:
         """exec: symbols and maps belong to the new program now."""
         self._symbols_cache = None
         self._maps_cache = None
-        from .ptrace import exe_of
         exe = exe_of(self._proc.pid)
         if exe:
             self._path = exe
@@ -421,7 +422,6 @@ class Debugger:
 
     @property
     def zombie(self) -> bool:
-        from .ptrace import proc_state
         self._tracer.sync()
         return self._proc is not None and proc_state(self._proc.pid) == "Z"
 
@@ -473,7 +473,6 @@ class Debugger:
     @property
     def exe(self):
         """The program the process runs now (after any exec); kept after death."""
-        from .ptrace import exe_of
         if self._proc is None:
             return None
         exe = exe_of(self._proc.pid) if self._proc.state != "dead" else None
@@ -637,10 +636,21 @@ class Debugger:
     def syscall_return(self, value):
         self._main.syscall_return = value
 
-    def __getattr__(self, name):
-        if name.startswith("syscall_arg"):
+    # syscall_arg0 .. syscall_arg5: the main thread's (properties, not a
+    # __setattr__, which would tax every attribute write of a Debugger).
+    def _syscall_arg(index):  # noqa: N805 - a tiny property factory
+        name = f"syscall_arg{index}"
+
+        def get(self):
             return getattr(self._main, name)
-        raise AttributeError(f"Debugger has no attribute {name!r}")
+
+        def set_(self, value):
+            setattr(self._main, name, value)
+        return property(get, set_, doc=f"Argument {index} of the syscall the main thread is stopped at.")
+
+    syscall_arg0, syscall_arg1, syscall_arg2 = _syscall_arg(0), _syscall_arg(1), _syscall_arg(2)
+    syscall_arg3, syscall_arg4, syscall_arg5 = _syscall_arg(3), _syscall_arg(4), _syscall_arg(5)
+    del _syscall_arg
 
     def _signal_task(self):
         proc = self._require_proc()

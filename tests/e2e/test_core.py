@@ -629,3 +629,18 @@ def test_escape_antidebug(target, new_debugger, escape):
     d.wait()
     assert line == (b"traceme=0" if escape else b"traceme=-1")
     assert d.dead and d.exit_code == 0
+
+
+@pytest.mark.timeout(30)
+def test_escape_antidebug_set_after_run_takes_effect(target, new_debugger):
+    # Set on a running Debugger, it must turn syscall stops on by itself.
+    d = new_debugger([target("antidebug")])
+    io = d.run()
+    d.escape_antidebug = True
+    assert d.escape_antidebug is True
+    d.cont()
+    line = io.recvline(timeout=10)
+    d.wait()
+    assert line == b"traceme=0"
+    with pytest.raises(TypeError):
+        d.escape_antidebug = 1

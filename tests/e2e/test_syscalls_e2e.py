@@ -145,6 +145,8 @@ def test_six_arguments_and_return_of_mmap(start):
     args = [d.syscall_arg0, d.syscall_arg1, d.syscall_arg2,
             d.syscall_arg3, d.syscall_arg4, d.syscall_arg5]
     assert [a & U64 for a in args] == [0, 4096, 3, 0x22, U64, 0]
+    d.syscall_arg1 = 8192  # written through the Debugger: the main thread's rsi
+    assert d.syscall_arg1 == 8192 and d.threads[0].regs.rsi == 8192
     d.cont()
     d.wait()
     assert handler.hit_on_exit(d.threads[0])

@@ -375,7 +375,7 @@ class Session:
             task.stopped = True
             self.first_stop(task, *decode(status))
         self.control.resume(parent_task)
-        if getattr(parent, "detach_when_stopped", False) and parent._state == "running":
+        if parent.detach_when_stopped and parent._state == "running":
             self.control.stop_process(parent)
             self.control.check_all_stopped(parent)
 
@@ -398,7 +398,7 @@ class Session:
             proc.state = "stopped"
             proc.last_task = task
             task.stop_reason = "fork"
-            if getattr(proc, "inherit_events_pending", False) and proc.parent.debugger is not None:
+            if proc.inherit_events_pending and proc.parent.debugger is not None:
                 proc.inherit_events_pending = False
                 proc.debugger._inherit_events_from(proc.parent.debugger)
             for hook in list(proc.hooks["fork"]):

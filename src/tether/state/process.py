@@ -23,49 +23,55 @@ class Proc:
         if hook is not None:
             hook()
 
+    # Defaults of the scalar fields, on the class: an instance stores only
+    # what differs (a Proc is made at every fork of a traced program).
+    exit_code = None
+    exit_signal = None
+    exec_count = 0
+    run_epoch = 0           # bumped whenever a thread is resumed: caches of maps key on it
+    traced_since = 0        # clock ticks since boot when we attached (0: we started it)
+    exe_path = None
+    hw_used = False         # debug registers were ever written: keep them in sync
+    step_lock = None        # the thread stepping over a lifted int3 (others held)
+    syscall_all = None
+    signal_all = None
+    trace_syscalls = False  # resume with PTRACE_SYSCALL instead of PTRACE_CONT
+    pprint_syscalls = False
+    pprint_only = None      # syscalls_to_pprint (numbers) or None
+    pprint_hidden = None    # syscalls_to_not_pprint
+    last_task = None        # the thread whose event stopped the process
+    pending_error = None    # exception raised by a callback, for the user
+    debugger = None         # the facade
+    vfork_parent_of = None  # a followed vfork child shares our memory until exec/exit
+    breakpoints_lifted_for_vfork = False
+    inherit_events_pending = False
+    hidden = False              # traced only to keep it safe, no Debugger (see Session.on_new_child)
+    detach_when_stopped = False  # follow-fork-mode child + detach-on-fork
+    stop_when_started = False    # stopped by the user before its first stop
+
     def __init__(self, pid: int, config, parent=None, aspace=None):
         self.pid = pid
         self.config = config          # the Debugger's Settings (follow_children, ...)
         self.parent = parent
         self.children: list = []      # child Proc objects, in creation order
         self.tasks: dict = {}         # tid -> Task
-        self.mem = ProcessMemory(pid, lambda: [t.tid for t in self.tasks.values() if not t.dead])
+        self.mem = ProcessMemory(pid, self.live_tids)
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
         # "running" | "stopping" | "stopped" | "dead" | "detached"
         self._state = "stopped"
-        self.exit_code = None
-        self.exit_signal = None
-        self.exec_count = 0
-        self.run_epoch = 0      # bumped whenever a thread is resumed: caches of maps key on it
-        self.traced_since = 0   # clock ticks since boot when we attached (0: we started it)
-        self.exe_path = None
         self.breakpoints: dict = {}   # address -> Breakpoint (user, software and hardware)
         self.hw_slots = [None, None, None, None]
-        self.hw_used = False
-        self.step_lock = None                 # the thread stepping over a lifted int3 (others held)                  # debug registers were ever written: keep them in sync
         self.internal_breakpoints: dict = {}  # address -> tag (finish/next/entry)
         self.syscall_handlers: dict = {}      # number -> SyscallHandler
-        self.syscall_all = None
         self.signal_catchers: dict = {}       # number -> SignalCatcher
-        self.signal_all = None
         self.signals_to_block: set = set()
-        self.trace_syscalls = False           # resume with PTRACE_SYSCALL instead of PTRACE_CONT
-        self.pprint_syscalls = False
-        self.pprint_only = None               # syscalls_to_pprint (numbers) or None
-        self.pprint_hidden = None             # syscalls_to_not_pprint
-        self.last_task = None                 # the thread whose event stopped the process
-        self.pending_error = None             # exception raised by a callback, for the user
-        self.debugger = None                  # the facade
-        self.vfork_parent_of = None           # a followed vfork child shares our memory until exec/exit
-        self.breakpoints_lifted_for_vfork = False
-        self.inherit_events_pending = False
-        self.hidden = False               # traced only to keep it safe, no Debugger (see Session.on_new_child)
-        self.detach_when_stopped = False  # follow-fork-mode child + detach-on-fork
-        self.stop_when_started = False    # stopped by the user before its first stop
         # Lifecycle callbacks (tether extra), inherited by children. Tuples,
         # replaced by add_hook: a child shares its parent's until either adds
         # one (a followed fork copies no lists).
         self.hooks = dict(NO_HOOKS)
+
+    def live_tids(self) -> list:
+        return [t.tid for t in self.tasks.values() if not t.dead]
 
     def add_hook(self, kind: str, callback) -> None:
         self.hooks[kind] = self.hooks[kind] + (callback,)
