@@ -272,6 +272,10 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
     os.close(fd)
     os.unlink(out_path)  # the target creates it (appends)
     env = dict(os.environ, BENCH_OUT=out_path)
+    # Python libraries run from cached bytecode as installed: with
+    # PYTHONDONTWRITEBYTECODE set (some CI images set it), every run would
+    # compile the library's modules again, and startup would time the compiler.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if tracer == "c":
         env.update(workload.c_env)
     try:

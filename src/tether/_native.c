@@ -804,6 +804,7 @@ static PyObject *py_read_memory(PyObject *self, PyObject *const *args, Py_ssize_
 
 /* ---- starting a program ---------------------------------------------------
  * spawn(path, argv, envp, aslr, stdin_fd, stdout_fd, stderr_fd, go_fd, errpipe_fd) -> (pid, stack)
+ * envp: a sequence of "NAME=value" str/bytes, or None for our own environment.
  * Creates the child from the calling (tracer) thread, so it is this thread's
  * child. The child applies the ASLR setting, installs the pipes, then blocks
  * reading go_fd until the tracer has PTRACE_SEIZEd it, and only then execs:
@@ -886,7 +887,16 @@ static PyObject *py_spawn(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "sOOpiiiii", &a.path, &argv_obj, &env_obj, &a.aslr, &a.in_fd,
                           &a.out_fd, &a.err_fd, &a.go_fd, &a.errpipe_fd))
         return NULL;
-    Py_ssize_t argc = PySequence_Size(argv_obj), envc = PySequence_Size(env_obj);
+    /* env None: this process's own environment (what os.environ's changes
+       are written through to, with putenv), without building a Python list
+       of it at every start. */
+    int own_env = env_obj == Py_None;
+    Py_ssize_t argc = PySequence_Size(argv_obj), envc = 0;
+    if (own_env)
+        while (environ[envc])
+            envc++;
+    else
+        envc = PySequence_Size(env_obj);
     if (argc < 0 || envc < 0)
         return NULL;
     a.argv = PyMem_Calloc(argc + 1, sizeof(char *));
@@ -895,7 +905,9 @@ static PyObject *py_spawn(PyObject *self, PyObject *args)
     PyObject *result = NULL;
     if (!a.argv || !a.envp || !keep)
         goto done;
-    for (Py_ssize_t i = 0; i < argc + envc; i++) {
+    if (own_env)
+        memcpy(a.envp, environ, envc * sizeof(char *));
+    for (Py_ssize_t i = 0; i < argc + (own_env ? 0 : envc); i++) {
         PyObject *item = i < argc ? PySequence_GetItem(argv_obj, i) : PySequence_GetItem(env_obj, i - argc);
         if (!item)
             goto done;

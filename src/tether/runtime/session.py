@@ -167,10 +167,8 @@ class Session:
         go_r, go_w = os.pipe()
         err_r, err_w = os.pipe()
         child_in, child_out, child_err = pipes
-        if env is None:  # the script's own environment, as bytes: no decoding
-            envlist = [k + b"=" + v for k, v in os.environb.items()]
-        else:
-            envlist = [f"{k}={v}" for k, v in env.items()]
+        # None: the script's own environment, which spawn reads in C.
+        envlist = None if env is None else [f"{k}={v}" for k, v in env.items()]
         try:
             pid, *stack = native.spawn(path, argv, envlist, aslr, child_in, child_out, child_err,
                                        go_r, err_w)
