@@ -268,12 +268,16 @@ static PyObject *py_emulate(PyObject *self, PyObject *args)
 /* resume(tid, request, sig, gpr=None): write the registers back (if given),
  * then restart the thread with `request`. One call per resume at every stop.
  * The GIL is kept: both requests return at once. */
-static PyObject *py_resume(PyObject *self, PyObject *args)
+static PyObject *py_resume(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    long pid, req, sig;
-    PyObject *gpr = Py_None;
-    if (!PyArg_ParseTuple(args, "lll|O", &pid, &req, &sig, &gpr))
+    if (nargs != 3 && nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "resume(tid, request, sig, gpr=None)");
         return NULL;
+    }
+    long pid = PyLong_AsLong(args[0]), req = PyLong_AsLong(args[1]), sig = PyLong_AsLong(args[2]);
+    if (PyErr_Occurred())
+        return NULL;
+    PyObject *gpr = nargs == 4 ? args[3] : Py_None;
     if (gpr != Py_None) {
         Py_buffer buf;
         if (PyObject_GetBuffer(gpr, &buf, PyBUF_SIMPLE) < 0)
@@ -339,6 +343,25 @@ static PyObject *py_getregs(PyObject *self, PyObject *args)
     if (raw_ptrace(PTRACE_GETREGS, pid, 0, (unsigned long)&regs) == -1)
         return os_error();
     return PyByteArray_FromStringAndSize((const char *)&regs, sizeof regs);
+}
+
+/* trap_regs(tid) -> (bytearray, address): the registers of a thread stopped
+ * by an int3, with rip moved back onto the int3 (the trap leaves rip one
+ * byte past it), and that address. The breakpoint hit's first call. */
+static PyObject *py_trap_regs(PyObject *self, PyObject *arg)
+{
+    long pid = PyLong_AsLong(arg);
+    if (pid == -1 && PyErr_Occurred())
+        return NULL;
+    struct user_regs_struct regs;
+    if (raw_ptrace(PTRACE_GETREGS, pid, 0, (unsigned long)&regs) == -1)
+        return os_error();
+    regs.rip -= 1;
+    PyObject *buf = PyByteArray_FromStringAndSize((const char *)&regs, sizeof regs);
+    if (!buf)
+        return NULL;
+    PyObject *out = Py_BuildValue("(NK)", buf, (unsigned long long)regs.rip);
+    return out;
 }
 
 /* setregs(tid, buffer) */
@@ -438,10 +461,10 @@ static PyObject *py_same_vm(PyObject *self, PyObject *args)
 /* get_syscall_info(tid) -> (op, nr, (args...), rval, is_error)
  * op: 0 none, 1 entry, 2 exit, 3 seccomp. The kernel tells entry from exit,
  * so enter/exit pairing never depends on counting stops. */
-static PyObject *py_get_syscall_info(PyObject *self, PyObject *args)
+static PyObject *py_get_syscall_info(PyObject *self, PyObject *arg)
 {
-    long pid;
-    if (!PyArg_ParseTuple(args, "l", &pid))
+    long pid = PyLong_AsLong(arg);
+    if (pid == -1 && PyErr_Occurred())
         return NULL;
     struct ptrace_syscall_info info;
     memset(&info, 0, sizeof info);
@@ -1050,17 +1073,18 @@ static PyMethodDef methods[] = {
     {"pokeuser", py_pokeuser, METH_VARARGS, "pokeuser(pid, offset, word)"},
     {"emulate", py_emulate, METH_VARARGS, "emulate(gpr, code) -> None | (length, push_address, push_value)"},
     {"resume_over", py_resume_over, METH_VARARGS, "resume_over(tid, request, gpr, code) -> bool"},
-    {"resume", py_resume, METH_VARARGS, "resume(tid, request, sig, gpr=None)"},
+    {"resume", (PyCFunction)(void (*)(void))py_resume, METH_FASTCALL, "resume(tid, request, sig, gpr=None)"},
     {"getregs", py_getregs, METH_VARARGS, "getregs(tid) -> bytearray"},
     {"setregs", py_setregs, METH_VARARGS, "setregs(tid, buffer)"},
     {"getxstate", py_getxstate, METH_VARARGS, "getxstate(tid) -> bytearray"},
     {"setxstate", py_setxstate, METH_VARARGS, "setxstate(tid, buffer)"},
     {"geteventmsg", py_geteventmsg, METH_VARARGS, "geteventmsg(tid) -> int"},
     {"getsiginfo", py_getsiginfo, METH_VARARGS, "getsiginfo(tid) -> (signo, code, pid, status)"},
-    {"get_syscall_info", py_get_syscall_info, METH_VARARGS, "get_syscall_info(tid) -> tuple"},
+    {"get_syscall_info", py_get_syscall_info, METH_O, "get_syscall_info(tid) -> tuple"},
     {"tracer_thread_init", py_tracer_thread_init, METH_VARARGS, "install and block the wake signal"},
     {"same_vm", py_same_vm, METH_VARARGS, "same_vm(pid1, pid2) -> bool (kcmp KCMP_VM)"},
     {"clone_event", py_clone_event, METH_O, "clone_event(tid) -> (new_tid, makes_thread 1/0/-1)"},
+    {"trap_regs", py_trap_regs, METH_O, "trap_regs(tid) -> (bytearray, address): registers after an int3, rip on it"},
     {"wait_event", py_wait_event, METH_VARARGS, "wait_event(block=True, notify=False) -> (pid, status) | None"},
     {"generation", py_generation, METH_NOARGS, "generation() -> int"},
     {"kick", py_kick, METH_NOARGS, "kick(): wake the tracer thread for a queued command"},

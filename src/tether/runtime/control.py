@@ -303,8 +303,7 @@ class Control:
             dr6 = native.peekuser(task.tid, DR6_OFFSET)
             if dr6 & 0xF:
                 return self.fast_hardware_breakpoint(task, dr6)
-        gpr = native.getregs(task.tid)
-        address = int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little") - 1
+        gpr, address = native.trap_regs(task.tid)  # (rip already moved back onto the int3)
         bp = proc.breakpoints.get(address)
         if bp is None or not bp.enabled or bp.hardware or address not in proc.aspace.installed:
             return False
@@ -312,7 +311,6 @@ class Control:
         task.listening = False
         task._xstate = None
         task._xstate_dirty = False
-        gpr[RIP_OFFSET:RIP_OFFSET + 8] = address.to_bytes(8, "little")
         task._gpr = gpr
         task._gpr_dirty = True
         bp.hit_count += 1
@@ -504,7 +502,7 @@ class Control:
         if op == SYSCALL_ENTRY:
             task.in_syscall = True
             task.syscall_nr = nr
-            if proc.config.escape_antidebug and nr == SYS_PTRACE and args[0] == PTRACE_TRACEME:
+            if nr == SYS_PTRACE and args[0] == PTRACE_TRACEME and proc.config.escape_antidebug:
                 # Pretend PTRACE_TRACEME succeeded: skip the call (orig_rax = -1
                 # makes the kernel skip it) and return 0 at its exit stop.
                 self._write_gpr(task, ORIG_RAX_OFFSET, -1)
