@@ -201,31 +201,40 @@ class Debugger:
         else:
             ends, child_fds = None, (-1, -1, -1)
         try:
-            proc = self._tracer.call(self._tracer.session.spawn, self._settings, path, self._argv,
-                                     self._env_for_run(), self._settings.aslr, child_fds)
+            # One hand-off to the tracer thread for the whole start.
+            self._tracer.call(self._start_on_tracer, path, self._env_for_run(), child_fds)
         finally:
             if ends:
                 for fd in child_fds:
                     os.close(fd)
-        self._attach_proc(proc)
         if ends:
             self._pipes = PipeManager(ends[0][1], ends[1][0], ends[2][0], self._tree_running)
-        if self._settings.continue_to_binary_entrypoint:
-            self._run_to_entry()
+        proc = self._proc
+        if proc.state == "dead":
+            # E.g. the dynamic loader found a library missing: what it wrote
+            # on stderr says why, so it goes into the error.
+            said = self._pipes.recverr(timeout=0.5, optional=True) if self._pipes else b""
+            said = said.decode(errors="replace").strip()
+            raise RuntimeError(f"{self.path} died before reaching its entry point "
+                               f"(exit code {proc.exit_code}, signal {proc.exit_signal})"
+                               + (f": {said}" if said else ""))
         if timeout is not None and timeout > 0:
             lifecycle.kill_after(self, timeout)
         return self._pipes
 
-    def _run_to_entry(self) -> None:
-        proc = self._proc
+    def _start_on_tracer(self, path, env, child_fds) -> None:
+        """run()'s part on the tracer thread: start the program, then (by
+        default) run it to its entry point."""
+        settings = self._settings
+        proc = self._tracer.session.spawn(settings, path, self._argv, env, settings.aslr, child_fds)
+        self._attach_proc(proc)
+        if not settings.continue_to_binary_entrypoint:
+            return
         entry = auxv_entry(proc.pid)
         task = proc.main_task
         if entry is None or task.rip() == entry:
             return
-        self._tracer.call(Stepper(self._tracer.session).run_to, task, entry, None)
-        if proc.state == "dead":
-            raise RuntimeError(f"{self.path} died before reaching its entry point "
-                               f"(exit code {proc.exit_code}, signal {proc.exit_signal})")
+        Stepper(self._tracer.session).run_to(task, entry, None)
         task.stop_reason = None
 
     def attach(self, pid: int) -> None:

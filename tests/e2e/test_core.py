@@ -223,6 +223,31 @@ def test_empty_env_means_no_variables(target, new_debugger, monkeypatch):
     assert b"env=(unset)\n" in out
 
 
+@pytest.mark.timeout(60)
+def test_program_dying_before_its_entry_point_says_why(new_debugger, tmp_path):
+    # The dynamic loader runs before the program's entry point: with a library
+    # missing it prints why and exits 127 there.
+    (tmp_path / "gone.c").write_text("int gone(void) { return 7; }\n")
+    (tmp_path / "main.c").write_text("int gone(void);\nint main(void) { return gone(); }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libgone.so"),
+                    str(tmp_path / "gone.c")], check=True, timeout=60)
+    subprocess.run(["gcc", "-o", str(tmp_path / "needs_gone"), str(tmp_path / "main.c"),
+                    f"-L{tmp_path}", "-lgone"], check=True, timeout=60)
+    (tmp_path / "libgone.so").unlink()
+    d = new_debugger([str(tmp_path / "needs_gone")])
+    with pytest.raises(RuntimeError, match=r"died before reaching its entry point \(exit code 127.*libgone\.so"):
+        d.run()
+    assert d.dead and d.exit_code == 127
+    # The Debugger is still usable: with the library back, it starts.
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "libgone.so"),
+                    str(tmp_path / "gone.c")], check=True, timeout=60)
+    d.env = {"LD_LIBRARY_PATH": str(tmp_path)}
+    d.run()
+    d.cont()
+    d.wait()
+    assert d.dead and d.exit_code == 7
+
+
 @pytest.mark.timeout(30)
 def test_default_env_is_inherited(target, new_debugger, monkeypatch):
     monkeypatch.setenv("TETHER_TEST_VAR", "from the parent")
