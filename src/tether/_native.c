@@ -360,8 +360,7 @@ static PyObject *py_trap_regs(PyObject *self, PyObject *arg)
     PyObject *buf = PyByteArray_FromStringAndSize((const char *)&regs, sizeof regs);
     if (!buf)
         return NULL;
-    PyObject *out = Py_BuildValue("(NK)", buf, (unsigned long long)regs.rip);
-    return out;
+    return Py_BuildValue("(NK)", buf, (unsigned long long)regs.rip);
 }
 
 /* setregs(tid, buffer) */

@@ -323,44 +323,46 @@ class Control:
             callback(task.context or context_of(task), bp)
         except Exception as e:
             self.callback_raised(proc, e)
-        code = proc.aspace.code.get(address)
         # Resume over the displaced instruction in one call unless the
-        # callback changed what the general resume acts on (_as_it_stopped).
-        if (code is not None and task._gpr is gpr and not task.rf_on_resume
-                and task.stopped and not task.dead and not task._xstate_dirty
-                and proc._state == "running" and proc.step_lock is None
-                and task.pending is None and task.stepping is None and not task.deliver_signal
-                and not task.group_stopped and not task.dr_dirty
-                and int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little") == address):
-            try:
-                emulated = native.resume_over(
-                    task.tid, PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT, gpr, code)
-            except ProcessLookupError:
-                emulated = True  # killed while stopped: its death report follows
-            if emulated:
-                task.stopped = False
-                task._gpr = task._xstate = None
-                task._gpr_dirty = False
-                task.stop_reason = None
-                proc.run_epoch += 1
-                return True
+        # callback moved rip or changed what the general resume acts on.
+        code = proc.aspace.code.get(address)
+        if (code is not None and task._gpr is gpr
+                and int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little") == address
+                and self._resume_as_it_stopped(task, code)):
+            return True
         # The instruction is not one we emulate: the general resume.
         self._resume_after_callback(task, bp)
         return True
 
-    # The fast paths' common parts.
-    @staticmethod
-    def _as_it_stopped(task) -> bool:
-        """Nothing (a callback) changed that the general resume would act on."""
+    # The fast paths' common end.
+    def _resume_as_it_stopped(self, task, code=None) -> bool:
+        """Resume `task` in one native call if nothing (a callback) changed
+        that the general resume would act on: with `code`, over that
+        displaced instruction at rip (emulated); without, as it is (the
+        general registers written back if they changed). Returns False,
+        having done nothing, when the general resume is needed. Inlined
+        checks: this runs at every breakpoint hit and syscall stop."""
         proc = task.proc
-        return (task.stopped and not task.dead and not task._xstate_dirty
-                and proc._state == "running" and proc.step_lock is None
-                and task.pending is None and task.stepping is None and not task.deliver_signal
-                and not task.group_stopped and not task.dr_dirty)
-
-    @staticmethod
-    def _request(proc) -> int:
-        return PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
+        if (task.rf_on_resume or not task.stopped or task.dead or task._xstate_dirty
+                or proc._state != "running" or proc.step_lock is not None
+                or task.pending is not None or task.stepping is not None
+                or task.deliver_signal or task.group_stopped or task.dr_dirty):
+            return False
+        request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
+        try:
+            if code is None:
+                native.resume(task.tid, request, 0, task._gpr if task._gpr_dirty else None)
+            elif not native.resume_over(task.tid, request, task._gpr, code):
+                return False
+        except ProcessLookupError:
+            pass  # killed while stopped: its death report follows
+        # (_resumed, inlined)
+        task.stopped = False
+        task._gpr = task._xstate = None
+        task._gpr_dirty = False
+        task.stop_reason = None
+        proc.run_epoch += 1
+        return True
 
     @staticmethod
     def _resumed(task) -> None:
@@ -397,18 +399,11 @@ class Control:
         bp.hit_count += 1
         task.stop_reason = bp
         self.run_callback(task, bp.callback, bp)
-        gpr = task._gpr
-        if not task._gpr_dirty and self._as_it_stopped(task):
-            if gpr is None:
-                gpr = native.getregs(task.tid)
+        if not task._gpr_dirty:
+            gpr = task._gpr if task._gpr is not None else native.getregs(task.tid)
             rip = int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little")
             if int.from_bytes(gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8], "little") & EFLAGS_RF \
-                    and rip not in proc.aspace.installed:
-                try:
-                    native.resume(task.tid, self._request(proc), 0)
-                except ProcessLookupError:
-                    pass  # killed while stopped: its death report follows
-                self._resumed(task)
+                    and rip not in proc.aspace.installed and self._resume_as_it_stopped(task):
                 return True
         task.rf_on_resume = True
         self._resume_after_callback(task, bp)
@@ -549,25 +544,8 @@ class Control:
         """resume() after a syscall stop: one call when nothing needs the
         general resume (no breakpoint that could sit at rip, nothing pending,
         nothing changed but the general registers)."""
-        proc = task.proc
-        # (_as_it_stopped, _request and _resumed inlined: this runs at every
-        # syscall stop.)
-        if (proc.aspace.installed or task.rf_on_resume or not task.stopped or task.dead
-                or task._xstate_dirty or proc._state != "running" or proc.step_lock is not None
-                or task.pending is not None or task.stepping is not None
-                or task.deliver_signal or task.group_stopped or task.dr_dirty):
+        if task.proc.aspace.installed or not self._resume_as_it_stopped(task):
             self.resume(task)
-            return
-        try:
-            native.resume(task.tid, PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT, 0,
-                          task._gpr if task._gpr_dirty else None)
-        except ProcessLookupError:
-            pass  # killed while stopped: its death report follows
-        task.stopped = False
-        task._gpr = task._xstate = None
-        task._gpr_dirty = False
-        task.stop_reason = None
-        proc.run_epoch += 1
 
     def _hijack(self, task, handler) -> None:
         handler.hit_count += 1
