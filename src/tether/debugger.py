@@ -54,6 +54,27 @@ def _callback(value, what="callback"):
     return value
 
 
+class _ProcessListener:
+    """What the runtime asks of a Debugger (runtime/listener.py describes
+    the interface), kept apart from the public API."""
+    __slots__ = ("debugger",)
+
+    def __init__(self, debugger: "Debugger"):
+        self.debugger = debugger
+
+    def thread_context(self, task):
+        return context_of(task)
+
+    def child_followed(self, child) -> None:
+        self.debugger._adopt_child(child)
+
+    def inherit_events_from(self, parent) -> None:
+        self.debugger._inherit_events_from(parent.debugger)
+
+    def image_replaced(self) -> None:
+        self.debugger._image_changed()
+
+
 class Debugger:
     def __init__(self, argv, path=None, env=None, settings: Settings | None = None):
         self._settings = settings or Settings()
@@ -258,6 +279,7 @@ class Debugger:
     def _attach_proc(self, proc, exe=None) -> None:
         self._proc = proc
         proc.debugger = self
+        proc.listener = _ProcessListener(self)
         proc.exe_path = exe or exe_of(proc.pid)
         self._update_syscall_tracing(proc)  # escape_antidebug needs syscall stops
         self._children = []
@@ -318,7 +340,7 @@ class Debugger:
             p = dbg._proc
             if p is None or p.state in ("dead", "detached"):
                 continue
-            self._tracer.call(self._tracer.session.control.stop_process, p)
+            self._tracer.call(self._tracer.session.stop_process, p)
             self._tracer.wait_for(lambda p=p: p.state in ("stopped", "dead", "detached"))
         for dbg in reversed([self] + self.descendants):
             p = dbg._proc
@@ -547,7 +569,7 @@ class Debugger:
         proc = self._live_proc()
         if proc.state == "stopped":
             return
-        self._tracer.call(self._tracer.session.control.stop_process, proc)
+        self._tracer.call(self._tracer.session.stop_process, proc)
         self._tracer.wait_for(lambda: proc.state in ("stopped", "dead", "detached"))
         task = proc.last_task
         if task is not None and task.stop_reason is None:
@@ -867,11 +889,11 @@ class Debugger:
 
     def _debug_registers_changed(self, proc) -> None:
         proc.hw_used = True
-        control = self._tracer.session.control
+        session = self._tracer.session
         for t in proc.tasks.values():
             t.dr_dirty = True
-            if t.stopped and not t.dead:
-                control.apply_debug_registers(t)
+            if t.stopped:
+                session.apply_debug_registers(t)
 
     def _set_enabled(self, event, enabled: bool) -> None:
         if event.enabled == enabled:

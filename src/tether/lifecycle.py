@@ -27,7 +27,7 @@ def _at_exit() -> None:
             if dbg._settings.kill_on_exit:
                 dbg._tracer.call(dbg._tracer.session.kill, proc)
             else:
-                dbg._tracer.call(dbg._tracer.session.control.stop_process, proc)
+                dbg._tracer.call(dbg._tracer.session.stop_process, proc)
                 dbg._tracer.wait_for(lambda p=proc: p.state in ("stopped", "dead"), 2.0)
                 if proc.state == "stopped":
                     dbg._tracer.call(dbg._tracer.session.detach, proc)

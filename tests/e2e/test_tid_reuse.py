@@ -19,13 +19,13 @@ import time
 import pytest
 
 from tether import debugger
-from tether.runtime.session import _uptime_ticks
+from tether.runtime.registry import uptime_ticks as _uptime_ticks
 from tether.runtime.tracer import get_tracer
 from procutil import kill_tree, task_tids, wait_for
 
 
 def _mark_free_tids_gone() -> int:
-    session = get_tracer().session
+    session = get_tracer().session.registry
     now = _uptime_ticks()
     pid_max = int(open("/proc/sys/kernel/pid_max").read())
     free = [t for t in range(300, min(pid_max, 1 << 16)) if not os.path.exists(f"/proc/{t}")]
@@ -37,7 +37,7 @@ def _mark_free_tids_gone() -> int:
 @pytest.mark.timeout(60)
 def test_new_threads_with_recycled_tids_hit_breakpoints(target):
     p = subprocess.Popen([target("mt_attach")])
-    session = get_tracer().session
+    session = get_tracer().session.registry
     saved = dict(session.gone)
     try:
         wait_for(lambda: len(task_tids(p.pid)) >= 6, what="mt_attach's threads")

@@ -52,18 +52,69 @@ _EVENT_KIND = {
 }
 
 
+_NEW_CHILD = frozenset((Stop.FORK, Stop.VFORK, Stop.CLONE))
+# Stops that the kernel may report for a thread while we stop its process,
+# and that are kept (pending) for when the process is resumed.
+_DEFERRABLE = frozenset((Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP))
+
+
+class StopEvent:
+    """One decoded wait status: what kind of stop, its value (exit code,
+    signal), and for event stops whose meaning is in the event message
+    (fork/vfork/clone: the new task; exec: the former tid) that message.
+    The only thing the runtime looks at: no code outside this module reads
+    raw status bits. Instances without a message are shared (statuses
+    repeat: every syscall stop is the same number), so they are immutable."""
+    __slots__ = ("kind", "value", "message", "is_exit", "is_new_child", "deferrable", "needs_message")
+
+    def __init__(self, kind: Stop, value: int, message=None):
+        self.kind = kind
+        self.value = value
+        self.message = message
+        self.is_exit = kind is Stop.EXITED or kind is Stop.KILLED
+        self.is_new_child = kind in _NEW_CHILD
+        self.deferrable = kind in _DEFERRABLE
+        self.needs_message = message is None and (self.is_new_child or kind is Stop.EXEC)
+
+    def with_message(self, message) -> "StopEvent":
+        return StopEvent(self.kind, self.value, message)
+
+    def __eq__(self, other):
+        if isinstance(other, StopEvent):
+            return (self.kind, self.value, self.message) == (other.kind, other.value, other.message)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self.kind, self.value, self.message))
+
+    def __repr__(self):
+        extra = "" if self.message is None else f", message={self.message!r}"
+        return f"StopEvent({self.kind.name}, {self.value}{extra})"
+
+
 _memo: dict = {}
 
 
-def decode(status: int) -> tuple[Stop, int]:
-    """Classify a wait status. Returns (kind, value). Statuses repeat a lot
-    (every syscall stop is the same number), so results are memoised."""
+def decode_stop(status: int) -> StopEvent:
+    """Classify a wait status into a StopEvent (without its event message:
+    the runtime adds it where the kind needs one). Memoised."""
     found = _memo.get(status)
     if found is None:
-        found = _decode(status)
+        found = StopEvent(*_decode(status))
         if len(_memo) < 4096:
             _memo[status] = found
     return found
+
+
+def stop_of(kind: Stop, value: int = 0, message=None) -> StopEvent:
+    """A StopEvent from its parts (for the runtime's own events and tests)."""
+    return StopEvent(kind, value, message)
+
+
+def decode(status: int) -> tuple[Stop, int]:
+    """Classify a wait status. Returns (kind, value)."""
+    ev = decode_stop(status)
+    return ev.kind, ev.value
 
 
 def _decode(status: int) -> tuple[Stop, int]:

@@ -15,11 +15,11 @@ The decoding and register arithmetic (flags as the Intel SDM defines them
 for SUB and TEST) are in C (_native.c, emulate_insn): this runs at every hit.
 """
 from .. import _native as native
+from ..state.task import RIP_OFFSET as _RIP
 
 # Slot (8-byte index) in struct user_regs_struct of register number 0..15
 # (rax rcx rdx rbx rsp rbp rsi rdi r8 .. r15); the same table as the C side.
 REG_SLOT = (10, 11, 12, 5, 19, 4, 13, 14, 9, 8, 7, 6, 3, 2, 1, 0)
-_RIP = 16 * 8
 CF, PF, AF, ZF, SF, OF = 1 << 0, 1 << 2, 1 << 4, 1 << 6, 1 << 7, 1 << 11
 
 
@@ -48,5 +48,5 @@ def emulate_displaced(task, code: bytes) -> bool:
         return False
     rip = int.from_bytes(gpr[_RIP:_RIP + 8], "little") + length
     gpr[_RIP:_RIP + 8] = rip.to_bytes(8, "little")
-    task._gpr_dirty = True
+    task.gpr_changed = True
     return True

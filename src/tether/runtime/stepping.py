@@ -1,6 +1,7 @@
 """Single-step based commands: step, step_until, finish, next. They run on
 the tracer thread and drive the event loop themselves (Session.pump_until),
 so a fork, exec or signal met on the way is handled as usual."""
+from ..state.states import GONE, ProcState, TaskState
 from ..state.task import RSP_OFFSET
 
 _PREFIXES = frozenset((0x66, 0x67, 0xF2, 0xF3, 0x2E, 0x3E, 0x26, 0x64, 0x65, 0x36))
@@ -45,7 +46,7 @@ def is_return(code: bytes) -> bool:
 class Stepper:
     def __init__(self, session):
         self.session = session
-        self.control = session.control
+        self.resumer = session.resumer
 
     def _code_at(self, task, address):
         proc = task.proc
@@ -55,22 +56,23 @@ class Stepper:
     def step(self, task) -> None:
         proc = task.proc
         rip = task.rip()  # first: raises if the thread died meanwhile, changing nothing
-        proc.state = "stepping"
+        proc.state = ProcState.STEPPING
         task.stepping = "user"
         task.stop_reason = None
         if rip in proc.aspace.installed:
             # Step the original instruction: lift our int3 for this one step.
-            proc.mem.write(rip, bytes((proc.aspace.installed[rip],)))
+            proc.aspace.lift(rip)
             task.step_address = rip
-        self.control.restart(task)
-        self.session.pump_until(lambda: proc._state != "stepping" or task.dead)
+        self.resumer.restart(task)
+        self.session.pump_until(lambda: proc._state is not ProcState.STEPPING
+                                or task.state is TaskState.DEAD)
 
     def step_until(self, task, address: int, max_steps: int) -> None:
         steps = 0
         while task.rip() != address and (max_steps < 0 or steps < max_steps):
             self.step(task)
             steps += 1
-            if task.dead or task.proc._state != "stopped":
+            if task.state is TaskState.DEAD or task.proc._state is not ProcState.STOPPED:
                 return
 
     def run_to(self, task, address: int, same_frame_rsp: int | None) -> None:
@@ -84,12 +86,12 @@ class Stepper:
                 proc.aspace.insert(address)
             try:
                 self.session.resume_process(proc)
-                self.session.pump_until(lambda: proc._state in ("stopped", "dead", "detached"))
+                self.session.pump_until(lambda: proc._state is ProcState.STOPPED or proc._state in GONE)
             finally:
-                if added and proc._state not in ("dead", "detached"):
+                if added and proc._state not in GONE:
                     proc.internal_breakpoints.pop(address, None)
                     proc.aspace.remove(address)
-            if proc._state != "stopped":
+            if proc._state is not ProcState.STOPPED:
                 return
             last = proc.last_task
             if last is not task or last.stop_reason != "internal" or last.rip() != address:
@@ -107,7 +109,7 @@ class Stepper:
             if call_length(code) is not None:
                 depth += 1
             self.step(task)
-            if task.dead or task.proc._state != "stopped":
+            if task.state is TaskState.DEAD or task.proc._state is not ProcState.STOPPED:
                 return
             if returning:
                 if depth == 0:

@@ -17,6 +17,8 @@ import traceback
 
 from .. import _native as native
 from ..ptrace import WAKE_SIGNAL
+from ..state.hub import Hub
+from .session import Session
 
 
 class _Call:
@@ -33,7 +35,6 @@ class _Call:
 
 class Tracer:
     def __init__(self):
-        from .session import Session
         self._calls = queue.SimpleQueue()
         self.alive = True             # False once the tracer thread has ended (a bug)
         self.notify_pending = False   # wake the user's waiters at the next wait
@@ -48,11 +49,11 @@ class Tracer:
         self.posted = 0
         self.posted_done = 0
         self.posted_error = None
-        self.session = Session(self)
+        # Register reads from the user's thread must go through us (ptrace is
+        # per thread): the state objects call hub.call.
+        self.hub = Hub(self.call)
+        self.session = Session(self.hub, self.pump_until)
         self._ready = threading.Event()
-        # Register reads from the user's thread must go through us (ptrace is per thread).
-        from ..state.task import Task
-        Task.call = staticmethod(self.call)
         self.thread = threading.Thread(target=self._main, name="tether-tracer", daemon=True)
         self.thread.start()
         self._ready.wait()
@@ -141,16 +142,6 @@ class Tracer:
         finally:
             self.waiting_for.remove(ready)
 
-    def next_event(self):
-        """The tracer's wait for the next event, waking the user's waiters
-        first if anything changed for them."""
-        notify = self.notify_pending
-        if self.session.changed:
-            self.session.changed = False
-            notify = notify or self._someone_waits_for_this()
-        self.notify_pending = False
-        return native.wait_event(True, notify)
-
     def _someone_waits_for_this(self) -> bool:
         for predicate in list(self.waiting_for):
             try:
@@ -177,7 +168,7 @@ class Tracer:
             self.posted_done += 1
             # No one waits for this one itself: wake the waiters only if what
             # they wait for now holds (next_event checks).
-            self.session.changed = True
+            self.hub.changed = True
         else:
             self.notify_pending = True
 
@@ -196,38 +187,74 @@ class Tracer:
         self.tid = native.gettid()
         self.ident = threading.get_ident()
         self._ready.set()
-        session = self.session
-        dispatch = session.dispatch
-        wait_event = native.wait_event
         self._run_calls()
-        while True:
-            # next_event(), inlined: this runs once per event.
-            notify = self.notify_pending
-            if session.changed:
-                session.changed = False
-                notify = notify or self._someone_waits_for_this()
-            self.notify_pending = False
-            event = wait_event(True, notify)
-            if event is None:
-                # Woken up by call(): run what was queued.
-                self._run_calls()
-                continue
-            pid, status = event
-            if pid == -1:
-                # No tracee and no child at all: sleep until someone calls us.
-                self.session.changed = False
+        self.pump_until(None)
+
+    def pump_until(self, predicate, timeout=None, give_up=None) -> None:
+        """THE event loop: wait for the next event, hand it to the session's
+        dispatch, until predicate() holds. The tracer thread runs it forever
+        (predicate None), running the callers' queued work between events;
+        kill, stepping and detach run it nested, on the tracer thread, until
+        the process they drive is through (queued work then waits for them
+        to finish). With a timeout, give_up() is asked every `timeout`
+        seconds whether to stop waiting (a wake-up timer interrupts the wait)."""
+        nested = predicate is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        armed = False
+        hub = self.hub
+        dispatch = self.session.dispatch
+        wait_event = native.wait_event
+        try:
+            while not nested or not predicate():
+                if deadline is not None:
+                    if time.monotonic() >= deadline:
+                        if give_up is not None and give_up():
+                            return
+                        deadline = time.monotonic() + timeout
+                    if not armed:
+                        native.wake_after(max(deadline - time.monotonic(), 1e-6))
+                        armed = True
+                # Wake the user's waiters first if anything changed for them
+                # (runs once per event: kept inline).
+                notify = self.notify_pending
+                if hub.changed:
+                    hub.changed = False
+                    notify = notify or self._someone_waits_for_this()
                 self.notify_pending = False
-                native.notify()  # (no event can follow: wake every waiter now)
-                self._run_one(self._calls.get())
-                self._run_calls()
-                continue
-            if pid == 0:
-                continue
-            try:
-                dispatch(pid, status)
-            except Exception:  # a bug in tether must not kill the tracer thread
-                print("tether: internal error while handling an event:", file=sys.stderr)
-                traceback.print_exc()
+                event = wait_event(True, notify)
+                if event is None:
+                    # Woken up: by call() (run what was queued, unless nested
+                    # inside one of those calls), or by our timer.
+                    armed = False
+                    if not nested:
+                        self._run_calls()
+                    continue
+                pid, status = event
+                if pid == -1:
+                    # No tracee and no child at all.
+                    if nested:
+                        return
+                    # Sleep until someone calls us.
+                    hub.changed = False
+                    self.notify_pending = False
+                    native.notify()  # (no event can follow: wake every waiter now)
+                    self._run_one(self._calls.get())
+                    self._run_calls()
+                    continue
+                if pid == 0:
+                    continue
+                try:
+                    dispatch(pid, status)
+                except Exception:  # a bug in tether must not kill the tracer thread
+                    if nested:
+                        raise
+                    print("tether: internal error while handling an event:", file=sys.stderr)
+                    traceback.print_exc()
+        finally:
+            if armed:
+                native.wake_after(0)
+            if nested:
+                self.notify()
 
 
 def _always() -> bool:

@@ -3,7 +3,9 @@
 Processes that share memory (a vfork child until it execs or exits, a
 clone(CLONE_VM) child) share one AddressSpace object, so a byte is installed
 once, restored once, and a breakpoint of one process is never removed by
-blank-slate cleanup of another (EDGE_CASES 4, 6, 7)."""
+blank-slate cleanup of another (EDGE_CASES 4, 6, 7).
+
+This is the only code that writes breakpoint bytes into a tracee."""
 
 INT3 = 0xCC
 
@@ -58,6 +60,37 @@ class AddressSpace:
                     out = bytearray(data)
                 out[bp - address] = orig
         return data if out is None else bytes(out)
+
+    def lift(self, address: int) -> None:
+        """Put the original byte back for one single step over `address`
+        (the bookkeeping stays: rearm() writes the int3 again)."""
+        original = self.installed.get(address)
+        if original is not None:
+            self.mem.write(address, bytes((original,)))
+
+    def rearm(self, address: int) -> None:
+        """Write the int3 at `address` again after a step, if it is still wanted."""
+        if address in self.installed:
+            self.mem.write(address, bytes((INT3,)))
+
+    def scrub_copy(self, mem) -> None:
+        """A fork child got a copy of this address space with our int3s in
+        it: write the original bytes into the copy (through the child's `mem`)
+        before it runs one instruction."""
+        for address, original in self.installed.items():
+            try:
+                mem.write(address, bytes((original,)))
+            except OSError:
+                pass
+
+    def instruction_at(self, address: int) -> bytes:
+        """The 16 bytes at a breakpoint's address with its original first
+        byte, read once (the step-over emulator looks at them at every hit)."""
+        code = self.code.get(address)
+        if code is None:
+            code = bytes((self.installed[address],)) + self.mem.read(address + 1, 15)
+            self.code[address] = code
+        return code
 
     def remove_all_physically(self) -> dict[int, int]:
         """Write every original byte back, keep the bookkeeping (used while a

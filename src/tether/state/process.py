@@ -1,27 +1,22 @@
 """Per-process state: its threads, address space, stopping events, children.
-Data only; the runtime (tether.runtime.control) acts on it."""
+Data only; the runtime (tether.runtime) acts on it."""
 from ..memory.process_memory import ProcessMemory
 from .address_space import AddressSpace
-
+from .hub import Hub
+from .states import ProcState
 
 NO_HOOKS = {"fork": (), "exec": (), "exit": (), "thread": (), "thread_exit": ()}
 
 
 class Proc:
-    # Set whenever any process's state changes; the tracer thread wakes the
-    # user's waiting threads only then.
-    on_state_change = None
-
     @property
-    def state(self) -> str:
+    def state(self) -> ProcState:
         return self._state
 
     @state.setter
-    def state(self, value: str) -> None:
+    def state(self, value: ProcState) -> None:
         self._state = value
-        hook = Proc.on_state_change
-        if hook is not None:
-            hook()
+        self.hub.changed = True  # (the tracer wakes the script's waiters only after a change)
 
     # Defaults of the scalar fields, on the class: an instance stores only
     # what differs (a Proc is made at every fork of a traced program).
@@ -41,24 +36,26 @@ class Proc:
     pprint_hidden = None    # syscalls_to_not_pprint
     last_task = None        # the thread whose event stopped the process
     pending_error = None    # exception raised by a callback, for the user
-    debugger = None         # the facade
+    debugger = None         # the facade's Debugger (None for a hidden process)
+    listener = None         # the facade's ProcessListener (see runtime/listener.py)
     vfork_parent_of = None  # a followed vfork child shares our memory until exec/exit
     breakpoints_lifted_for_vfork = False
     inherit_events_pending = False
-    hidden = False              # traced only to keep it safe, no Debugger (see Session.on_new_child)
+    hidden = False              # traced only to keep it safe, no Debugger (see runtime/births.py)
     detach_when_stopped = False  # follow-fork-mode child + detach-on-fork
     stop_when_started = False    # stopped by the user before its first stop
 
-    def __init__(self, pid: int, config, parent=None, aspace=None):
+    def __init__(self, pid: int, config, parent=None, aspace=None, hub=None,
+                 state: ProcState = ProcState.STOPPED):
         self.pid = pid
         self.config = config          # the Debugger's Settings (follow_children, ...)
         self.parent = parent
+        self.hub = hub if hub is not None else (parent.hub if parent is not None else Hub())
         self.children: list = []      # child Proc objects, in creation order
         self.tasks: dict = {}         # tid -> Task
         self.mem = ProcessMemory(pid, self.live_tids)
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
-        # "running" | "stopping" | "stopped" | "dead" | "detached"
-        self._state = "stopped"
+        self._state = state
         self.breakpoints: dict = {}   # address -> Breakpoint (user, software and hardware)
         self.hw_slots = [None, None, None, None]
         self.internal_breakpoints: dict = {}  # address -> tag (finish/next/entry)

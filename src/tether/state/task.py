@@ -1,58 +1,52 @@
 """Per-thread (per-tid) ptrace bookkeeping and register cache.
 
-Only the tracer thread mutates a Task. The register cache is fetched lazily
+Only the tracer thread changes a Task. The register cache is fetched lazily
 at most once per stop and written back only if changed, so a stop that needs
 nothing costs no GETREGS/SETREGS."""
 from .. import _native as native
+from ..arch.amd64.registers import GPR_FIELDS
+from ..errors import ProcessDeadError, ProcessRunningError
+from .states import TaskState
 
-RIP_OFFSET = 16 * 8
-RSP_OFFSET = 19 * 8
-RAX_OFFSET = 10 * 8
-ORIG_RAX_OFFSET = 15 * 8
-EFLAGS_OFFSET = 18 * 8
+_OFFSET = {name: 8 * i for i, name in enumerate(GPR_FIELDS)}
+RIP_OFFSET = _OFFSET["rip"]
+RSP_OFFSET = _OFFSET["rsp"]
+RAX_OFFSET = _OFFSET["rax"]
+ORIG_RAX_OFFSET = _OFFSET["orig_rax"]
+EFLAGS_OFFSET = _OFFSET["eflags"]
+# The syscall argument registers, in argument order (x86-64 syscall ABI).
+SYSCALL_ARG_OFFSETS = tuple(_OFFSET[r] for r in ("rdi", "rsi", "rdx", "r10", "r8", "r9"))
 
-
-def _direct(fn, *args):
-    return fn(*args)
+_STOPPED = TaskState.STOPPED
+_DEAD = TaskState.DEAD
 
 
 class Task:
-    # How to run a ptrace request: replaced by the tracer with its call(), so a
-    # register read from the user's thread is done by the tracer thread.
-    call = staticmethod(_direct)
-
     __slots__ = (
         "tid", "proc",
-        "stopped",          # in a ptrace-stop we hold
-        "listening",        # resumed with PTRACE_LISTEN: in group-stop, not a ptrace-stop
+        "state",            # TaskState
         "group_stopped",    # job-control stopped (SIGSTOP/SIGTSTP...) and not yet continued
-        "awaiting_first_stop",  # announced by a fork/clone event, first stop not seen yet
         "in_vfork",         # blocked in vfork until the child execs or exits
-        "exiting",          # resumed from PTRACE_EVENT_EXIT: only its death report is left
-        "dead", "exit_code", "exit_signal",
-        "pending",          # (kind, value) of an event seen during an all-stop, to handle on resume
+        "exit_code", "exit_signal",
+        "pending",          # StopEvent seen during an all-stop or a held step, handled on resume
         "deliver_signal",   # signal to inject at the next resume
         "stepping",         # None, "over" (stepping over a breakpoint), "user" (user's step)
-        "step_address",     # breakpoint address stepped over
+        "step_address",     # breakpoint address whose int3 is lifted for the step
         "rf_on_resume",     # set EFLAGS.RF: resume past a hardware execute breakpoint
         "in_syscall", "syscall_nr", "fake_return",
         "stop_reason",      # what the last reported stop was (a stopping-event object, or a str)
-        "dr_dirty",
+        "dr_dirty",         # the process's hardware breakpoints must be written into this thread
         "options",          # the PTRACE_O_* options it has (inherited from its creator)
-        "_gpr", "_gpr_dirty", "_xstate", "_xstate_dirty",
+        "gpr_cache", "gpr_changed", "xstate_cache", "xstate_changed",
         "context",          # the user-facing ThreadContext, created on demand
     )
 
-    def __init__(self, tid: int, proc):
+    def __init__(self, tid: int, proc, state: TaskState = TaskState.RUNNING):
         self.tid = tid
         self.proc = proc
-        self.stopped = False
-        self.listening = False
+        self.state = state
         self.group_stopped = False
-        self.awaiting_first_stop = False
         self.in_vfork = False
-        self.exiting = False
-        self.dead = False
         self.exit_code = None
         self.exit_signal = None
         self.pending = None
@@ -66,38 +60,51 @@ class Task:
         self.stop_reason = None
         self.dr_dirty = True
         self.options = 0
-        self._gpr = None
-        self._gpr_dirty = False
-        self._xstate = None
-        self._xstate_dirty = False
+        self.gpr_cache = None
+        self.gpr_changed = False
+        self.xstate_cache = None
+        self.xstate_changed = False
         self.context = None
+
+    # --- read-only views of the state, for the facade ---
+    @property
+    def stopped(self) -> bool:
+        """In a ptrace-stop we hold (registers readable)."""
+        return self.state is _STOPPED
+
+    @property
+    def dead(self) -> bool:
+        return self.state is _DEAD
+
+    @property
+    def exiting(self) -> bool:
+        return self.state is TaskState.EXITING
 
     # --- the register-cache protocol used by arch.amd64.registers.Registers ---
     def gpr(self) -> bytearray:
-        gpr = self._gpr
+        gpr = self.gpr_cache
         if gpr is None:
-            if not self.stopped or self.dead:
+            if self.state is not _STOPPED:
                 self._require_stopped()
-            gpr = self._gpr = Task.call(native.getregs, self.tid)
+            gpr = self.gpr_cache = self.proc.hub.call(native.getregs, self.tid)
         return gpr
 
     def gpr_dirty(self) -> None:
-        self._gpr_dirty = True
+        self.gpr_changed = True
 
     def xstate(self) -> bytearray:
-        if self._xstate is None:
+        if self.xstate_cache is None:
             self._require_stopped()
-            self._xstate = Task.call(native.getxstate, self.tid)
-        return self._xstate
+            self.xstate_cache = self.proc.hub.call(native.getxstate, self.tid)
+        return self.xstate_cache
 
     def xstate_dirty(self) -> None:
-        self._xstate_dirty = True
+        self.xstate_changed = True
 
     def _require_stopped(self) -> None:
-        from ..errors import ProcessDeadError, ProcessRunningError
-        if self.dead:
+        if self.state is _DEAD:
             raise ProcessDeadError(f"thread {self.tid} is dead: its registers are gone")
-        if not self.stopped:
+        if self.state is not _STOPPED:
             raise ProcessRunningError(
                 f"thread {self.tid} is running (or blocked in vfork); stop it before reading registers")
 
@@ -107,22 +114,36 @@ class Task:
 
     def set_rip(self, value: int) -> None:
         self.gpr()[RIP_OFFSET:RIP_OFFSET + 8] = value.to_bytes(8, "little")
-        self._gpr_dirty = True
+        self.gpr_changed = True
+
+    def read_gpr(self, offset: int) -> int:
+        return int.from_bytes(self.gpr()[offset:offset + 8], "little", signed=True)
+
+    def write_gpr(self, offset: int, value: int) -> None:
+        self.gpr()[offset:offset + 8] = (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+        self.gpr_changed = True
+
+    def use_registers(self, gpr: bytearray, changed: bool) -> None:
+        """Take registers fetched by the caller (e.g. with rip already moved)."""
+        self.gpr_cache = gpr
+        self.gpr_changed = changed
+        self.xstate_cache = None
+        self.xstate_changed = False
 
     def flush(self) -> None:
         """Write changed registers back before the task runs again, and forget
         the cache (the task is about to change them)."""
-        if self._gpr_dirty:
-            native.setregs(self.tid, self._gpr)
-            self._gpr_dirty = False
-        if self._xstate_dirty:
-            native.setxstate(self.tid, self._xstate)
-            self._xstate_dirty = False
-        self._gpr = None
-        self._xstate = None
+        if self.gpr_changed:
+            native.setregs(self.tid, self.gpr_cache)
+            self.gpr_changed = False
+        if self.xstate_changed:
+            native.setxstate(self.tid, self.xstate_cache)
+            self.xstate_changed = False
+        self.gpr_cache = None
+        self.xstate_cache = None
 
     def forget_registers(self) -> None:
-        self._gpr = None
-        self._xstate = None
-        self._gpr_dirty = False
-        self._xstate_dirty = False
+        self.gpr_cache = None
+        self.xstate_cache = None
+        self.gpr_changed = False
+        self.xstate_changed = False

@@ -1,0 +1,34 @@
+"""What the runtime asks of the facade, as one documented interface.
+
+The runtime (this package) sits below the public API: it never imports the
+Debugger. Each traced process the user sees has a `listener`
+(`Proc.listener`), an object the facade provides with these methods; a
+process traced out of sight (see tree.py) has none. The runtime calls them
+on the tracer thread."""
+from typing import Protocol
+
+
+class ProcessListener(Protocol):
+    def thread_context(self, task):
+        """The user-facing object for thread `task` (what callbacks receive).
+        Called once per thread; the runtime keeps it in `task.context`."""
+
+    def child_followed(self, child) -> None:
+        """This process made a child process (Proc `child`) that is followed:
+        give it its own facade (and listener)."""
+
+    def inherit_events_from(self, parent) -> None:
+        """At a followed child's first stop, with inherit_stopping_events
+        (or follow_fork_mode="child"): copy the stopping events of Proc
+        `parent` into this process."""
+
+    def image_replaced(self) -> None:
+        """This process exec'd: symbols, maps and paths belong to the new program."""
+
+
+def thread_context(task):
+    """The user-facing object for `task`, made once per thread."""
+    ctx = task.context
+    if ctx is None:
+        ctx = task.context = task.proc.listener.thread_context(task)
+    return ctx

@@ -1,0 +1,76 @@
+"""Every traced thread and process, by id; and the ids we let go of.
+
+Runs only on the tracer thread."""
+import os
+
+from ..state.hub import Hub
+
+
+class Registry:
+    def __init__(self, hub: Hub):
+        self.hub = hub             # handed to every Proc (see state/hub.py)
+        self.tasks: dict = {}      # tid -> Task, every live traced thread
+        self.procs: dict = {}      # pid -> Proc, every live traced process
+        self.early: dict = {}      # tid -> StopEvent of a new tracee seen before its creator's event
+        # tid -> clock tick (since boot) when we let that thread go (detached,
+        # or vanished in an exec). The kernel hands a tid out again once the
+        # thread is reaped (pid_max may be only 32768), so an entry only
+        # stands for threads born before that tick (see is_gone).
+        self.gone: dict = {}
+        self.seen_pids: set = set()  # every process ever traced (for the untraced-child check)
+        self.reported_untraced: set = set()
+
+    def add(self, task) -> None:
+        task.proc.tasks[task.tid] = task
+        self.tasks[task.tid] = task
+
+    def is_gone(self, tid: int) -> bool:
+        """Is `tid` a thread we let go of? Not if the thread now called so was
+        born after we let that one go: it is a new one with a recycled tid
+        (e.g. a new tracee whose first stop came before its creator's clone
+        event; resumed as a gone thread, it would lose that stop and run one
+        byte past the int3 of a breakpoint it hits before the clone event)."""
+        let_go_at = self.gone.get(tid)
+        if let_go_at is None:
+            return False
+        started = start_ticks(tid)
+        if let_go_at < started < UNKNOWN_START:
+            del self.gone[tid]
+            return False
+        return True
+
+    def forget_task(self, tid: int, let_go: bool) -> None:
+        self.tasks.pop(tid, None)
+        if let_go:
+            self.gone[tid] = uptime_ticks()
+
+    def forget(self, proc) -> None:
+        """A process we let go of: its tids may still report stops."""
+        now = uptime_ticks()
+        for tid in list(proc.tasks):
+            self.tasks.pop(tid, None)
+            self.gone[tid] = now
+        self.procs.pop(proc.pid, None)
+
+
+def uptime_ticks() -> int:
+    """Clock ticks since boot, on the clock of /proc/<pid>/stat's start time.
+    /proc/uptime has centiseconds; parsed as integers, not through a float
+    (12345.67 * 100 may come out as 1234566.99...: one tick short)."""
+    with open("/proc/uptime") as f:
+        seconds, _, centis = f.read().split()[0].partition(".")
+    return (int(seconds) * 100 + int(centis or 0)) * os.sysconf("SC_CLK_TCK") // 100
+
+
+UNKNOWN_START = 1 << 62
+
+
+def start_ticks(pid: int) -> int:
+    """A process's start time, in clock ticks since boot (/proc/<pid>/stat
+    field 22); UNKNOWN_START if it can't be read (gone already)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rindex(b")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return UNKNOWN_START

@@ -1,0 +1,234 @@
+"""Resuming stopped threads, and stopping whole processes.
+
+Runs only on the tracer thread. `resume(task)` is the one way a stopped
+thread goes on: the tracker's gate says whether it may (its process may be
+held for the user, or for another thread's step-over, or it has an event
+pending), and `restart` decides how, in one native call when it can: a
+breakpoint's displaced instruction emulated with the register write-back and
+the restart in the same call, or the registers written back with the
+restart. Anything else (a signal to deliver, a job-control stop to keep, an
+instruction that must be single-stepped with its int3 lifted) takes the
+longer way through the same function.
+
+`stop_process` is the all-stop: every thread is interrupted, and the process
+is reported stopped when the tracker says every thread that can stop has."""
+import errno
+
+from .. import _native as native
+from ..arch.amd64 import debugregs
+from ..ptrace import PTRACE_CONT, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_SINGLESTEP, PTRACE_SYSCALL
+from ..state.states import ProcState, TaskState
+from ..state.task import EFLAGS_OFFSET, ORIG_RAX_OFFSET, RIP_OFFSET
+from . import tracker
+from .emulate import emulate_displaced
+from .tracker import Gate
+
+DR6_OFFSET = debugregs.debugreg_offset(6)
+DR7_OFFSET = debugregs.debugreg_offset(7)
+EFLAGS_RF = 1 << 16
+
+_T_STOPPED = TaskState.STOPPED
+_RESTART = Gate.RESTART
+
+
+class Resumer:
+    def __init__(self):
+        # Set by the dispatcher: handles an event a thread reported while it
+        # was held (task.pending), when the thread may go on.
+        self.handle_pending = None
+        # Set by the session: called when an all-stop completes for a process
+        # that must be let go then (follow-fork-mode child + detach-on-fork).
+        self.detach = None
+
+    # ------------------------------------------------------------------ one thread
+    def resume(self, task) -> None:
+        """Let a stopped task go on, unless its process is (being) stopped for
+        the user or held; an event it reported meanwhile is handled first."""
+        gate = tracker.resume_gate(task)
+        if gate is _RESTART:
+            self.restart(task)
+        elif gate is Gate.PENDING:
+            ev = task.pending
+            task.pending = None
+            self.handle_pending(task, ev)
+        elif gate is Gate.HELD:
+            self.check_step_lock(task.proc)
+        elif gate is Gate.KEEP_STOPPED:
+            self.check_all_stopped(task.proc)
+
+    def restart(self, task) -> None:
+        """Restart a thread the gate let go (or the owner of a step-over lock)."""
+        proc = task.proc
+        if task.dr_dirty:
+            self.apply_debug_registers(task)
+        sig = task.deliver_signal
+        if task.group_stopped and not sig and task.stepping is None:
+            # Job control stopped it (SIGSTOP/SIGTSTP...): keep it stopped like
+            # an untraced process, but hear about SIGCONT (PTRACE_LISTEN).
+            task.flush()
+            try:
+                native.ptrace(PTRACE_LISTEN, task.tid, 0, 0)
+            except OSError as e:
+                if e.errno != errno.ESRCH:
+                    raise
+            task.state = TaskState.LISTENING
+            return
+        request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
+        installed = proc.aspace.installed
+        if installed and task.stepping is None:
+            gpr = task.gpr()
+            rip = int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little")
+            if tracker.must_step_over(installed, rip, int.from_bytes(
+                    gpr[ORIG_RAX_OFFSET:ORIG_RAX_OFFSET + 8], "little", signed=True)):
+                # Resuming on one of our int3s (its hit was reported): run the
+                # original instruction instead. Emulated when we can (no extra
+                # stop, and the int3 stays armed for the other threads);
+                # otherwise lift the int3, single-step, and put it back.
+                try:
+                    code = proc.aspace.instruction_at(rip)
+                    if not sig and not task.rf_on_resume and not task.xstate_changed \
+                            and native.resume_over(task.tid, request, gpr, code):
+                        tracker.note_resumed(task)  # emulated, written back, restarted: one call
+                        return
+                    emulated = emulate_displaced(task, code)
+                except ProcessLookupError:
+                    # Killed while stopped (e.g. SIGKILL from outside): its
+                    # death report is on its way.
+                    task.state = TaskState.RUNNING
+                    return
+                if not emulated:
+                    if proc.step_lock is not task and self.hold_other_threads(task):
+                        return  # steps once every other thread is held
+                    proc.aspace.lift(rip)
+                    task.stepping = "over"
+                    task.step_address = rip
+        if task.stepping is not None:
+            request = PTRACE_SINGLESTEP
+        if task.rf_on_resume:
+            # Resume past a hardware execute breakpoint without re-triggering it
+            # (EFLAGS.RF, Intel SDM 17.3.1.1).
+            task.rf_on_resume = False
+            gpr = task.gpr()
+            eflags = int.from_bytes(gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8], "little")
+            if not eflags & EFLAGS_RF:  # (the kernel usually set it already)
+                gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8] = (eflags | EFLAGS_RF).to_bytes(8, "little")
+                task.gpr_changed = True
+        task.deliver_signal = 0
+        # The register write-back and the restart in one call (the common case).
+        gpr = task.gpr_cache if task.gpr_changed else None
+        try:
+            if task.xstate_changed:
+                task.flush()
+                gpr = None
+            native.resume(task.tid, request, sig, gpr)
+        except OSError as e:
+            # Killed while stopped (e.g. SIGKILL from outside): its death
+            # report is on its way.
+            if e.errno != errno.ESRCH:
+                raise
+        tracker.note_resumed(task)
+
+    def let_run(self, task, request=PTRACE_CONT) -> None:
+        """Restart a task with no questions asked (a thread about to exit, a
+        thread of a process we let go of). ESRCH: it is dying, and its death
+        report follows."""
+        try:
+            native.ptrace(request, task.tid, 0, 0)
+        except OSError as e:
+            if e.errno != errno.ESRCH:
+                raise
+        task.state = TaskState.RUNNING
+
+    # ------------------------------------------------------------------ step-over lock
+    # While a breakpoint's int3 is lifted for one single step, another thread
+    # running through that address would miss it. So the other threads of the
+    # process are held (interrupted, their events kept for later) during the
+    # step, then released.
+    def hold_other_threads(self, task) -> bool:
+        proc = task.proc
+        others = [t for t in proc.tasks.values() if t is not task and not t.dead]
+        if not others:
+            return False
+        # Also the threads stopped right now: resume() keeps them stopped
+        # while the lock is held, whoever would have resumed them.
+        proc.step_lock = task
+        for t in others:
+            if tracker.runs(t):
+                interrupt(t)
+        self.check_step_lock(proc)
+        return True
+
+    def check_step_lock(self, proc) -> None:
+        if tracker.step_lock_ready(proc):
+            try:
+                self.restart(proc.step_lock)  # everyone is held: now lift and step
+            except ProcessLookupError:
+                self.release_step_lock(proc)
+
+    def release_step_lock(self, proc) -> None:
+        if proc.step_lock is None:
+            return
+        proc.step_lock = None
+        for t in list(proc.tasks.values()):
+            if t.state is _T_STOPPED:
+                try:
+                    self.resume(t)
+                except ProcessLookupError:
+                    pass  # killed meanwhile: its death report follows
+
+    # ------------------------------------------------------------------ all-stop
+    def stop_process(self, proc, task=None) -> None:
+        """Stop every thread of `proc` and then report it stopped to the user."""
+        if task is not None:
+            proc.last_task = task
+        if proc._state is ProcState.STARTING:
+            # A followed child whose first stop has not come yet: it will be
+            # stopped then, but an on_fork hook may resume it at once, so
+            # remember that it must be stopped after that (births.first_stop).
+            proc.stop_when_started = True
+            return
+        if proc._state is ProcState.RUNNING or proc._state is ProcState.STEPPING:
+            proc.state = ProcState.STOPPING
+            for t in tracker.to_interrupt_for_all_stop(proc):
+                interrupt(t)
+        self.check_all_stopped(proc)
+
+    def check_all_stopped(self, proc) -> None:
+        if not tracker.all_stopped(proc):
+            return
+        proc.state = ProcState.STOPPED
+        if proc.detach_when_stopped:
+            proc.detach_when_stopped = False
+            self.detach(proc)
+
+    # ------------------------------------------------------------------ debug registers
+    def apply_debug_registers(self, task) -> None:
+        """Write the process's hardware breakpoints into one thread. Each
+        thread has its own debug registers, and a new thread starts with them
+        cleared (EDGE_CASES 8), so this runs for every thread before it runs."""
+        task.dr_dirty = False
+        slots = task.proc.hw_slots
+        if not task.proc.hw_used:
+            return
+        try:
+            native.pokeuser(task.tid, DR7_OFFSET, 0)
+            entries = []
+            for i, bp in enumerate(slots):
+                if bp is not None and bp.enabled:
+                    native.pokeuser(task.tid, debugregs.debugreg_offset(i), bp.address)
+                    entries.append((bp.condition, bp.length))
+                else:
+                    entries.append(None)
+            native.pokeuser(task.tid, DR7_OFFSET, debugregs.encode_dr7(entries))
+        except OSError as e:
+            if e.errno != errno.ESRCH:
+                raise
+
+
+def interrupt(task) -> None:
+    """PTRACE_INTERRUPT; ESRCH means it is dying, and its death report follows."""
+    try:
+        native.ptrace(PTRACE_INTERRUPT, task.tid, 0, 0)
+    except OSError as e:
+        if e.errno != errno.ESRCH:
+            raise

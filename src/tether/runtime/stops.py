@@ -1,0 +1,253 @@
+"""What tether does at each stop of a live thread: breakpoints (software and
+hardware), the end of a single step, syscalls, signals, group-stops,
+interrupts, exit stops. Runs only on the tracer thread; the dispatcher
+(dispatch.py) hands each stop to one handler here or in tree.py, and every
+handler ends in Resumer.resume (or stops the process for the user)."""
+import signal
+import sys
+import traceback
+
+from .. import _native as native
+from ..arch.amd64 import debugregs
+from ..state.states import ProcState, TaskState
+from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
+from .listener import thread_context
+from .resume import DR6_OFFSET
+
+SYSCALL_ENTRY, SYSCALL_EXIT = 1, 2
+SYS_PTRACE, PTRACE_TRACEME = 101, 0
+
+
+def callback_raised(proc, e) -> None:
+    """A user callback raised: printed now, raised in the script at its next
+    command (see README, "A callback that raises")."""
+    if proc.pending_error is None:
+        proc.pending_error = e
+    print(f"tether: a callback raised in process {proc.pid}:", file=sys.stderr)
+    traceback.print_exception(e, file=sys.stderr)
+
+
+class Stops:
+    def __init__(self, resumer, tree):
+        self.resumer = resumer
+        self.tree = tree
+        self.printer = None  # the pprint_syscalls printer, set by the facade
+
+    # ------------------------------------------------------------------ breakpoints
+    def on_trap(self, task) -> None:
+        """A SIGTRAP stop that is not the end of one of our single steps."""
+        proc = task.proc
+        if proc.hw_used:
+            dr6 = native.peekuser(task.tid, DR6_OFFSET)
+            slots = debugregs.triggered_slots(dr6)
+            if slots:
+                # DR6 is sticky on older kernels: clear it so the next trap reads true.
+                native.pokeuser(task.tid, DR6_OFFSET, 0)
+                bp = proc.hw_slots[slots[0]]
+                if bp is not None:
+                    if bp.condition == "x":
+                        # The kernel sets EFLAGS.RF in the saved registers of a
+                        # thread stopped by an execute breakpoint, so resuming
+                        # does not hit it again; restart makes sure.
+                        task.rf_on_resume = True
+                    if bp.enabled:
+                        self.hit(task, bp)
+                        return
+                self.resumer.resume(task)
+                return
+        # The registers with rip moved back by one, onto the int3 if it was one.
+        gpr, address = native.trap_regs(task.tid)
+        if address in proc.aspace.installed:
+            task.use_registers(gpr, changed=True)
+            self.at_breakpoint(task, address)
+            return
+        self.on_signal(task, signal.SIGTRAP)  # a real SIGTRAP
+
+    def at_breakpoint(self, task, address: int) -> None:
+        """`task` is stopped with rip on one of our int3s at `address`, before
+        running it: it trapped on it, or a single step brought it there."""
+        proc = task.proc
+        bp = proc.breakpoints.get(address)
+        if bp is not None and bp.enabled and not bp.hardware:
+            self.hit(task, bp)
+            return
+        tag = proc.internal_breakpoints.get(address)
+        if tag is not None:
+            task.stop_reason = tag
+            self.resumer.stop_process(proc, task)
+            return
+        # Another process's breakpoint in memory we share, or a disabled one.
+        self.resumer.resume(task)
+
+    def on_step_done(self, task) -> None:
+        """The single step we asked for is done: the user's step, or ours over
+        a breakpoint's lifted int3."""
+        proc = task.proc
+        address = task.step_address
+        kind = task.stepping
+        task.stepping = None
+        task.step_address = None
+        if address is not None:
+            proc.aspace.rearm(address)
+        if proc.hw_used and any(proc.hw_slots):
+            native.pokeuser(task.tid, DR6_OFFSET, 0)
+        if proc.step_lock is task:
+            self.resumer.release_step_lock(proc)
+        if kind == "user":
+            task.stop_reason = "step"
+            proc.last_task = task
+            proc.state = ProcState.STOPPED
+            return
+        rip = task.rip()
+        if rip in proc.aspace.installed:
+            # The step over one breakpoint ended on another one: that is a hit
+            # (the int3 there was not run, so no trap will say so).
+            self.at_breakpoint(task, rip)
+            return
+        self.resumer.resume(task)
+
+    def hit(self, task, event) -> None:
+        event.hit_count += 1
+        task.stop_reason = event
+        callback = event.callback
+        if callback is None:
+            self.resumer.stop_process(task.proc, task)
+            return
+        try:
+            callback(task.context or thread_context(task), event)
+        except Exception as e:
+            callback_raised(task.proc, e)
+        task.stop_reason = event
+        self.resumer.resume(task)
+
+    def run_callback(self, task, callback, event) -> None:
+        try:
+            callback(task.context or thread_context(task), event)
+        except Exception as e:
+            callback_raised(task.proc, e)
+
+    # ------------------------------------------------------------------ syscalls
+    def on_syscall(self, task) -> None:
+        proc = task.proc
+        op, nr, args, rval, _ = native.get_syscall_info(task.tid)
+        if op == SYSCALL_ENTRY:
+            task.in_syscall = True
+            task.syscall_nr = nr
+            if nr == SYS_PTRACE and args[0] == PTRACE_TRACEME and proc.config.escape_antidebug:
+                # Pretend PTRACE_TRACEME succeeded: skip the call (orig_rax = -1
+                # makes the kernel skip it) and return 0 at its exit stop.
+                task.write_gpr(ORIG_RAX_OFFSET, -1)
+                task.fake_return = 0
+            handler = proc.syscall_handlers.get(nr) or proc.syscall_all
+            if handler is not None and handler.enabled:
+                if handler.hijack_to is not None:
+                    self._hijack(task, handler)
+                    handler = _recursive_handler(proc, handler)
+                    if handler is None:
+                        self.resumer.resume(task)
+                        return
+                task.stop_reason = handler
+                if handler.on_enter_user is not None:
+                    self.run_callback(task, handler.on_enter_user, handler)
+                elif handler.on_exit_user is None:
+                    self.resumer.stop_process(proc, task)
+                    return
+            if proc.pprint_syscalls:
+                self.printer.on_enter(task, nr, args)
+        elif op == SYSCALL_EXIT:
+            nr = task.syscall_nr if task.in_syscall else task.read_gpr(ORIG_RAX_OFFSET)
+            task.in_syscall = False
+            if task.fake_return is not None:
+                task.write_gpr(RAX_OFFSET, task.fake_return)
+                task.fake_return = None
+            handler = proc.syscall_handlers.get(nr) or proc.syscall_all
+            if proc.pprint_syscalls:
+                self.printer.on_exit(task, nr, task.read_gpr(RAX_OFFSET))
+            if handler is not None and handler.enabled and handler.hijack_to is None:
+                handler.hit_count += 1
+                task.stop_reason = handler
+                if handler.on_exit_user is not None:
+                    self.run_callback(task, handler.on_exit_user, handler)
+                elif handler.on_enter_user is None:
+                    self.resumer.stop_process(proc, task)
+                    return
+        self.resumer.resume(task)
+
+    @staticmethod
+    def _hijack(task, handler) -> None:
+        handler.hit_count += 1
+        task.write_gpr(ORIG_RAX_OFFSET, handler.hijack_to)
+        for index, value in (handler.hijack_args or {}).items():
+            task.write_gpr(SYSCALL_ARG_OFFSETS[index], value)
+        task.syscall_nr = handler.hijack_to
+
+    # ------------------------------------------------------------------ signals
+    def on_signal(self, task, sig) -> None:
+        proc = task.proc
+        if sig == signal.SIGCONT:
+            for t in proc.tasks.values():
+                t.group_stopped = False
+        elif sig == signal.SIGCHLD:
+            self.tree.check_untraced_child(task)
+        task.deliver_signal = sig
+        catcher = proc.signal_catchers.get(sig)
+        if catcher is None and sig not in (signal.SIGSTOP, signal.SIGKILL):
+            catcher = proc.signal_all
+        if catcher is not None and catcher.enabled:
+            catcher.hit_count += 1
+            task.stop_reason = catcher
+            if catcher.hijack_to is not None:
+                task.deliver_signal = catcher.hijack_to
+                if catcher.recursive:
+                    nxt = proc.signal_catchers.get(catcher.hijack_to)
+                    if nxt is not None and nxt is not catcher and nxt.enabled:
+                        nxt.hit_count += 1
+                        catcher = nxt
+                        task.stop_reason = nxt
+            if catcher.callback is not None:
+                # The callback sees the signal even if it is blocked (it may change it).
+                self.run_callback(task, catcher.callback, catcher)
+            elif catcher.hijack_to is None:
+                if task.deliver_signal in proc.signals_to_block:
+                    task.deliver_signal = 0
+                self.resumer.stop_process(proc, task)
+                return
+            if task.deliver_signal in proc.signals_to_block:
+                task.deliver_signal = 0
+        elif sig in proc.signals_to_block:
+            task.deliver_signal = 0
+        self.resumer.resume(task)
+
+    # ------------------------------------------------------------------ the rest
+    def on_interrupt(self, task) -> None:
+        proc = task.proc
+        if task.group_stopped and proc._state is ProcState.RUNNING:
+            # After PTRACE_LISTEN this stop means the group-stop ended (SIGCONT).
+            task.group_stopped = False
+        if proc._state is ProcState.STOPPING or proc._state is ProcState.STOPPED:
+            self.resumer.check_all_stopped(proc)
+        else:
+            self.resumer.resume(task)  # a late PTRACE_INTERRUPT: nothing to report
+
+    def on_group_stop(self, task) -> None:
+        task.group_stopped = True
+        self.resumer.resume(task)
+
+    def on_exit_event(self, task) -> None:
+        # About to exit: nothing to decide, and holding it could hold up an
+        # exit_group or exec; let it die and wait for its death report.
+        self.resumer.let_run(task)
+        task.state = TaskState.EXITING
+        self.resumer.check_all_stopped(task.proc)
+
+    def on_other(self, task) -> None:
+        self.resumer.resume(task)
+
+
+def _recursive_handler(proc, handler):
+    if not handler.recursive:
+        return None
+    nxt = proc.syscall_handlers.get(handler.hijack_to)
+    if nxt is None or not nxt.enabled or nxt is handler:
+        return None
+    return nxt

@@ -1,0 +1,291 @@
+"""The ptrace state machine of tasks and processes, as pure decisions.
+
+Given the state of a Task / Proc (plain data, see tether.state) and a decoded
+stop (tether.events.decode.StopEvent), these functions say what the stop
+means and what to do: which handler takes it, whether a thread may be
+restarted now, whether an all-stop or a held step-over is complete, how a
+new task is to be treated, what an exec or a death takes away. They change
+only the bookkeeping fields of the objects they are given and make no
+system call, so every corner case is unit-tested with tables
+(tests/unit/test_tracker.py). The runtime modules act on the answers.
+
+The kernel facts behind each rule are in docs/edge-cases.md."""
+from enum import IntEnum
+
+from ..events.decode import Stop
+from ..state.states import ProcState, TaskState
+
+_RUNNING = ProcState.RUNNING
+_STEPPING = ProcState.STEPPING
+_STOPPING = ProcState.STOPPING
+_STOPPED = ProcState.STOPPED
+_T_STOPPED = TaskState.STOPPED
+_T_NEW = TaskState.NEW
+_T_DEAD = TaskState.DEAD
+_T_EXITING = TaskState.EXITING
+_T_LISTENING = TaskState.LISTENING
+_HELD_BY_STOP = (_STOPPING, _STOPPED)
+
+
+class Route(IntEnum):
+    """Which handler takes a stop of a known task."""
+    DIED = 1         # its death report
+    FIRST_STOP = 2   # the first stop of a task announced by its creator's event
+    HOLD = 3         # kept in task.pending: its process is being stopped, or held for a step-over
+    TRAP = 4         # SIGTRAP: a breakpoint, a hardware debug trap, or a real SIGTRAP
+    STEP_DONE = 5    # SIGTRAP ending a single step we asked for
+    SYSCALL = 6      # syscall-enter or -exit stop
+    SIGNAL = 7       # signal-delivery-stop
+    INTERRUPT = 8    # PTRACE_INTERRUPT's stop (or the end of a PTRACE_LISTEN)
+    GROUP_STOP = 9   # job-control stop
+    NEW_CHILD = 10   # PTRACE_EVENT_FORK / VFORK / CLONE
+    EXEC = 11        # PTRACE_EVENT_EXEC
+    VFORK_DONE = 12  # PTRACE_EVENT_VFORK_DONE
+    EXIT_EVENT = 13  # PTRACE_EVENT_EXIT: about to exit
+    OTHER = 14       # seccomp stops and anything newer: just resume
+
+
+_BY_KIND = {
+    Stop.SYSCALL: Route.SYSCALL,
+    Stop.SIGNAL: Route.SIGNAL,
+    Stop.INTERRUPT: Route.INTERRUPT,
+    Stop.GROUP_STOP: Route.GROUP_STOP,
+    Stop.FORK: Route.NEW_CHILD,
+    Stop.VFORK: Route.NEW_CHILD,
+    Stop.CLONE: Route.NEW_CHILD,
+    Stop.EXEC: Route.EXEC,
+    Stop.VFORK_DONE: Route.VFORK_DONE,
+    Stop.EXIT_EVENT: Route.EXIT_EVENT,
+    Stop.SECCOMP: Route.OTHER,
+}
+
+
+def route(task, ev) -> Route:
+    """Which handler takes stop `ev` of `task`. Called once per stop."""
+    if ev.is_exit:
+        return Route.DIED
+    if task.state is _T_NEW:
+        return Route.FIRST_STOP
+    if ev.deferrable:
+        proc = task.proc
+        lock = proc.step_lock
+        if lock is not None and lock is not task:
+            # Another thread steps over a lifted int3: hold this event.
+            return Route.HOLD
+        if task.stepping is None:
+            if proc._state in _HELD_BY_STOP:
+                # Seen while stopping the process for the user: keep it for
+                # the next resume (a breakpoint hit is then reported then).
+                return Route.HOLD
+            if ev.kind is Stop.TRAP:
+                return Route.TRAP
+        elif ev.kind is Stop.TRAP:
+            return Route.STEP_DONE
+    return _BY_KIND.get(ev.kind, Route.OTHER)
+
+
+def note_stopped(task) -> None:
+    """The task reported a stop: it is in a ptrace-stop we hold, and any
+    registers cached before belong to its previous stop."""
+    task.state = _T_STOPPED
+    task.gpr_cache = task.xstate_cache = None
+    task.gpr_changed = task.xstate_changed = False
+
+
+def note_resumed(task) -> None:
+    task.state = TaskState.RUNNING
+    task.gpr_cache = task.xstate_cache = None
+    task.gpr_changed = False
+    task.stop_reason = None
+    task.proc.run_epoch += 1
+
+
+def note_died(task, ev) -> None:
+    task.state = _T_DEAD
+    if ev.kind is Stop.EXITED:
+        task.exit_code = ev.value
+    else:
+        task.exit_signal = ev.value
+
+
+# ---------------------------------------------------------------- resuming
+class Gate(IntEnum):
+    """May a stopped task be restarted now?"""
+    NOTHING = 0       # not stopped (or dead): nothing to do
+    HELD = 1          # another thread steps over a lifted int3: stay, and see if that step may go
+    KEEP_STOPPED = 2  # its process is (being) stopped for the user: stay, and see if the all-stop is done
+    STAY = 3          # its process is not running for another reason (starting, detaching...)
+    PENDING = 4       # an event it reported while held is handled first
+    RESTART = 5
+
+
+def resume_gate(task) -> Gate:
+    if task.state is not _T_STOPPED:
+        return Gate.NOTHING
+    proc = task.proc
+    lock = proc.step_lock
+    if lock is not None and lock is not task:
+        return Gate.HELD
+    state = proc._state
+    if state is not _RUNNING and not (state is _STEPPING and task.stepping is not None):
+        if state is _STOPPING or state is _STOPPED or state is _STEPPING:
+            return Gate.KEEP_STOPPED
+        return Gate.STAY
+    if task.pending is not None:
+        return Gate.PENDING
+    return Gate.RESTART
+
+
+def must_step_over(installed, rip: int, orig_rax: int) -> bool:
+    """Resuming a thread whose rip is on one of our int3s runs the original
+    instruction instead (the hit was reported already), unless the thread is
+    stopped inside a system call: orig_rax is the syscall number from the
+    syscall's entry until the return to user mode (and -1 for stops from int3,
+    single-step or an interrupt), and then the call finishes or restarts
+    (rip moved back by the kernel) before the instruction at rip runs, so the
+    int3 must stay to be hit when the thread gets there."""
+    return rip in installed and orig_rax < 0
+
+
+def runs(task) -> bool:
+    """Is the task running user code (able to reach a breakpoint)?"""
+    return not (task.state is _T_DEAD or task.state is _T_STOPPED or task.in_vfork
+                or task.state is _T_EXITING or task.state is _T_LISTENING)
+
+
+def step_lock_ready(proc) -> bool:
+    """Every other thread is held: the owner of the step-over lock may lift
+    its int3 and step."""
+    owner = proc.step_lock
+    if owner is None or owner.state is not _T_STOPPED or owner.stepping is not None:
+        return False
+    for t in proc.tasks.values():
+        if t is not owner and (runs(t) or t.state is _T_NEW):
+            return False
+    return True
+
+
+def to_interrupt_for_all_stop(proc) -> list:
+    """The threads an all-stop must interrupt."""
+    return [t for t in proc.tasks.values()
+            if (t.state is TaskState.RUNNING or t.state is _T_LISTENING) and not t.in_vfork]
+
+
+def all_stopped(proc) -> bool:
+    """An all-stop under way is complete: every thread that can stop has
+    (a thread blocked in vfork, or exiting, cannot and need not)."""
+    if proc._state is not _STOPPING:
+        return False
+    for t in proc.tasks.values():
+        if t.state is _T_DEAD or t.in_vfork or t.state is _T_EXITING:
+            continue
+        if t.state is not _T_STOPPED:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- births
+class ChildPlan(IntEnum):
+    THREAD = 1   # a new thread of the creator's process
+    FOLLOW = 2   # a new process we follow (it gets a Debugger)
+    HIDE = 3     # a new process we don't follow but that runs in our memory: traced out of sight
+    LET_GO = 4   # a new process we don't follow: detached at its first stop
+
+
+def thread_group(kind: Stop, parent_pid: int, new_tid: int, makes_thread: int, tgid_seen):
+    """The thread group of a new task. fork/vfork always make a process; a
+    clone makes a thread exactly when its flags have CLONE_THREAD
+    (makes_thread 1/0, read from the creator's syscall arguments; -1 when
+    they could not be read, then `tgid_seen`, the Tgid in /proc, decides,
+    and if the task is already gone the event kind is all that is left)."""
+    if kind is not Stop.CLONE:
+        return new_tid
+    if makes_thread > 0:
+        return parent_pid
+    if makes_thread == 0:
+        return new_tid
+    if tgid_seen is not None:
+        return tgid_seen
+    return parent_pid
+
+
+def child_plan(parent, tgid: int, shared: bool) -> ChildPlan:
+    if tgid == parent.pid:
+        return ChildPlan.THREAD
+    cfg = parent.config
+    if cfg.follow_children and not (cfg.follow_fork_mode == "parent" and cfg.detach_on_fork):
+        return ChildPlan.FOLLOW
+    # An unfollowed child that runs in our memory (vfork before its exec,
+    # clone(CLONE_VM)) would die on our int3s if let go.
+    return ChildPlan.HIDE if shared else ChildPlan.LET_GO
+
+
+class FirstStop(IntEnum):
+    DIED = 1       # its first report is its death
+    DETACH = 2     # a child we let go of
+    RUN_HIDDEN = 3  # a child traced out of sight: it runs
+    NEW_THREAD = 4  # a new thread: it runs if its process runs
+    REPORT = 5      # a followed child: stopped, waiting for its Debugger's cont()
+
+
+def first_stop(task, ev) -> FirstStop:
+    """The first stop of a task announced by its creator's event (or the
+    creator's event arriving after the new task's first stop). A stop other
+    than the usual PTRACE_EVENT_STOP (e.g. a signal sent right after fork)
+    is kept to be handled as its first event when it is resumed."""
+    if ev.is_exit:
+        return FirstStop.DIED
+    task.state = _T_STOPPED
+    if ev.kind is not Stop.INTERRUPT:
+        task.pending = ev
+    proc = task.proc
+    if proc._state is ProcState.DETACHING:
+        return FirstStop.DETACH
+    if proc.hidden:
+        return FirstStop.RUN_HIDDEN
+    if proc._state is ProcState.STARTING:
+        return FirstStop.REPORT
+    # A new thread (it gets the process's hardware breakpoints first).
+    task.dr_dirty = True
+    return FirstStop.NEW_THREAD
+
+
+# ---------------------------------------------------------------- exec and death
+def exec_vanished(proc, former_tid: int) -> list:
+    """After an exec only the thread that called it is left, under the pid
+    as its tid; every other thread is gone without a report we can count on.
+    Returns the Tasks that vanished; if the exec came from another thread,
+    the leader's Task now stands for that thread and takes its options."""
+    task = proc.tasks[proc.pid]
+    execing = proc.tasks.get(former_tid)
+    if execing is not None and execing is not task:
+        task.options = execing.options
+    gone = [t for tid, t in proc.tasks.items() if tid != proc.pid]
+    for t in gone:
+        t.state = _T_DEAD
+        del proc.tasks[t.tid]
+    if former_tid != task.tid:
+        # The old leader may have reported PTRACE_EVENT_EXIT: the Task is the
+        # exec'ing thread now.
+        task.pending = None
+        task.stepping = None
+        task.state = _T_STOPPED
+    task.in_syscall = False
+    task.dr_dirty = True
+    return gone
+
+
+def leader_of_many(task) -> bool:
+    """Only the leader of a process with other threads needs exit stops
+    (see tether.ptrace.THREAD_OPTIONS)."""
+    return task.tid == task.proc.pid and len(task.proc.tasks) > 1
+
+
+def process_died(proc) -> list:
+    """The leader's death is reported last, after every other thread's
+    (the kernel delays reaping a group leader), so the whole process is gone.
+    Marks every task dead and returns them."""
+    tasks = list(proc.tasks.values())
+    for t in tasks:
+        t.state = _T_DEAD
+    return tasks

@@ -1,0 +1,274 @@
+"""The process tree's life: births (fork, vfork, clone), first stops, execs
+and deaths of traced threads and processes. Runs only on the tracer thread;
+the tracker (tracker.py) decides what each event means, this module does it."""
+import os
+import sys
+import traceback
+
+from .. import _native as native
+from ..events.decode import Stop
+from ..ptrace import BASE_OPTIONS, O_EXITKILL, PTRACE_DETACH, PTRACE_SETOPTIONS, THREAD_OPTIONS, \
+    thread_group_of
+from ..state.address_space import AddressSpace
+from ..state.process import Proc
+from ..state.states import ProcState, TaskState
+from ..state.task import Task
+from . import tracker
+from .registry import start_ticks
+from .listener import thread_context
+from .tracker import ChildPlan, FirstStop
+
+
+class Tree:
+    def __init__(self, registry, resumer, detach):
+        self.registry = registry
+        self.resumer = resumer
+        self.detach = detach  # the session's: lets a stopped process go
+
+    # ------------------------------------------------------------------ births
+    def on_new_child(self, parent_task, ev) -> None:
+        """PTRACE_EVENT_FORK / VFORK / CLONE of `parent_task`; ev.message is
+        (new tid, makes_thread) read by the dispatcher, or None if the event
+        message could not be read (the new task is gone already)."""
+        registry = self.registry
+        parent = parent_task.proc
+        if ev.message is None:
+            self.resumer.resume(parent_task)
+            return
+        new_tid, makes_thread = ev.message
+        kind = ev.kind
+        tgid = tracker.thread_group(kind, parent.pid, new_tid, makes_thread,
+                                    thread_group_of(new_tid) if makes_thread < 0 else None)
+        shared = False
+        if tgid != parent.pid:
+            shared = kind is Stop.VFORK or native.same_vm(parent.pid, new_tid)
+        plan = tracker.child_plan(parent, tgid, shared)
+        if plan is ChildPlan.THREAD:
+            task = Task(new_tid, parent, TaskState.NEW)
+            task.options = parent_task.options  # auto-attached tasks inherit their creator's options
+            registry.add(task)
+            if parent_task.tid == parent.pid:
+                # Its first other thread (if it is the only one that can
+                # make one): the leader needs its exit stop from now on.
+                self.set_role_options(parent_task)
+        else:
+            child = Proc(new_tid, parent.config.for_child(), parent=parent,
+                         aspace=parent.aspace if shared else None)
+            if not shared:
+                # fork copied our int3s into the child: put the original bytes
+                # back before it runs one instruction (blank slate, EDGE_CASES 7).
+                parent.aspace.scrub_copy(child.mem)
+            if kind is Stop.VFORK:
+                parent_task.in_vfork = True
+            registry.seen_pids.add(new_tid)
+            task = Task(new_tid, child, TaskState.NEW)
+            task.options = parent_task.options
+            registry.add(task)
+            registry.procs[new_tid] = child
+            child.inherit_hooks_from(parent)
+            if plan is ChildPlan.FOLLOW:
+                self._follow(parent, child, kind)
+            elif plan is ChildPlan.HIDE:
+                # Traced out of sight, stepped over our int3s, until it execs
+                # (then it is let go) or exits.
+                child.state = ProcState.RUNNING
+                child.hidden = True
+            else:
+                child.state = ProcState.DETACHING
+        early = registry.early.pop(new_tid, None)
+        if early is not None:
+            self.first_stop(task, early)
+        self.resumer.resume(parent_task)
+        if parent.detach_when_stopped and parent._state is ProcState.RUNNING:
+            self.resumer.stop_process(parent)
+
+    def _follow(self, parent, child, kind) -> None:
+        cfg = parent.config
+        child.state = ProcState.STARTING
+        child.vfork_parent_of = parent if kind is Stop.VFORK else None
+        parent.children.append(child)
+        if parent.listener is not None:
+            parent.listener.child_followed(child)
+            if cfg.inherit_stopping_events or cfg.follow_fork_mode == "child":
+                child.inherit_events_pending = True
+        if cfg.follow_fork_mode == "child" and cfg.detach_on_fork:
+            # gdb's follow-fork-mode child + detach-on-fork on: the parent
+            # goes free once it is stopped.
+            parent.detach_when_stopped = True
+
+    def first_stop(self, task, ev) -> None:
+        plan = tracker.first_stop(task, ev)
+        if plan is FirstStop.DIED:
+            self.task_died(task, ev)
+            return
+        self.set_role_options(task)
+        proc = task.proc
+        if plan is FirstStop.DETACH:
+            self.detach_new_child(task)
+        elif plan is FirstStop.RUN_HIDDEN:
+            self.resumer.resume(task)
+        elif plan is FirstStop.REPORT:
+            proc.state = ProcState.STOPPED
+            proc.last_task = task
+            task.stop_reason = "fork"
+            parent = proc.parent
+            if proc.inherit_events_pending and parent.listener is not None:
+                proc.inherit_events_pending = False
+                proc.listener.inherit_events_from(parent)
+            for hook in proc.hooks["fork"]:
+                self.run_hook(parent, hook, parent.debugger, proc.debugger)
+            if proc.stop_when_started:
+                proc.stop_when_started = False
+                if proc._state is ProcState.RUNNING or proc._state is ProcState.STEPPING:
+                    self.resumer.stop_process(proc)
+        else:  # a new thread
+            if proc.hooks["thread"]:
+                for hook in proc.hooks["thread"]:
+                    self.run_hook(proc, hook, proc.debugger, thread_context(task))
+            self.resumer.resume(task)
+            self.resumer.check_all_stopped(proc)
+
+    @staticmethod
+    def set_role_options(task) -> None:
+        """The leader of a process with other threads gets PTRACE_O_TRACEEXIT,
+        no other thread does (see THREAD_OPTIONS). Options are inherited from
+        the creating thread, so they are set again on a new thread or process
+        at its first stop, on a leader making its first other thread, and on
+        the thread that exec'd (the only one left)."""
+        want = (BASE_OPTIONS if tracker.leader_of_many(task) else THREAD_OPTIONS) \
+            | (task.options & O_EXITKILL)
+        if want == task.options:
+            return
+        try:
+            native.ptrace(PTRACE_SETOPTIONS, task.tid, 0, want)
+        except OSError:
+            return  # gone: its death report follows
+        task.options = want
+
+    def detach_new_child(self, task) -> None:
+        proc = task.proc
+        sig = 0
+        if task.pending is not None and task.pending.kind is Stop.SIGNAL:
+            sig = task.pending.value
+        try:
+            native.ptrace(PTRACE_DETACH, task.tid, 0, sig)
+        except OSError:
+            pass
+        proc.state = ProcState.DETACHED
+        self.registry.forget(proc)
+
+    def check_untraced_child(self, task) -> None:
+        """A SIGCHLD about a child we never heard of: it was created with
+        CLONE_UNTRACED, which the kernel reports to no tracer (EDGE_CASES 28).
+        We can't follow it any more (it has changed state already); say so."""
+        registry = self.registry
+        try:
+            _, code, child_pid, _ = native.getsiginfo(task.tid)
+        except OSError:
+            return
+        if child_pid <= 0 or child_pid in registry.procs or registry.is_gone(child_pid) \
+                or child_pid in registry.reported_untraced or code <= 0:
+            return
+        # seen_pids first: a set lookup (the children list grows with every fork).
+        known = child_pid in registry.seen_pids or any(c.pid == child_pid for c in task.proc.children)
+        if known or start_ticks(child_pid) < task.proc.traced_since:
+            return  # known, or born before we attached (not ours to see)
+        registry.reported_untraced.add(child_pid)
+        import warnings
+        message = (f"tether: untraced child {child_pid} of process {task.proc.pid}: it was created "
+                   "with CLONE_UNTRACED, which hides it from every tracer")
+        print(message, file=sys.stderr, flush=True)
+        warnings.warn(message, RuntimeWarning, stacklevel=1)
+
+    # ------------------------------------------------------------------ exec
+    def on_exec(self, task, ev) -> None:
+        """PTRACE_EVENT_EXEC; ev.message is the tid that called execve
+        (it now has the pid as its tid)."""
+        proc = task.proc
+        if proc.hidden:
+            # Its own address space now: nothing of ours left in it.
+            proc.aspace = AddressSpace(proc.mem)
+            proc.state = ProcState.STOPPED
+            self.detach(proc)
+            return
+        former = ev.message if ev.message is not None else task.tid
+        for gone in tracker.exec_vanished(proc, former):
+            self.registry.forget_task(gone.tid, let_go=True)
+        self.set_role_options(task)
+        proc.exec_count += 1
+        proc.mem.reopen()
+        # The old image and its int3s are gone: drop everything address-based.
+        proc.aspace = AddressSpace(proc.mem)
+        proc.breakpoints.clear()
+        proc.internal_breakpoints.clear()
+        proc.hw_slots = [None, None, None, None]
+        proc.vfork_parent_of = None
+        if proc.listener is not None:
+            proc.listener.image_replaced()
+        for hook in proc.hooks["exec"]:
+            self.run_hook(proc, hook, proc.debugger)
+        self.resumer.resume(task)
+
+    def on_vfork_done(self, task) -> None:
+        proc = task.proc
+        task.in_vfork = False
+        if proc.breakpoints_lifted_for_vfork:
+            proc.breakpoints_lifted_for_vfork = False
+            proc.aspace.reinsert_all_physically()
+        self.resumer.resume(task)
+
+    # ------------------------------------------------------------------ deaths
+    def task_died(self, task, ev) -> None:
+        tracker.note_died(task, ev)
+        proc = task.proc
+        registry = self.registry
+        registry.tasks.pop(task.tid, None)
+        if proc.step_lock is task:
+            self.resumer.release_step_lock(proc)
+        if task.tid != proc.pid:
+            proc.tasks.pop(task.tid, None)
+            if proc.hooks["thread_exit"]:
+                for hook in proc.hooks["thread_exit"]:
+                    self.run_hook(proc, hook, proc.debugger, thread_context(task))
+            # A thread ends without an exit stop (THREAD_OPTIONS): its death
+            # may be what an all-stop or a held step-over was waiting for.
+            if proc.step_lock is not None:
+                self.resumer.check_step_lock(proc)
+            self.resumer.check_all_stopped(proc)
+            return
+        for other in tracker.process_died(proc):
+            registry.tasks.pop(other.tid, None)
+        proc.state = ProcState.DEAD
+        proc.exit_code = task.exit_code
+        proc.exit_signal = task.exit_signal
+        proc.mem.close()
+        registry.procs.pop(proc.pid, None)
+        # Only processes whose real parent (a tracee) died are ours to reap; an
+        # attached process's parent is someone else, who will reap it.
+        if proc.parent is not None and proc.parent._state is ProcState.DEAD:
+            reap_orphan(proc.pid)
+        for child in proc.children:
+            if child._state is ProcState.DEAD:
+                reap_orphan(child.pid)
+        for hook in proc.hooks["exit"]:
+            self.run_hook(proc, hook, proc.debugger)
+
+    @staticmethod
+    def run_hook(proc, hook, *args) -> None:
+        try:
+            hook(*args)
+        except Exception as e:
+            if proc.pending_error is None:
+                proc.pending_error = e
+            print(f"tether: a lifecycle callback raised in process {proc.pid}:", file=sys.stderr)
+            traceback.print_exception(e, file=sys.stderr)
+
+
+def reap_orphan(pid: int) -> None:
+    """A dead tracee whose parent died before it is reparented to us (we are
+    a child subreaper): reap it, or it stays a zombie for good."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
