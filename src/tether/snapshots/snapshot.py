@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from ..arch.amd64.registers import format_registers, frozen_registers
 from ..errors import MemoryAccessError, ProcessDeadError, ProcessRunningError
-from ..memory.position import resolve_position, resolve_symbol
 from ..memory.maps import MemoryMapList, format_maps, parse_maps, read_maps
+from ..symbols.position import resolve_position, resolve_symbol
 from ..symbols.symbol_list import build_symbols, symbol_at
 from .memory import SnapshotMap, SnapshotMemory, SnapshotMemoryView, check_level, should_capture
 
