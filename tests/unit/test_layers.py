@@ -38,6 +38,8 @@ LAYERS = [
     ("runtime", ("tether.runtime",)),
     ("facade", ("tether.commlink", "tether.snapshots", "tether.thread_context", "tether.debugger",
                 "tether.lifecycle", "tether.libcontext", "tether")),
+    # (src/tether/demo holds only demo.c, data the CLI compiles: its Python
+    # side is tether.cli.demo.)
     ("cli", ("tether.cli", "tether.__main__")),
 ]
 

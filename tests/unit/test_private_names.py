@@ -122,8 +122,9 @@ def test_no_module_reads_private_names_of_others():
     counts = collections.Counter(line for path in sorted(PACKAGE.rglob("*.py"))
                                  for line in private_accesses(path))
     found = [line if n == 1 else f"{line} ({n} times)" for line, n in counts.items()]
-    assert not found, (f"{len(found)} access(es) to private names of other objects or modules "
-                       f"(give the owner a public interface):\n  " + "\n  ".join(found))
+    assert not found, (f"{sum(counts.values())} access(es) to private names of other objects or "
+                       f"modules, at {len(found)} place(s) (give the owner a public interface):\n  "
+                       + "\n  ".join(found))
 
 
 SAMPLE = '''
