@@ -173,7 +173,7 @@ def tree_snapshot(debugger, level: str = "base", name=None) -> TreeSnapshot:
         for d in interrupted:
             if d._proc.state == "stopped":
                 d.cont()
-    paths = {d._proc.pid: path for d, path in members}
+    paths = {d.pid: path for d, path in members}
     return TreeSnapshot(snaps, paths, level, snaps[0].snapshot_id, name)
 
 
