@@ -152,8 +152,9 @@ class SnapshotMemoryView(MemoryView):
         super().__init__(snapshot)
         self._store = memory
 
-    # (MemoryView.__getitem__'s fast path reads the live process.)
-    __getitem__ = MemoryView._get
+    def __getitem__(self, key) -> bytes:
+        # Not MemoryView.__getitem__: its fast path reads the live process.
+        return self._get(key)
 
     def read(self, address: int, size: int) -> bytes:
         return self._store.read(address, size)

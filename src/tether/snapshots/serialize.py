@@ -17,6 +17,9 @@ Loading only parses JSON and checks every field's type, range and size, so
 a corrupted or hostile file gives a ValueError naming what is wrong and
 never runs code. Memory is written in pieces, so saving a large snapshot
 does not build one huge string.
+
+file_writer.py writes the files; this module reads them, and its
+save_snapshot() tells the writer which kind of snapshot it is given.
 """
 from __future__ import annotations
 
@@ -28,95 +31,32 @@ import os
 import re
 
 from ..arch.amd64.registers import GPR_SIZE
+from .file_writer import FORMAT, VERSION, write_snapshot
 from .memory import LEVELS, SnapshotMap
+from .snapshot_types import ProcessImage, ProcessSnapshot, ThreadSnapshot, TreeSnapshot
 
 __all__ = ["save_snapshot", "read_snapshot", "parse_snapshot", "FORMAT", "VERSION"]
 
-FORMAT = "tether-snapshot"
-VERSION = 1
 _GZIP_MAGIC = b"\x1f\x8b"
 _U64_END = 1 << 64
 _PAGE = 4096
 _MAX_XSTATE = 64 * 1024       # XSAVE areas are a few KiB (AMX tiles make ~11 KiB)
 _MAX_PID = 1 << 22            # PID_MAX_LIMIT on 64-bit Linux (include/linux/threads.h)
 _PERMISSIONS = re.compile(r"[r-][w-][x-][psS]\Z")
-_CHUNK = 3 * (1 << 20)        # a multiple of 3: base64 pieces then concatenate cleanly
 
 
-# --- writing ---------------------------------------------------------------------------
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _map_record(m) -> dict:
-    return {"start": m.start, "end": m.end, "permissions": m.permissions, "offset": m.offset,
-            "backing_file": m.backing_file, "base": m.base}
-
-
-def _write_process(out, snap, threads, tid) -> None:
-    image = snap._image
-    head = {
-        "pid": image.pid, "level": image.level, "name": snap.name, "snapshot_id": snap.snapshot_id,
-        "arch": image.arch, "binary_path": image.binary_path, "tid": tid,
-        "threads": [{"tid": t.tid, "gpr": _b64(t._gpr), "xstate": _b64(t._xstate)} for t in threads],
-        "skipped_threads": [{"tid": k, "reason": v}
-                            for k, v in getattr(snap, "skipped_threads", {}).items()],
-        "maps": [_map_record(m) for m in image.maps],
-        "skipped": [{"start": k, "reason": v} for k, v in image.skipped.items()],
-    }
-    text = json.dumps(head)
-    out.write(text[:-1] + ', "memory": [')
-    first = True
-    for m in image.maps:
-        if m.content is None:
-            continue
-        out.write(("" if first else ", ") + '{"start": %d, "data": "' % m.start)
-        first = False
-        content = m.content
-        for i in range(0, len(content), _CHUNK):
-            out.write(_b64(content[i:i + _CHUNK]))
-        out.write('"}')
-    out.write("]}")
-
+# --- writing (file_writer.py writes; this only says which kind a snapshot is) --------------
 
 def save_snapshot(snap, path, compress: bool | None = None) -> None:
-    from .snapshot import ProcessSnapshot, ThreadSnapshot, TreeSnapshot
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or path-like, not {type(path).__name__}")
-    if compress is None:
-        compress = os.fspath(path).endswith(".gz")
-    elif not isinstance(compress, bool):
-        raise TypeError("compress must be a bool or None")
-    opener = gzip.open if compress else open
-    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-    try:
-        with opener(tmp, "wt", encoding="utf-8") as out:
-            if isinstance(snap, TreeSnapshot):
-                out.write('{"format": "%s", "version": %d, "kind": "tree", "tree": ' % (FORMAT, VERSION))
-                out.write(json.dumps({"level": snap.level, "name": snap.name,
-                                      "snapshot_id": snap.snapshot_id})[:-1] + ', "processes": [')
-                for i, p in enumerate(snap.processes):
-                    out.write(("" if i == 0 else ", ") + '{"path": %s, "process": '
-                              % json.dumps(list(snap.path_of(p.pid))))
-                    _write_process(out, p, p.threads, None)
-                    out.write("}")
-                out.write("]}}")
-            elif isinstance(snap, (ProcessSnapshot, ThreadSnapshot)):
-                kind = "process" if isinstance(snap, ProcessSnapshot) else "thread"
-                out.write('{"format": "%s", "version": %d, "kind": "%s", "snapshot": '
-                          % (FORMAT, VERSION, kind))
-                if kind == "process":
-                    _write_process(out, snap, snap.threads, None)
-                else:
-                    _write_process(out, snap, [snap], snap.tid)
-                out.write("}")
-            else:
-                raise TypeError(f"cannot save a {type(snap).__name__}: not a snapshot")
-        os.replace(tmp, path)  # a reader never sees half a file
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    if isinstance(snap, TreeSnapshot):
+        kind = "tree"
+    elif isinstance(snap, ProcessSnapshot):
+        kind = "process"
+    elif isinstance(snap, ThreadSnapshot):
+        kind = "thread"
+    else:
+        kind = None  # write_snapshot checks its other arguments first, then refuses
+    write_snapshot(snap, kind, path, compress)
 
 
 # --- reading and validating --------------------------------------------------------------
@@ -207,7 +147,6 @@ def _parse_maps(c: _Checker) -> list:
 
 
 def _parse_process(raw, where: str, kind: str):
-    from .snapshot import ProcessImage, ProcessSnapshot, ThreadSnapshot
     c = _Checker(raw, where, _PROCESS_KEYS)
     pid = c.int("pid", 1, _MAX_PID + 1)
     level = c.str("level")
@@ -282,7 +221,6 @@ def _parse_process(raw, where: str, kind: str):
 
 
 def _parse_tree(raw):
-    from .snapshot import TreeSnapshot
     c = _Checker(raw, "tree", ("level", "name", "snapshot_id", "processes"))
     level = c.str("level")
     if level not in LEVELS:

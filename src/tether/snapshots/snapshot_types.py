@@ -1,0 +1,322 @@
+"""The snapshot types: ThreadSnapshot, ProcessSnapshot, TreeSnapshot, and the
+ProcessImage that the thread snapshots of one process share. What they hold
+and what they offer is described in snapshot.py, which takes them from live
+processes; file_writer.py writes them and serialize.py reads them back."""
+from __future__ import annotations
+
+from ..arch.amd64.registers import format_registers, frozen_registers
+from ..memory.maps import MemoryMapList, format_maps
+from ..symbols.position import resolve_position, resolve_symbol
+from ..symbols.symbol_list import build_symbols, symbol_at
+from .memory import SnapshotMemory, SnapshotMemoryView
+
+__all__ = ["ProcessImage", "ProcessSnapshot", "ThreadSnapshot", "TreeSnapshot"]
+
+
+class ProcessImage:
+    """What the threads of one process share in a snapshot: pid, level,
+    maps (with captured contents) and the maps the level could not read."""
+
+    def __init__(self, pid: int, level: str, maps, skipped: dict, binary_path: str | None,
+                 arch: str = "amd64"):
+        self.pid = pid
+        self.level = level
+        self.binary_path = binary_path
+        self.arch = arch
+        self.maps = MemoryMapList(sorted(maps, key=lambda m: m.start), binary_path)
+        self.skipped = dict(skipped)  # map start -> reason
+        self.memory = SnapshotMemory(level, self.maps, self.skipped)
+        self._symbols = None
+
+    @property
+    def symbols(self):
+        # Read from the mapped files on disk when first needed (a loaded
+        # snapshot whose files are gone simply has fewer symbols).
+        if self._symbols is None:
+            self._symbols = build_symbols(self.maps)
+        return self._symbols
+
+
+class _Snapshot:
+    """What thread and process snapshots have in common."""
+
+    _file_kind = None  # the "kind" of its file (see serialize.py); set by each subclass
+
+    def __init__(self, image: ProcessImage, snapshot_id: int, name):
+        self._image = image
+        self.snapshot_id = snapshot_id
+        self.name = name
+        self._memory_view = SnapshotMemoryView(self, image.memory)
+
+    # --- identity ---
+    @property
+    def image(self) -> ProcessImage:
+        """What this snapshot shares with the other threads of its process:
+        pid, level, arch, binary path, the maps with their captured contents
+        and the maps the level could not read (`skipped`, map start -> reason)."""
+        return self._image
+
+    @property
+    def level(self) -> str:
+        return self._image.level
+
+    @property
+    def pid(self) -> int:
+        return self._image.pid
+
+    process_id = pid
+
+    @property
+    def arch(self) -> str:
+        return self._image.arch
+
+    # --- maps, memory, symbols ---
+    @property
+    def maps(self) -> MemoryMapList:
+        return self._image.maps
+
+    @property
+    def memory(self) -> SnapshotMemoryView:
+        return self._memory_view
+
+    mem = memory
+
+    @property
+    def skipped_maps(self) -> list:
+        """[(map, reason)] of the maps the level covers but that were not read."""
+        return [(m, self._image.skipped[m.start]) for m in self.maps if m.start in self._image.skipped]
+
+    @property
+    def symbols(self):
+        return self._image.symbols
+
+    def _binary_path(self):
+        return self._image.binary_path
+
+    def resolve_symbol(self, symbol: str, file: str = "hybrid") -> int:
+        return resolve_symbol(symbol, self.symbols, self.maps, file)
+
+    def _resolve_position(self, position, file: str = "hybrid") -> int:
+        # The same rules as the live Debugger, on the saved maps.
+        return resolve_position(position, file, lambda: self.maps, lambda: self.symbols,
+                                self._binary_path)
+
+    # --- backtrace of one thread's registers over the saved memory ---
+    def _backtrace_of(self, regs, as_symbols: bool):
+        from ..symbols.cfi import Unwinder, modules_of
+        if self.level == "base":
+            raise ValueError("a 'base' snapshot holds no stack contents: take it with "
+                             "level='writable' or 'full' to get a backtrace")
+        frames = Unwinder(modules_of(self.maps)).unwind(regs.rip, regs.rsp, regs.rbp,
+                                                        self._image.memory.try_read_u64)
+        if as_symbols:
+            return [symbol_at(a, self.symbols) or hex(a) for a in frames]
+        return frames
+
+    def _format_backtrace(self, regs) -> str:
+        frames = self._backtrace_of(regs, False)
+        return "\n".join(f"#{i:<2} {a:#018x} {symbol_at(a, self.symbols) or '??'}"
+                         for i, a in enumerate(frames))
+
+    # --- pretty printing ---
+    def pprint_maps(self) -> None:
+        print(format_maps(self.maps))
+
+    def pprint_memory(self, start, end, file: str = "hybrid") -> None:
+        start = self._resolve_position(start, file)
+        end = self._resolve_position(end, file)
+        if end < start:
+            raise ValueError("pprint_memory: end is before start")
+        data = self._image.memory.read(start, end - start)
+        for off in range(0, len(data), 16):
+            chunk = data[off:off + 16]
+            text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+            print(f"{start + off:#018x}  {chunk.hex(' '):<47}  {text}")
+
+    # --- diff and save ---
+    def diff(self, other):
+        from .diff import Diff
+        if type(other) is not type(self):
+            raise TypeError(f"a {type(self).__name__} can only be diffed with another "
+                            f"{type(self).__name__}, not {type(other).__name__}")
+        return Diff(self, other)  # from this (older) snapshot to `other`
+
+    def save(self, path, compress: bool | None = None) -> None:
+        """Write the snapshot as JSON; gzip-compressed when `compress` is True
+        or (by default) when the path ends with ".gz"."""
+        from .file_writer import write_snapshot
+        write_snapshot(self, self._file_kind, path, compress)
+
+
+class ThreadSnapshot(_Snapshot):
+    """The saved state of one thread (and, per level, of its process's memory)."""
+
+    def __init__(self, image: ProcessImage, tid: int, gpr: bytes, xstate: bytes,
+                 snapshot_id: int, name=None):
+        super().__init__(image, snapshot_id, name)
+        self.tid = self.thread_id = tid
+        self._gpr = bytes(gpr)
+        self._xstate = bytes(xstate)
+        self.regs = frozen_registers(self._gpr, self._xstate or None)
+
+    _file_kind = "thread"
+
+    registers = property(lambda self: self.regs)
+
+    @property
+    def gpr_bytes(self) -> bytes:
+        """The saved general-purpose registers as the kernel lays them out
+        (struct user_regs_struct, 216 bytes); `regs` reads them."""
+        return self._gpr
+
+    @property
+    def xstate_bytes(self) -> bytes:
+        """The saved XSAVE area (FP/vector registers), b"" when the thread
+        had none to save."""
+        return self._xstate
+
+    @property
+    def instruction_pointer(self) -> int:
+        return self.regs.rip
+
+    @property
+    def syscall_number(self) -> int:
+        return self.regs.orig_rax
+
+    @property
+    def syscall_return(self) -> int:
+        return self.regs.rax
+
+    def __getattr__(self, name):
+        if name.startswith("syscall_arg") and name[11:].isdigit() and int(name[11:]) < 6:
+            return getattr(self.regs, ("rdi", "rsi", "rdx", "r10", "r8", "r9")[int(name[11:])])
+        raise AttributeError(f"ThreadSnapshot has no attribute {name!r}")
+
+    def backtrace(self, as_symbols: bool = False):
+        return self._backtrace_of(self.regs, as_symbols)
+
+    def pprint_backtrace(self) -> None:
+        print(self._format_backtrace(self.regs))
+
+    def pprint_registers(self) -> None:
+        print(format_registers(self.regs, include_fp=False))
+
+    def pprint_registers_all(self) -> None:
+        print(format_registers(self.regs, include_fp=True))
+
+    def __repr__(self):
+        return (f"<ThreadSnapshot id={self.snapshot_id} tid={self.tid} pid={self.pid} "
+                f"level={self.level!r} name={self.name!r}>")
+
+
+class ProcessSnapshot(_Snapshot):
+    """The saved state of one process: all its threads, never its children.
+
+    `regs`, `backtrace()` and the register printers are the main thread's
+    (the one whose tid is the pid, else the first one), as in libdebug."""
+
+    _file_kind = "process"
+
+    def __init__(self, image: ProcessImage, threads, snapshot_id: int, name=None,
+                 skipped_threads: dict | None = None):
+        """threads: [(tid, gpr bytes, xstate bytes)]."""
+        super().__init__(image, snapshot_id, name)
+        self.threads = [ThreadSnapshot(image, tid, gpr, xstate, snapshot_id, name)
+                        for tid, gpr, xstate in sorted(threads, key=lambda t: (t[0] != image.pid, t[0]))]
+        if not self.threads:
+            raise ValueError(f"a process snapshot needs at least one thread (process {image.pid})")
+        # tid -> why its registers could not be read (running, in vfork...)
+        self.skipped_threads = dict(skipped_threads or {})
+
+    @property
+    def main_thread(self) -> ThreadSnapshot:
+        return self.threads[0]
+
+    @property
+    def regs(self):
+        return self.main_thread.regs
+
+    registers = regs
+
+    @property
+    def instruction_pointer(self) -> int:
+        return self.regs.rip
+
+    def backtrace(self, as_symbols: bool = False):
+        return self.main_thread.backtrace(as_symbols)
+
+    def pprint_backtrace(self) -> None:
+        self.main_thread.pprint_backtrace()
+
+    def pprint_registers(self) -> None:
+        self.main_thread.pprint_registers()
+
+    def pprint_registers_all(self) -> None:
+        self.main_thread.pprint_registers_all()
+
+    def __repr__(self):
+        return (f"<ProcessSnapshot id={self.snapshot_id} pid={self.pid} threads={len(self.threads)} "
+                f"level={self.level!r} name={self.name!r}>")
+
+
+class TreeSnapshot:
+    """One ProcessSnapshot per live process of a traced tree, taken while the
+    whole tree was stopped. `parent_of(pid)`, `path_of(pid)` (creation-order
+    indices from the root: root = (), its 2nd child = (1,)) and `children_of(pid)`
+    describe the tree."""
+
+    def __init__(self, processes, paths: dict, level: str, snapshot_id: int, name=None):
+        self.processes = sorted(processes, key=lambda p: paths[p.pid])
+        self._paths = dict(paths)
+        self.level = level
+        self.snapshot_id = snapshot_id
+        self.name = name
+        by_path = {path: pid for pid, path in self._paths.items()}
+        if () not in by_path:
+            raise ValueError("a tree snapshot needs its root process (path ())")
+        self.root_pid = by_path[()]
+        self._by_path = by_path
+
+    def process(self, pid: int) -> ProcessSnapshot:
+        for p in self.processes:
+            if p.pid == pid:
+                return p
+        raise ValueError(f"process {pid} is not in this tree snapshot")
+
+    def path_of(self, pid: int) -> tuple:
+        if pid not in self._paths:
+            raise ValueError(f"process {pid} is not in this tree snapshot")
+        return self._paths[pid]
+
+    def parent_of(self, pid: int):
+        path = self.path_of(pid)
+        return self._by_path.get(path[:-1]) if path else None
+
+    def children_of(self, pid: int) -> list[int]:
+        path = self.path_of(pid)
+        return [self._by_path[p] for p in sorted(self._by_path)
+                if len(p) == len(path) + 1 and p[:-1] == path]
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
+
+    def diff(self, other):
+        from .diff import TreeDiff
+        if not isinstance(other, TreeSnapshot):
+            raise TypeError(f"a TreeSnapshot can only be diffed with another TreeSnapshot, "
+                            f"not {type(other).__name__}")
+        return TreeDiff(self, other)
+
+    def save(self, path, compress: bool | None = None) -> None:
+        from .file_writer import write_snapshot
+        write_snapshot(self, "tree", path, compress)
+
+    def pprint(self) -> None:
+        for p in self.processes:
+            depth = len(self._paths[p.pid])
+            print(f"{'  ' * depth}{p.pid}: {len(p.threads)} thread(s), {len(p.maps)} map(s)")
+
+    def __repr__(self):
+        return (f"<TreeSnapshot id={self.snapshot_id} root={self.root_pid} "
+                f"processes={len(self.processes)} level={self.level!r} name={self.name!r}>")
