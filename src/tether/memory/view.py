@@ -67,7 +67,7 @@ class MemoryView:
                 # small read besides the system call).
                 dbg = self._dbg
                 proc = dbg._proc
-                if proc is not None and proc._state == "stopped" and not dbg._terminated:
+                if proc is not None and proc.state == "stopped" and not dbg._terminated:
                     try:
                         data = native.read_memory(proc.pid, address, size)
                     except (OSError, OverflowError):
@@ -99,7 +99,7 @@ class MemoryView:
 
     def read(self, address: int, size: int) -> bytes:
         proc = self._dbg._proc
-        if proc is not None and proc._state == "stopped" and size > 0 and not self._dbg._terminated:
+        if proc is not None and proc.state == "stopped" and size > 0 and not self._dbg._terminated:
             # The common case straight to process_vm_readv; on any error the
             # careful path below says what went wrong (or reads another way).
             try:

@@ -181,14 +181,14 @@ class Resumer:
         """Stop every thread of `proc` and then report it stopped to the user."""
         if task is not None:
             proc.last_task = task
-        if proc._state is ProcState.STARTING:
+        if proc.state is ProcState.STARTING:
             # A followed child whose first stop has not come yet: it will be
             # stopped then, but an on_fork hook may resume it at once, so
             # remember that it must be stopped after that (births.first_stop).
             proc.stop_when_started = True
             return
-        if proc._state is ProcState.RUNNING or proc._state is ProcState.STEPPING:
-            proc.state = ProcState.STOPPING
+        if proc.state is ProcState.RUNNING or proc.state is ProcState.STEPPING:
+            proc.set_state(ProcState.STOPPING)
             for t in tracker.to_interrupt_for_all_stop(proc):
                 interrupt(t)
         self.check_all_stopped(proc)
@@ -196,7 +196,7 @@ class Resumer:
     def check_all_stopped(self, proc) -> None:
         if not tracker.all_stopped(proc):
             return
-        proc.state = ProcState.STOPPED
+        proc.set_state(ProcState.STOPPED)
         if proc.detach_when_stopped:
             proc.detach_when_stopped = False
             self.detach(proc)

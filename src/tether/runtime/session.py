@@ -112,13 +112,13 @@ class Session:
         task.options = options
         self.registry.add(task)
         self.registry.procs[pid] = proc
-        proc.state = ProcState.STOPPED
+        proc.set_state(ProcState.STOPPED)
         proc.last_task = task
         return proc
 
     def attach(self, config, pid: int) -> Proc:
         proc = Proc(pid, config, hub=self.registry.hub)
-        proc.state = ProcState.STOPPING
+        proc.set_state(ProcState.STOPPING)
         proc.traced_since = uptime_ticks()
         was_stopped = proc_state(pid) == "T"
         seen = set()
@@ -162,11 +162,11 @@ class Session:
     def resume_process(self, proc) -> None:
         """The user's cont(): every stopped thread of `proc` goes on (or handles
         the event it reported while the process was being stopped)."""
-        if proc._state in GONE:
+        if proc.state in GONE:
             # It died (e.g. SIGKILL from outside) after the user's thread
             # checked it and before we got here: wait() reports the death.
             return
-        proc.state = ProcState.RUNNING
+        proc.set_state(ProcState.RUNNING)
         proc.last_task = None
         for t in proc.tasks.values():
             t.stop_reason = None
@@ -177,15 +177,15 @@ class Session:
                     resume(t)
                 except ProcessLookupError:
                     t.state = TaskState.RUNNING  # killed meanwhile: its death report follows
-                if proc._state is not ProcState.RUNNING:
+                if proc.state is not ProcState.RUNNING:
                     break  # a pending event stopped it again
 
     def resume_thread(self, task) -> None:
         """Scheduler locking: only this thread goes on."""
         proc = task.proc
-        if proc._state in GONE:
+        if proc.state in GONE:
             return  # see resume_process
-        proc.state = ProcState.RUNNING
+        proc.set_state(ProcState.RUNNING)
         proc.last_task = None
         self.resumer.resume(task)
 
@@ -198,7 +198,7 @@ class Session:
         self._kill_one(proc)
 
     def _kill_one(self, proc) -> None:
-        if proc._state in GONE:
+        if proc.state in GONE:
             return
         try:
             os.kill(proc.pid, signal.SIGKILL)
@@ -233,13 +233,13 @@ class Session:
                     pass
             return False
         procs = self.registry.procs
-        self.pump_until(lambda: proc._state in GONE or proc.pid not in procs,
+        self.pump_until(lambda: proc.state in GONE or proc.pid not in procs,
                         timeout=0.5, give_up=vanished)
-        if proc._state is not ProcState.DEAD:
+        if proc.state is not ProcState.DEAD:
             for t in tracker.process_died(proc):
                 self.registry.tasks.pop(t.tid, None)
             procs.pop(proc.pid, None)
-            proc.state = ProcState.DEAD
+            proc.set_state(ProcState.DEAD)
             proc.exit_signal = signal.SIGKILL
 
     def detach(self, proc) -> None:
@@ -294,7 +294,7 @@ class Session:
                 native.ptrace(PTRACE_DETACH, t.tid, 0, sig)
             except OSError:
                 pass
-        proc.state = ProcState.DETACHED
+        proc.set_state(ProcState.DETACHED)
         self.registry.forget(proc)
 
 

@@ -56,7 +56,7 @@ class Stepper:
     def step(self, task) -> None:
         proc = task.proc
         rip = task.rip()  # first: raises if the thread died meanwhile, changing nothing
-        proc.state = ProcState.STEPPING
+        proc.set_state(ProcState.STEPPING)
         task.stepping = "user"
         task.stop_reason = None
         if rip in proc.aspace.installed:
@@ -64,7 +64,7 @@ class Stepper:
             proc.aspace.lift(rip)
             task.step_address = rip
         self.resumer.restart(task)
-        self.session.pump_until(lambda: proc._state is not ProcState.STEPPING
+        self.session.pump_until(lambda: proc.state is not ProcState.STEPPING
                                 or task.state is TaskState.DEAD)
 
     def step_until(self, task, address: int, max_steps: int) -> None:
@@ -72,7 +72,7 @@ class Stepper:
         while task.rip() != address and (max_steps < 0 or steps < max_steps):
             self.step(task)
             steps += 1
-            if task.state is TaskState.DEAD or task.proc._state is not ProcState.STOPPED:
+            if task.state is TaskState.DEAD or task.proc.state is not ProcState.STOPPED:
                 return
 
     def run_to(self, task, address: int, same_frame_rsp: int | None) -> None:
@@ -86,12 +86,12 @@ class Stepper:
                 proc.aspace.insert(address)
             try:
                 self.session.resume_process(proc)
-                self.session.pump_until(lambda: proc._state is ProcState.STOPPED or proc._state in GONE)
+                self.session.pump_until(lambda: proc.state is ProcState.STOPPED or proc.state in GONE)
             finally:
-                if added and proc._state not in GONE:
+                if added and proc.state not in GONE:
                     proc.internal_breakpoints.pop(address, None)
                     proc.aspace.remove(address)
-            if proc._state is not ProcState.STOPPED:
+            if proc.state is not ProcState.STOPPED:
                 return
             last = proc.last_task
             if last is not task or last.stop_reason != "internal" or last.rip() != address:
@@ -109,7 +109,7 @@ class Stepper:
             if call_length(code) is not None:
                 depth += 1
             self.step(task)
-            if task.state is TaskState.DEAD or task.proc._state is not ProcState.STOPPED:
+            if task.state is TaskState.DEAD or task.proc.state is not ProcState.STOPPED:
                 return
             if returning:
                 if depth == 0:

@@ -96,7 +96,7 @@ class Stops:
         if kind == "user":
             task.stop_reason = "step"
             proc.last_task = task
-            proc.state = ProcState.STOPPED
+            proc.set_state(ProcState.STOPPED)
             return
         rip = task.rip()
         if rip in proc.aspace.installed:
@@ -221,10 +221,10 @@ class Stops:
     # ------------------------------------------------------------------ the rest
     def on_interrupt(self, task) -> None:
         proc = task.proc
-        if task.group_stopped and proc._state is ProcState.RUNNING:
+        if task.group_stopped and proc.state is ProcState.RUNNING:
             # After PTRACE_LISTEN this stop means the group-stop ended (SIGCONT).
             task.group_stopped = False
-        if proc._state is ProcState.STOPPING or proc._state is ProcState.STOPPED:
+        if proc.state is ProcState.STOPPING or proc.state is ProcState.STOPPED:
             self.resumer.check_all_stopped(proc)
         else:
             self.resumer.resume(task)  # a late PTRACE_INTERRUPT: nothing to report

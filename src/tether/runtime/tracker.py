@@ -73,7 +73,7 @@ def route(task, ev) -> Route:
             # Another thread steps over a lifted int3: hold this event.
             return Route.HOLD
         if task.stepping is None:
-            if proc._state in _HELD_BY_STOP:
+            if proc.state in _HELD_BY_STOP:
                 # Seen while stopping the process for the user: keep it for
                 # the next resume (a breakpoint hit is then reported then).
                 return Route.HOLD
@@ -126,7 +126,7 @@ def resume_gate(task) -> Gate:
     lock = proc.step_lock
     if lock is not None and lock is not task:
         return Gate.HELD
-    state = proc._state
+    state = proc.state
     if state is not _RUNNING and not (state is _STEPPING and task.stepping is not None):
         if state is _STOPPING or state is _STOPPED or state is _STEPPING:
             return Gate.KEEP_STOPPED
@@ -174,7 +174,7 @@ def to_interrupt_for_all_stop(proc) -> list:
 def all_stopped(proc) -> bool:
     """An all-stop under way is complete: every thread that can stop has
     (a thread blocked in vfork, or exiting, cannot and need not)."""
-    if proc._state is not _STOPPING:
+    if proc.state is not _STOPPING:
         return False
     for t in proc.tasks.values():
         if t.state is _T_DEAD or t.in_vfork or t.state is _T_EXITING:
@@ -239,11 +239,11 @@ def first_stop(task, ev) -> FirstStop:
     if ev.kind is not Stop.INTERRUPT:
         task.pending = ev
     proc = task.proc
-    if proc._state is ProcState.DETACHING:
+    if proc.state is ProcState.DETACHING:
         return FirstStop.DETACH
     if proc.hidden:
         return FirstStop.RUN_HIDDEN
-    if proc._state is ProcState.STARTING:
+    if proc.state is ProcState.STARTING:
         return FirstStop.REPORT
     # A new thread (it gets the process's hardware breakpoints first).
     task.dr_dirty = True

@@ -71,20 +71,20 @@ class Tree:
             elif plan is ChildPlan.HIDE:
                 # Traced out of sight, stepped over our int3s, until it execs
                 # (then it is let go) or exits.
-                child.state = ProcState.RUNNING
+                child.set_state(ProcState.RUNNING)
                 child.hidden = True
             else:
-                child.state = ProcState.DETACHING
+                child.set_state(ProcState.DETACHING)
         early = registry.early.pop(new_tid, None)
         if early is not None:
             self.first_stop(task, early)
         self.resumer.resume(parent_task)
-        if parent.detach_when_stopped and parent._state is ProcState.RUNNING:
+        if parent.detach_when_stopped and parent.state is ProcState.RUNNING:
             self.resumer.stop_process(parent)
 
     def _follow(self, parent, child, kind) -> None:
         cfg = parent.config
-        child.state = ProcState.STARTING
+        child.set_state(ProcState.STARTING)
         child.vfork_parent_of = parent if kind is Stop.VFORK else None
         parent.children.append(child)
         if parent.listener is not None:
@@ -108,7 +108,7 @@ class Tree:
         elif plan is FirstStop.RUN_HIDDEN:
             self.resumer.resume(task)
         elif plan is FirstStop.REPORT:
-            proc.state = ProcState.STOPPED
+            proc.set_state(ProcState.STOPPED)
             proc.last_task = task
             task.stop_reason = "fork"
             parent = proc.parent
@@ -119,7 +119,7 @@ class Tree:
                 self.run_hook(parent, hook, parent.debugger, proc.debugger)
             if proc.stop_when_started:
                 proc.stop_when_started = False
-                if proc._state is ProcState.RUNNING or proc._state is ProcState.STEPPING:
+                if proc.state is ProcState.RUNNING or proc.state is ProcState.STEPPING:
                     self.resumer.stop_process(proc)
         else:  # a new thread
             if proc.hooks["thread"]:
@@ -154,7 +154,7 @@ class Tree:
             native.ptrace(PTRACE_DETACH, task.tid, 0, sig)
         except OSError:
             pass
-        proc.state = ProcState.DETACHED
+        proc.set_state(ProcState.DETACHED)
         self.registry.forget(proc)
 
     def check_untraced_child(self, task) -> None:
@@ -188,7 +188,7 @@ class Tree:
         if proc.hidden:
             # Its own address space now: nothing of ours left in it.
             proc.aspace = AddressSpace(proc.mem)
-            proc.state = ProcState.STOPPED
+            proc.set_state(ProcState.STOPPED)
             self.detach(proc)
             return
         former = ev.message if ev.message is not None else task.tid
@@ -238,17 +238,17 @@ class Tree:
             return
         for other in tracker.process_died(proc):
             registry.tasks.pop(other.tid, None)
-        proc.state = ProcState.DEAD
+        proc.set_state(ProcState.DEAD)
         proc.exit_code = task.exit_code
         proc.exit_signal = task.exit_signal
         proc.mem.close()
         registry.procs.pop(proc.pid, None)
         # Only processes whose real parent (a tracee) died are ours to reap; an
         # attached process's parent is someone else, who will reap it.
-        if proc.parent is not None and proc.parent._state is ProcState.DEAD:
+        if proc.parent is not None and proc.parent.state is ProcState.DEAD:
             reap_orphan(proc.pid)
         for child in proc.children:
-            if child._state is ProcState.DEAD:
+            if child.state is ProcState.DEAD:
                 reap_orphan(child.pid)
         for hook in proc.hooks["exit"]:
             self.run_hook(proc, hook, proc.debugger)

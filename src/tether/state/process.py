@@ -9,14 +9,12 @@ NO_HOOKS = {"fork": (), "exec": (), "exit": (), "thread": (), "thread_exit": ()}
 
 
 class Proc:
-    @property
-    def state(self) -> ProcState:
-        return self._state
-
-    @state.setter
-    def state(self, value: ProcState) -> None:
-        self._state = value
-        self.hub.changed = True  # (the tracer wakes the script's waiters only after a change)
+    def set_state(self, value: ProcState) -> None:
+        """Change `state` (a plain attribute, read on every stop: set it only
+        through here, so that the tracer wakes the script's waiting threads,
+        which it does only after a change)."""
+        self.state = value
+        self.hub.changed = True
 
     # Defaults of the scalar fields, on the class: an instance stores only
     # what differs (a Proc is made at every fork of a traced program).
@@ -55,7 +53,7 @@ class Proc:
         self.tasks: dict = {}         # tid -> Task
         self.mem = ProcessMemory(pid, self.live_tids)
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
-        self._state = state
+        self.state: ProcState = state
         self.breakpoints: dict = {}   # address -> Breakpoint (user, software and hardware)
         self.hw_slots = [None, None, None, None]
         self.internal_breakpoints: dict = {}  # address -> tag (finish/next/entry)
