@@ -13,12 +13,18 @@
 
 #include <string.h>
 
-/* Slot (8-byte index) in struct user_regs_struct of register number 0..15
- * (rax rcx rdx rbx rsp rbp rsi rdi r8 .. r15). */
-static const int reg_slot[16] = {10, 11, 12, 5, 19, 4, 13, 14, 9, 8, 7, 6, 3, 2, 1, 0};
-#define SLOT_RIP 16
-#define SLOT_EFLAGS 18
-#define SLOT_RSP 19
+/* Slot (8-byte index) in struct user_regs_struct of the register that an
+ * instruction encodes as number 0..15 (rax rcx rdx rbx rsp rbp rsi rdi
+ * r8 .. r15). */
+static const int reg_slot[16] = {
+    GPR_SLOT(rax), GPR_SLOT(rcx), GPR_SLOT(rdx), GPR_SLOT(rbx),
+    GPR_SLOT(rsp), GPR_SLOT(rbp), GPR_SLOT(rsi), GPR_SLOT(rdi),
+    GPR_SLOT(r8), GPR_SLOT(r9), GPR_SLOT(r10), GPR_SLOT(r11),
+    GPR_SLOT(r12), GPR_SLOT(r13), GPR_SLOT(r14), GPR_SLOT(r15),
+};
+#define SLOT_RIP GPR_SLOT(rip)
+#define SLOT_EFLAGS GPR_SLOT(eflags)
+#define SLOT_RSP GPR_SLOT(rsp)
 #define F_CF (1u << 0)
 #define F_PF (1u << 2)
 #define F_AF (1u << 4)

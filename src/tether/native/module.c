@@ -43,7 +43,12 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "tether._native", NULL, -1, methods};
 
+/* Besides the functions: GPR_LAYOUT and GPR_SIZE, the register buffer's
+ * layout (gpr_layout.c). */
 PyMODINIT_FUNC PyInit__native(void)
 {
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m && add_gpr_layout(m) < 0)
+        Py_CLEAR(m);
+    return m;
 }

@@ -45,9 +45,16 @@ static inline PyObject *os_error(void)
     return PyErr_SetFromErrno(PyExc_OSError);
 }
 
+/* Slot (8-byte index) of a field of the kernel's struct user_regs_struct:
+ * a register buffer (PTRACE_GETREGS/SETREGS) is an array of u64, and the
+ * kernel's header is the one definition of where each register sits.
+ * Python gets the same offsets as _native.GPR_LAYOUT (gpr_layout.c). */
+#define GPR_SLOT(field) (offsetof(struct user_regs_struct, field) / 8)
+
 /* ---- helpers called across files ---------------------------------------- */
 HIDDEN void kick_tracer(void);                 /* wait_loop.c */
 HIDDEN void bump_generation(void);             /* handoff.c */
+HIDDEN int add_gpr_layout(PyObject *module);   /* gpr_layout.c */
 
 /* ---- the module's functions (method table: module.c) -------------------- */
 /* ptrace_calls.c */
