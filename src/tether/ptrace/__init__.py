@@ -39,7 +39,7 @@ BASE_OPTIONS = (O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_T
 # only cost one more stop per thread or process.
 THREAD_OPTIONS = BASE_OPTIONS & ~O_TRACEEXIT
 
-# The "wake the tracer thread" signal (see _native.c). A real-time signal no
+# The "wake the tracer thread" signal (see native/wait_loop.c). A real-time signal no
 # library we know of uses; glibc keeps the first two RT signals for itself.
 WAKE_SIGNAL = 64 - 3
 

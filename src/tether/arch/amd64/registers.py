@@ -22,8 +22,9 @@ import ctypes
 import struct
 
 __all__ = [
-    "FULL_GPR_NAMES", "GPR_FIELDS", "GPR_SIZE", "Registers", "UnknownRegisterError", "format_registers",
-    "frozen_registers", "register_names",
+    "EFLAGS_OFFSET", "FULL_GPR_NAMES", "GPR_FIELDS", "GPR_OFFSETS", "GPR_SIZE", "ORIG_RAX_OFFSET",
+    "RAX_OFFSET", "RIP_OFFSET", "RSP_OFFSET", "Registers", "SYSCALL_ARG_OFFSETS",
+    "UnknownRegisterError", "format_registers", "frozen_registers", "register_names",
 ]
 
 
@@ -37,14 +38,28 @@ class UnknownRegisterError(AttributeError, ValueError):
 # --- general-purpose registers: struct user_regs_struct ------------------------------
 
 # Field order of struct user_regs_struct (arch/x86/include/asm/user_64.h); each field is
-# a little-endian u64, so field i starts at byte 8*i.
+# a little-endian u64, so field i starts at byte 8*i. This is the one Python definition
+# of the layout: every offset below derives from it. The C extension takes its own from
+# the kernel's header (offsetof) and exports them as _native.GPR_LAYOUT / GPR_SIZE;
+# tests/unit/test_register_layout.py checks that the two agree.
 GPR_FIELDS = (
     "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
     "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base",
     "gs_base", "ds", "es", "fs", "gs",
 )
 GPR_SIZE = 8 * len(GPR_FIELDS)  # 216
-_GPR_OFFSET = {name: 8 * i for i, name in enumerate(GPR_FIELDS)}
+GPR_OFFSETS = {name: 8 * i for i, name in enumerate(GPR_FIELDS)}  # field -> byte offset
+
+# Byte offsets in the buffer for code that reads or patches it directly (import these
+# rather than writing the numbers).
+RIP_OFFSET = GPR_OFFSETS["rip"]
+RSP_OFFSET = GPR_OFFSETS["rsp"]
+RAX_OFFSET = GPR_OFFSETS["rax"]
+ORIG_RAX_OFFSET = GPR_OFFSETS["orig_rax"]  # the system call number at a syscall stop
+EFLAGS_OFFSET = GPR_OFFSETS["eflags"]
+# The six system call arguments, in order (the x86-64 syscall convention: r10, not rcx,
+# holds the fourth, because the syscall instruction overwrites rcx).
+SYSCALL_ARG_OFFSETS = tuple(GPR_OFFSETS[name] for name in ("rdi", "rsi", "rdx", "r10", "r8", "r9"))
 
 # Segment selectors are 16 bits wide; the kernel rejects wider values (putreg ->
 # -EIO), so we refuse them at write time instead of at the next resume.
@@ -82,15 +97,15 @@ def _build_gpr_layout() -> dict[str, tuple[int, int, int]]:
     layout = {}
     for name in FULL_GPR_NAMES:
         bits = 16 if name in _SEGMENTS else 64
-        layout[name] = (_GPR_OFFSET[name], 8, bits)
+        layout[name] = (GPR_OFFSETS[name], 8, bits)
     for full, r32, r16, low8, high8 in _SUBREGISTERS:
-        offset = _GPR_OFFSET[full]
+        offset = GPR_OFFSETS[full]
         layout[r32] = (offset, 4, 32)
         layout[r16] = (offset, 2, 16)
         layout[low8] = (offset, 1, 8)
         if high8:
             layout[high8] = (offset + 1, 1, 8)
-    layout["eip"] = (_GPR_OFFSET["rip"], 4, 32)
+    layout["eip"] = (GPR_OFFSETS["rip"], 4, 32)
     return layout
 
 
@@ -284,7 +299,7 @@ class Registers:
             value += 1 << 64
         buf = self._cache.gpr()
         return [name for name in FULL_GPR_NAMES
-                if _U64.unpack_from(buf, _GPR_OFFSET[name])[0] == value]
+                if _U64.unpack_from(buf, GPR_OFFSETS[name])[0] == value]
 
     def _read_x(self, reg: _XRegister) -> int:
         buf = self._cache.xstate()

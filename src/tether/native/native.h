@@ -1,0 +1,101 @@
+/*
+ * native.h: what the parts of tether._native share.
+ *
+ * tether._native is the only code in tether that makes ptrace/wait system
+ * calls. It holds no policy: every function is a thin wrapper that turns a
+ * failure into OSError(errno). Policy (what a stop means, what to do about
+ * it) lives in Python, in tether.events and tether.runtime.
+ *
+ * Build: separate translation units (setup.py lists every .c here), not a
+ * unity build. Each hot path keeps its callers and callees in one file:
+ * resume/trap_regs/write_regs in ptrace_calls.c, resume_over/emulate_insn in
+ * emulate.c, wait_event and its stub in wait_loop.c, generation and
+ * wait_generation in handoff.c, read_memory alone in memory.c. The two
+ * helpers every file uses (raw_ptrace, os_error) are static inline here, so
+ * they are inlined everywhere as before. The only calls between files
+ * (wait_event -> bump_generation, kick/wait_generation -> kick_tracer) were
+ * out-of-line calls in the single-file build too, and every cross-file name
+ * is hidden, so such a call stays a direct call (no PLT).
+ */
+#ifndef TETHER_NATIVE_H
+#define TETHER_NATIVE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <linux/ptrace.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <unistd.h>
+
+/* Shared between the files of this extension, invisible outside it. */
+#define HIDDEN __attribute__((visibility("hidden")))
+
+static inline long raw_ptrace(long req, long pid, unsigned long addr, unsigned long data)
+{
+    /* The raw system call: glibc's wrapper treats PEEK* specially. */
+    return syscall(SYS_ptrace, req, pid, addr, data);
+}
+
+static inline PyObject *os_error(void)
+{
+    return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+/* Slot (8-byte index) of a field of the kernel's struct user_regs_struct:
+ * a register buffer (PTRACE_GETREGS/SETREGS) is an array of u64, and the
+ * kernel's header is the one definition of where each register sits.
+ * Python gets the same offsets as _native.GPR_LAYOUT (gpr_layout.c). */
+#define GPR_SLOT(field) (offsetof(struct user_regs_struct, field) / 8)
+
+/* ---- helpers called across files ---------------------------------------- */
+HIDDEN void kick_tracer(void);                 /* wait_loop.c */
+HIDDEN void bump_generation(void);             /* handoff.c */
+HIDDEN int add_gpr_layout(PyObject *module);   /* gpr_layout.c */
+
+/* ---- the module's functions (method table: module.c) -------------------- */
+/* ptrace_calls.c */
+HIDDEN PyObject *py_ptrace(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_peekdata(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_peekuser(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_pokedata(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_pokeuser(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_resume(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+HIDDEN PyObject *py_getregs(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_trap_regs(PyObject *self, PyObject *arg);
+HIDDEN PyObject *py_setregs(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_getxstate(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_setxstate(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_geteventmsg(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_getsiginfo(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_get_syscall_info(PyObject *self, PyObject *arg);
+/* emulate.c */
+HIDDEN PyObject *py_emulate(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_resume_over(PyObject *self, PyObject *args);
+/* clone_sniff.c */
+HIDDEN PyObject *py_clone_event(PyObject *self, PyObject *arg);
+HIDDEN PyObject *py_same_vm(PyObject *self, PyObject *args);
+/* wait_loop.c */
+HIDDEN PyObject *py_tracer_thread_init(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_wait_event(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_wake_after(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_wait_pid(PyObject *self, PyObject *args);
+/* handoff.c */
+HIDDEN PyObject *py_generation(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_kick(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_notify(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_wait_generation(PyObject *self, PyObject *args);
+/* memory.c */
+HIDDEN PyObject *py_read_memory(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+/* spawn.c */
+HIDDEN PyObject *py_spawn(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_free_stack(PyObject *self, PyObject *args);
+/* process.c */
+HIDDEN PyObject *py_tgkill(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_gettid(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_set_child_subreaper(PyObject *self, PyObject *args);
+
+#endif
