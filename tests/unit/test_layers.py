@@ -46,7 +46,7 @@ LAYERS = [
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = SRC / "tether"
 # Compiled from C (setup.py): no .py file, still a module others import.
-EXTENSION_MODULES = {"tether._native": PACKAGE / "_native.c"}
+EXTENSION_MODULES = {"tether._native": PACKAGE / "native" / "module.c"}
 
 
 def module_name(path: Path) -> str:

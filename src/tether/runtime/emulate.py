@@ -12,14 +12,17 @@ Emulated (64-bit mode, as the first instruction at a breakpoint):
   mov r64, r64 (REX.W 89/8B, mod=11) mov r32, imm32 (B8+r, 41 B8+r)
   sub rsp, imm8/imm32 (48 83/81 EC)  test r64, r64 (REX.W 85, mod=11)
 The decoding and register arithmetic (flags as the Intel SDM defines them
-for SUB and TEST) are in C (_native.c, emulate_insn): this runs at every hit.
+for SUB and TEST) are in C (native/emulate.c, emulate_insn): this runs at every hit.
 """
 from .. import _native as native
-from ..state.task import RIP_OFFSET as _RIP
+from ..arch.amd64.registers import GPR_OFFSETS, RIP_OFFSET as _RIP
 
-# Slot (8-byte index) in struct user_regs_struct of register number 0..15
-# (rax rcx rdx rbx rsp rbp rsi rdi r8 .. r15); the same table as the C side.
-REG_SLOT = (10, 11, 12, 5, 19, 4, 13, 14, 9, 8, 7, 6, 3, 2, 1, 0)
+# Slot (8-byte index) in struct user_regs_struct of register number 0..15 in
+# the instruction encoding (rax rcx rdx rbx rsp rbp rsi rdi r8 .. r15),
+# derived from the one layout (the C side derives its own with offsetof).
+REG_SLOT = tuple(GPR_OFFSETS[name] // 8 for name in (
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"))
 CF, PF, AF, ZF, SF, OF = 1 << 0, 1 << 2, 1 << 4, 1 << 6, 1 << 7, 1 << 11
 
 

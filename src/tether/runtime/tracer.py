@@ -6,7 +6,7 @@ thread. So one thread owns every tracee of every Debugger; the user's thread
 hands it work with `call()`. Called from the tracer thread itself (inside a
 callback), `call()` runs the function inline.
 
-The hand-offs use the C extension's generation counter (see _native.c): a
+The hand-offs use the C extension's generation counter (see native/handoff.c): a
 user thread sleeps until the tracer bumps it, and the tracer bumps it only
 on its way into its next wait, when it has released the GIL."""
 import queue

@@ -4,18 +4,10 @@ Only the tracer thread changes a Task. The register cache is fetched lazily
 at most once per stop and written back only if changed, so a stop that needs
 nothing costs no GETREGS/SETREGS."""
 from .. import _native as native
-from ..arch.amd64.registers import GPR_FIELDS
+from ..arch.amd64.registers import (EFLAGS_OFFSET, ORIG_RAX_OFFSET, RAX_OFFSET,  # noqa: F401
+                                    RIP_OFFSET, RSP_OFFSET, SYSCALL_ARG_OFFSETS)
 from ..errors import ProcessDeadError, ProcessRunningError
 from .states import TaskState
-
-_OFFSET = {name: 8 * i for i, name in enumerate(GPR_FIELDS)}
-RIP_OFFSET = _OFFSET["rip"]
-RSP_OFFSET = _OFFSET["rsp"]
-RAX_OFFSET = _OFFSET["rax"]
-ORIG_RAX_OFFSET = _OFFSET["orig_rax"]
-EFLAGS_OFFSET = _OFFSET["eflags"]
-# The syscall argument registers, in argument order (x86-64 syscall ABI).
-SYSCALL_ARG_OFFSETS = tuple(_OFFSET[r] for r in ("rdi", "rsi", "rdx", "r10", "r8", "r9"))
 
 _STOPPED = TaskState.STOPPED
 _DEAD = TaskState.DEAD
