@@ -285,9 +285,7 @@ class Session:
                 continue
             if proc.hw_used and t.stopped:
                 self.resumer.apply_debug_registers(t)
-            sig = t.deliver_signal
-            if t.pending is not None and t.pending.kind is Stop.SIGNAL:
-                sig = t.pending.value
+            sig = tracker.detach_signal(t)
             try:
                 if t.stopped:
                     t.flush()

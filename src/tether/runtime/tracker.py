@@ -275,6 +275,15 @@ def exec_vanished(proc, former_tid: int) -> list:
     return gone
 
 
+def detach_signal(task) -> int:
+    """The signal to pass on when letting `task` go: one it reported while
+    held (a signal-delivery-stop not yet handled: untraced, the thread would
+    have received it), else the one it was about to be resumed with."""
+    if task.pending is not None and task.pending.kind is Stop.SIGNAL:
+        return task.pending.value
+    return task.deliver_signal
+
+
 def leader_of_many(task) -> bool:
     """Only the leader of a process with other threads needs exit stops
     (see tether.ptrace.THREAD_OPTIONS)."""

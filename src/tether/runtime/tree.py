@@ -147,11 +147,8 @@ class Tree:
 
     def detach_new_child(self, task) -> None:
         proc = task.proc
-        sig = 0
-        if task.pending is not None and task.pending.kind is Stop.SIGNAL:
-            sig = task.pending.value
         try:
-            native.ptrace(PTRACE_DETACH, task.tid, 0, sig)
+            native.ptrace(PTRACE_DETACH, task.tid, 0, tracker.detach_signal(task))
         except OSError:
             pass
         proc.set_state(ProcState.DETACHED)
