@@ -1,5 +1,5 @@
 """End-to-end tests for execve under the debugger (issue 5, SPEC 2.9,
-EDGE_CASES 3, 8c, 11-14). Targets: mp_exec.c and mp_exec_target.c (both
+docs/edge-cases.md §3, §8c, §11-§14). Targets: mp_exec.c and mp_exec_target.c (both
 non-PIE, so code of the two images overlaps), mp_thread_exec.c,
 mp_forkexec.c, mp_forkloop.c.
 
@@ -56,7 +56,7 @@ def map_paths(dbg):
     return out
 
 
-# --- single-threaded exec (EDGE_CASES 11) -------------------------------------
+# --- single-threaded exec (docs/edge-cases.md §11) -------------------------------------
 
 @pytest.mark.parametrize("fast_memory", [False, True])
 def test_exec_keeps_debugger_drops_breakpoints_reloads_maps(launch, target, capfd, fast_memory):
@@ -128,7 +128,7 @@ def test_breakpoints_on_the_new_image_work_after_exec(launch, target):
 
 
 def test_exec_frees_hardware_breakpoint_slots(launch, target):
-    # EDGE_CASES 8c: exec clears the debug registers. f1..f4 of mp_exec lie
+    # docs/edge-cases.md §8c: exec clears the debug registers. f1..f4 of mp_exec lie
     # in mp_exec_target's nop sled, so stale slots would fire there.
     dest = target("mp_exec_target")
     d = launch("mp_exec", dest)
@@ -154,7 +154,7 @@ def test_exec_frees_hardware_breakpoint_slots(launch, target):
     assert [b.hit_count for b in old] == [0, 0, 0, 0]
 
 
-# --- exec from a thread (EDGE_CASES 12, 13) ------------------------------------------
+# --- exec from a thread (docs/edge-cases.md §12, §13) ------------------------------------------
 
 def test_exec_from_a_non_leader_thread(launch, capfd):
     d = launch("mp_thread_exec", "one", "/bin/echo", "x")
@@ -201,7 +201,7 @@ def test_two_threads_exec_at_the_same_time(launch):
     assert counts == [1]
 
 
-# --- exec in a child (EDGE_CASES 14) ------------------------------------------------
+# --- exec in a child (docs/edge-cases.md §14) ------------------------------------------------
 
 def test_child_that_execs_first_thing_keeps_its_debugger(launch, target, capfd):
     dest = target("mp_exec_target")
@@ -222,7 +222,7 @@ def test_child_that_execs_first_thing_keeps_its_debugger(launch, target, capfd):
     assert "target says hi z" in capfd.readouterr().out
 
 
-# --- attach, then every fork and exec (EDGE_CASES 3) --------------------------------------
+# --- attach, then every fork and exec (docs/edge-cases.md §3) --------------------------------------
 
 @pytest.mark.timeout(60)
 def test_attach_then_no_fork_or_exec_is_missed(target):

@@ -1,4 +1,4 @@
-"""The tracer must sleep while its tracees sleep (EDGE_CASES 27), and must
+"""The tracer must sleep while its tracees sleep (docs/edge-cases.md §27), and must
 never reap the script's own children."""
 import os
 import subprocess

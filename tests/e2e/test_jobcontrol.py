@@ -1,5 +1,5 @@
 """End-to-end tests for job control under the debugger (issue 5, SPEC 2.11,
-EDGE_CASES 17, 18, 19). Target: mp_jobctl.c, whose exit code says whether
+docs/edge-cases.md §17, §18, §19). Target: mp_jobctl.c, whose exit code says whether
 the *program* saw the same stops and continues it would see natively.
 
 Semantics assumed: a group-stop of a traced process (SIGSTOP, SIGTSTP...)
@@ -31,7 +31,7 @@ def run_mode(launch, mode, follow):
 
 @pytest.mark.parametrize("follow", [True, False])
 def test_child_that_stops_itself_is_seen_stopped_once_by_its_parent(launch, capfd, follow):
-    # EDGE_CASES 18: raise(SIGSTOP) in the child; the parent's
+    # docs/edge-cases.md §18: raise(SIGSTOP) in the child; the parent's
     # waitpid(WUNTRACED) reports one stop with signal 19, then SIGCONT.
     d = run_mode(launch, "selfstop", follow)
     out = capfd.readouterr().out
@@ -43,7 +43,7 @@ def test_child_that_stops_itself_is_seen_stopped_once_by_its_parent(launch, capf
 
 @pytest.mark.parametrize("follow", [True, False])
 def test_sigtstp_with_a_handler_runs_the_handler_and_stops_nobody(launch, capfd, follow):
-    # EDGE_CASES 18 variant (strace#96).
+    # docs/edge-cases.md §18 variant (strace#96).
     d = run_mode(launch, "tstp", follow)
     out = capfd.readouterr().out
     assert d.exit_code == 0, out
@@ -61,7 +61,7 @@ def test_parent_stops_and_continues_its_own_child(launch, capfd, follow):
 
 
 def test_real_parent_sees_no_stop_the_debugger_caused(launch, capfd):
-    # EDGE_CASES 17: the child is followed from its first instruction; the
+    # docs/edge-cases.md §17: the child is followed from its first instruction; the
     # parent, looping on waitpid(WUNTRACED|WCONTINUED), must see only the exit.
     d = run_mode(launch, "nostop", True)
     out = capfd.readouterr().out
@@ -91,7 +91,7 @@ def test_real_parent_sees_no_stop_while_the_child_is_held_by_the_script(launch, 
 
 
 def test_sigcont_from_outside_does_not_resume_a_process_held_at_a_breakpoint(launch):
-    # EDGE_CASES 19: SIGCONT wakes a group-stopped process as it is sent, but
+    # docs/edge-cases.md §19: SIGCONT wakes a group-stopped process as it is sent, but
     # a ptrace stop holds. The SIGUSR1 sent after it is delivered once on cont().
     d = launch("mp_jobctl", "hold")
     d.run(redirect_pipes=False)

@@ -163,7 +163,7 @@ def test_properties_inherited_at_fork_then_independent(launch):
 
 
 def test_grandchild_goes_in_the_childs_children_with_a_blank_slate(launch):
-    # EDGE_CASES 7d: the followed child has its own breakpoint on `work`;
+    # docs/edge-cases.md §7d: the followed child has its own breakpoint on `work`;
     # the grandchild it forks must not inherit it (nor die of its int3).
     d = launch("mp_forkchain", 2)
     d.run(redirect_pipes=False)
@@ -203,7 +203,7 @@ def test_sigkill_of_a_stopped_child(launch):
 
 
 def test_child_killed_from_outside_while_stopped(launch):
-    # EDGE_CASES 21: kill -9 by someone else while the child is held.
+    # docs/edge-cases.md §21: kill -9 by someone else while the child is held.
     d = launch("mp_fork")
     d.run(redirect_pipes=False)
     _, c = stop_after_fork(d)
@@ -238,7 +238,7 @@ def test_child_killed_by_a_signal_is_reported_on_its_own_debugger(launch):
     assert d.exit_code == 71 and d.exit_signal is None
 
 
-# --- debugger-internal breakpoints at fork time (EDGE_CASES 7b, 7c) ------------
+# --- debugger-internal breakpoints at fork time (docs/edge-cases.md §7b, §7c) ------------
 
 @pytest.mark.parametrize("follow", [True, False])
 def test_next_over_call_fork_leaves_no_trap_in_the_child(launch, follow):
@@ -297,7 +297,7 @@ def test_finish_from_a_forking_function_leaves_no_trap_in_the_child(launch, foll
 
 @pytest.mark.timeout(120)
 def test_burst_of_200_forks_every_child_seen_once(launch):
-    # EDGE_CASES 1: child stops and fork events arrive in either order.
+    # docs/edge-cases.md §1: child stops and fork events arrive in either order.
     n = 200
     d = launch("mp_forkmany", n)
     d.run(redirect_pipes=False)
@@ -349,7 +349,7 @@ def test_four_threads_forking_concurrently(launch):
     assert sorted(c.exit_code for c in d.children) == list(range(100))
 
 
-# --- clone and clone3 (EDGE_CASES 6, 28, 29) ------------------------------------
+# --- clone and clone3 (docs/edge-cases.md §6, §28, §29) ------------------------------------
 
 @pytest.mark.parametrize("follow", [True, False])
 def test_clone_without_clone_thread_is_a_process_not_a_thread(launch, follow):
@@ -439,7 +439,7 @@ def test_clone_untraced_child_is_followed_or_reported(launch, capfd, caplog, rec
 # --- signals and children ----------------------------------------------------------
 
 def test_signal_sent_to_a_child_before_it_runs_is_delivered(launch):
-    # EDGE_CASES 2: SIGUSR1 may be reported before the child's first stop.
+    # docs/edge-cases.md §2: SIGUSR1 may be reported before the child's first stop.
     d = launch("mp_sigchild")
     d.run(redirect_pipes=False)
     d.on_fork(resume)
@@ -595,7 +595,7 @@ def test_inherit_stopping_events_copies_breakpoints_to_children(launch):
 # --- seccomp (optional in the issue) -----------------------------------------------
 
 def test_seccomp_ret_trace_syscalls_reach_handlers_and_succeed(launch):
-    # EDGE_CASES 31: needs PTRACE_O_TRACESECCOMP, else getpid fails ENOSYS.
+    # docs/edge-cases.md §31: needs PTRACE_O_TRACESECCOMP, else getpid fails ENOSYS.
     d = launch("mp_seccomp")
     d.run(redirect_pipes=False)
     enters, exits = [], []

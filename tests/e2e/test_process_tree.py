@@ -1,5 +1,5 @@
 """End-to-end tests for the process tree as a whole (issue 5, SPEC 2.13,
-EDGE_CASES 22c, 23, 26, 30): tree(), descendants, wait_any(), on_exit,
+docs/edge-cases.md §22c, §23, §26, §30): tree(), descendants, wait_any(), on_exit,
 and kill()/detach()/terminate()/kill_on_exit acting on every process a
 Debugger owns. Targets: mp_tree.c (root -> A -> G, root -> B, all looping
 forever), mp_forkchain.c, mp_orphan.c, mp_fork.c, mp_vfork.c.
@@ -194,7 +194,7 @@ def test_detach_right_after_the_tree_is_built_many_times(launch):
 
 
 def test_detach_at_a_fork_event_lets_both_finish(launch):
-    # EDGE_CASES 22c: the child is still in its first stop.
+    # docs/edge-cases.md §22c: the child is still in its first stop.
     d = launch("mp_fork")
     d.run(redirect_pipes=False)
     bp = d.breakpoint("parent_after_fork", file="binary")
@@ -224,7 +224,7 @@ def test_detach_at_a_fork_event_lets_both_finish(launch):
     wait_for(lambda: proc_state(c.pid) in (None, "Z"), what="the detached child to end")
 
 
-# --- processes that outlive their parents (EDGE_CASES 26) ------------------------
+# --- processes that outlive their parents (docs/edge-cases.md §26) ------------------------
 
 def test_parent_exits_before_children_orphans_stay_traced(launch):
     d = launch("mp_orphan")
@@ -305,7 +305,7 @@ def test_on_exit_called_once_per_process_with_its_status(launch):
     assert sorted(exits) == sorted([(d.pid, True, 22), (c.pid, True, 21), (g.pid, True, 20)])
 
 
-# --- the script ends (EDGE_CASES 23) ---------------------------------------------------
+# --- the script ends (docs/edge-cases.md §23) ---------------------------------------------------
 
 def run_script(body, tmp_path):
     """Start a Python script that uses tether; return (Popen, pids_file).
@@ -413,7 +413,7 @@ FORK_EVENT_SCRIPT = """
     ("mp_vfork", ["exec"], None),          # parent blocked in vfork, child stopped
 ])
 def test_sigkill_of_the_script_leaves_no_process_stopped(target, tmp_path, prog, args, stop_at):
-    # EDGE_CASES 23: the script is SIGKILLed while a child sits in its first
+    # docs/edge-cases.md §23: the script is SIGKILLed while a child sits in its first
     # stop; PTRACE_O_EXITKILL must take the tree down, none left in t/T.
     proc, pids_file = run_script(
         FORK_EVENT_SCRIPT.format(prog=target(prog), args=args, stop_at=stop_at), tmp_path)

@@ -97,7 +97,7 @@ def test_thousand_threads_created_and_destroyed_exact_hit_count(launch):
 
 def test_signal_sent_to_new_thread_before_it_runs_is_delivered(launch):
     # mt_newsig exits 1 if a SIGUSR1 was swallowed with a new thread's first
-    # stop, 2 if its handler ran in another thread (EDGE_CASES 2).
+    # stop, 2 if its handler ran in another thread (docs/edge-cases.md §2).
     d = launch("mt_newsig")
     d.run(redirect_pipes=False)
     d.cont()
@@ -263,7 +263,7 @@ def test_syscall_handler_sees_each_thread_with_its_own_state(launch):
 
 
 def test_syscall_enter_exit_pairing_is_per_thread(launch):
-    # EDGE_CASES 9: two threads blocked in read() at the same time.
+    # docs/edge-cases.md §9: two threads blocked in read() at the same time.
     d = launch("mt_readers")
     d.run(redirect_pipes=False)
     events = []
@@ -283,7 +283,7 @@ def test_syscall_enter_exit_pairing_is_per_thread(launch):
 
 
 def test_stopping_other_threads_does_not_restart_blocked_syscalls_visibly(launch):
-    # EDGE_CASES 10: a third thread stops the world at every getpid while
+    # docs/edge-cases.md §10: a third thread stops the world at every getpid while
     # two readers block. The read handler must still see 2 clean pairs.
     d = launch("mt_readers")
     d.run(redirect_pipes=False)
@@ -304,7 +304,7 @@ def test_stopping_other_threads_does_not_restart_blocked_syscalls_visibly(launch
 
 
 def test_clone3_thread_creation_is_followed_whatever_syscall_is_handled(launch):
-    # EDGE_CASES 29: glibc >= 2.34 creates threads with clone3; following
+    # docs/edge-cases.md §29: glibc >= 2.34 creates threads with clone3; following
     # rides on ptrace events, so it works whichever handler is registered.
     d = launch("mt_workers", 2)
     d.run(redirect_pipes=False)
@@ -380,7 +380,7 @@ def test_thread_exit_while_others_run(launch):
 
 
 def test_main_thread_pthread_exit_before_the_others(launch, capfd):
-    # EDGE_CASES 15c/16: the leader is a zombie while worker 2 still runs.
+    # docs/edge-cases.md §15c/§16: the leader is a zombie while worker 2 still runs.
     d = launch("mt_exit", "leader_exit")
     d.run(redirect_pipes=False)
     bp = d.breakpoint("late_mark", file="binary")
@@ -468,7 +468,7 @@ def test_thread_killed_by_a_fatal_signal_takes_the_process(launch):
 # --- hardware breakpoints and watchpoints -----------------------------------
 
 def test_hardware_watchpoint_and_breakpoint_cover_threads_created_later(launch):
-    # EDGE_CASES 8a: x86 gives each new task zeroed debug registers.
+    # docs/edge-cases.md §8a: x86 gives each new task zeroed debug registers.
     n = 8
     d = launch("mt_hwlater", n)
     d.run(redirect_pipes=False)
@@ -572,7 +572,7 @@ def running(target):
 
 
 def test_attach_to_running_multithreaded_process_gets_every_thread(target, running):
-    # EDGE_CASES 24a: threads are born and die every 100 us while attaching.
+    # docs/edge-cases.md §24a: threads are born and die every 100 us while attaching.
     p = running("mt_attach")
     wait_for(lambda: len(task_tids(p.pid)) >= 6, what="mt_attach's threads")
     d = debugger(target("mt_attach"))
@@ -595,7 +595,7 @@ def test_attach_to_running_multithreaded_process_gets_every_thread(target, runni
 
 
 def test_attach_to_job_stopped_multithreaded_process(target, running):
-    # EDGE_CASES 24b: the process is in group-stop (kill -STOP) when we attach.
+    # docs/edge-cases.md §24b: the process is in group-stop (kill -STOP) when we attach.
     p = running("mt_attach")
     wait_for(lambda: len(task_tids(p.pid)) >= 6, what="mt_attach's threads")
     os.kill(p.pid, signal.SIGSTOP)

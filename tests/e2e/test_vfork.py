@@ -1,5 +1,5 @@
 """End-to-end tests for vfork and what is built on it (issue 5,
-EDGE_CASES 4, 5, 30). Target: tests/targets/mp_vfork.c.
+docs/edge-cases.md §4, §5, §30). Target: tests/targets/mp_vfork.c.
 
 A vfork child runs in its parent's memory until it execs or exits, with
 the parent blocked. So: the child must be resumable while the parent waits
@@ -22,7 +22,7 @@ from procutil import proc_state, resume, sig_num, tree, wait_for
 
 @pytest.mark.parametrize("follow", [True, False])
 def test_vfork_exec_parent_breakpoint_hits_once(launch, follow):
-    # EDGE_CASES 4a.
+    # docs/edge-cases.md §4a.
     d = launch("mp_vfork", "exec", follow_children=follow)
     d.run(redirect_pipes=False)
     d.on_fork(resume)
@@ -47,7 +47,7 @@ def test_vfork_exec_parent_breakpoint_hits_once(launch, follow):
 
 @pytest.mark.parametrize("follow", [True, False])
 def test_vfork_child_exits_without_exec(launch, follow):
-    # EDGE_CASES 4b.
+    # docs/edge-cases.md §4b.
     d = launch("mp_vfork", "exit", follow_children=follow)
     d.run(redirect_pipes=False)
     d.on_fork(resume)
@@ -65,7 +65,7 @@ def test_vfork_child_exits_without_exec(launch, follow):
 
 @pytest.mark.parametrize("follow", [True, False])
 def test_vfork_child_runs_over_the_parents_breakpoint_in_shared_memory(launch, follow):
-    # EDGE_CASES 4c: child_fn carries the parent's int3 while the child runs
+    # docs/edge-cases.md §4c: child_fn carries the parent's int3 while the child runs
     # it. The child (blank slate, or detached) must not die of SIGTRAP, its
     # run must not count as a hit, and the parent keeps both breakpoints.
     d = launch("mp_vfork", "callfn", follow_children=follow)
@@ -134,7 +134,7 @@ def test_breakpoint_set_in_vfork_child_before_exec(launch):
     assert c.exit_code == 0
 
 
-# --- library calls on top of vfork (EDGE_CASES 5) ------------------------------------
+# --- library calls on top of vfork (docs/edge-cases.md §5) ------------------------------------
 
 @pytest.mark.parametrize("follow", [True, False])
 @pytest.mark.parametrize("mode", ["spawn", "system", "popen"])
@@ -161,7 +161,7 @@ def test_posix_spawn_system_popen_complete(launch, capfd, mode, follow):
         assert "spawned" in capfd.readouterr().out
 
 
-# --- killing at a vfork (EDGE_CASES 30) ------------------------------------------------
+# --- killing at a vfork (docs/edge-cases.md §30) ------------------------------------------------
 
 def test_kill_while_parent_is_blocked_in_vfork(launch):
     d = launch("mp_vfork", "exec")

@@ -1,6 +1,6 @@
 // cflags:
 /* Processes made with clone() where the ptrace event kind misleads
- * (EDGE_CASES 6). argv[1]:
+ * (docs/edge-cases.md §6). argv[1]:
  *  noexit  clone(fn, stack, 0): no CLONE_THREAD and exit signal 0, which
  *          the kernel reports as PTRACE_EVENT_CLONE although it is a new
  *          process. fn calls counted() three times and exits with a

@@ -1,5 +1,5 @@
 // cflags:
-/* A process made with the raw clone3 system call (EDGE_CASES 29):
+/* A process made with the raw clone3 system call (docs/edge-cases.md §29):
  * flags 0, exit_signal SIGCHLD, no new stack, i.e. a fork by another name.
  * The child calls child_mark() and exits 5; the parent exits 40 + status. */
 #define _GNU_SOURCE

@@ -1,6 +1,6 @@
 // cflags:
 /* usage: mp_forkexec PROGRAM [ARGS...]. The child execs PROGRAM as its very
- * first action after fork (EDGE_CASES 14); the parent exits 40 + the
+ * first action after fork (docs/edge-cases.md §14); the parent exits 40 + the
  * child's exit status (60 + signal if it was killed). */
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // cflags:
-/* Runs until killed, for attach tests (EDGE_CASES 3): every 10 ms the only
+/* Runs until killed, for attach tests (docs/edge-cases.md §3): every 10 ms the only
  * thread forks a child that execs /bin/true, then reaps it. `forks` counts
  * the forks done so far and `bad` the children that did not exit 0. */
 #include <sys/wait.h>

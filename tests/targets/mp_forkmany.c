@@ -2,7 +2,7 @@
 /* Forks argv[1] children (default 200) in a tight loop; child i calls
  * before_fork(i) in the parent first, then _exit(i % 256) at once.
  * The parent reaps them all and exits 0 iff every child's status matches
- * its index (EDGE_CASES 1); 1 otherwise. */
+ * its index (docs/edge-cases.md §1); 1 otherwise. */
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>

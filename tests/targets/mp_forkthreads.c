@@ -1,5 +1,5 @@
 // cflags: -pthread
-/* 4 threads fork 25 children each, at the same time (EDGE_CASES 1, second
+/* 4 threads fork 25 children each, at the same time (docs/edge-cases.md §1, second
  * variant). Child j of thread t exits with code t*25 + j (0..99), so every
  * child has a distinct code. Exit 0 iff every status is right. */
 #include <pthread.h>

@@ -1,6 +1,6 @@
 // cflags:
 /* Job control must look the same with and without a debugger
- * (EDGE_CASES 17, 18, 19). argv[1]:
+ * (docs/edge-cases.md §17, §18, §19). argv[1]:
  *  selfstop    the child raise(SIGSTOP)s; the parent's waitpid(WUNTRACED)
  *              must report exactly one stop, by SIGSTOP; the parent sends
  *              SIGCONT and the child exits 0.              -> exit 0

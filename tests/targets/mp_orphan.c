@@ -1,5 +1,5 @@
 // cflags:
-/* Orphans (EDGE_CASES 26): root forks a middle process and exits 0 at once
+/* Orphans (docs/edge-cases.md §26): root forks a middle process and exits 0 at once
  * without waiting; the middle forks a grandchild and exits 2 at once; the
  * grandchild sleeps 200 ms, calls gc_mark() and exits 5. Both the middle and
  * the grandchild outlive their parent. */

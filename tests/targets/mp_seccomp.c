@@ -1,5 +1,5 @@
 // cflags:
-/* seccomp RET_TRACE (EDGE_CASES 31): a filter sends getpid to the tracer
+/* seccomp RET_TRACE (docs/edge-cases.md §31): a filter sends getpid to the tracer
  * (PTRACE_EVENT_SECCOMP). Without a tracer, or with one that did not ask
  * for PTRACE_O_TRACESECCOMP, such a system call fails with ENOSYS.
  * getpid is then called twice; exit 0 iff both return the real pid (read

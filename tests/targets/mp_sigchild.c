@@ -1,5 +1,5 @@
 // cflags:
-/* A signal sent to a new child before it ever ran (EDGE_CASES 2): the
+/* A signal sent to a new child before it ever ran (docs/edge-cases.md §2): the
  * SIGUSR1 handler is installed before fork (so the child inherits it) and
  * the parent sends SIGUSR1 right after fork returns. The child waits (at
  * most 5 s) for the handler, exits 0 if it ran exactly once, 1 if it never

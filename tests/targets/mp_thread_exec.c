@@ -1,5 +1,5 @@
 // cflags: -pthread
-/* exec from a thread that is not the leader (EDGE_CASES 12, 13).
+/* exec from a thread that is not the leader (docs/edge-cases.md §12, §13).
  * usage: mp_thread_exec MODE PROGRAM [ARGS...]
  *  one   3 threads besides main; thread 2 execs PROGRAM while the others
  *        (and main) are blocked. The kernel kills the other threads, and

@@ -1,5 +1,5 @@
 // cflags:
-/* clone(CLONE_UNTRACED|SIGCHLD) (EDGE_CASES 28): the kernel reports no
+/* clone(CLONE_UNTRACED|SIGCHLD) (docs/edge-cases.md §28): the kernel reports no
  * ptrace event for this child. It prints its pid ("untraced child N"),
  * sleeps 300 ms, calls untraced_mark() and exits 6. The parent exits
  * 40 + the child's status. */

@@ -1,5 +1,5 @@
 // cflags:
-/* vfork and the library calls built on it (EDGE_CASES 4, 5). argv[1]:
+/* vfork and the library calls built on it (docs/edge-cases.md §4, §5). argv[1]:
  *  exec    vfork(); the child execs /bin/true           -> exit 40 + status
  *  exit    vfork(); the child calls _exit(3)              -> exit 43
  *  callfn  vfork(); the child calls child_fn() (which runs in the parent's

@@ -1,5 +1,5 @@
 // cflags: -pthread
-/* Per-thread system call state (EDGE_CASES 9 and 10): two reader threads
+/* Per-thread system call state (docs/edge-cases.md §9 and §10): two reader threads
  * each block in read() on their own pipe; a third thread calls getpid() in
  * a loop until the readers are done. main releases the pipes in reverse
  * order (reader 1 first). Exit 0 iff each read() returned 1 (no EINTR). */

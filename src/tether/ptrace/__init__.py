@@ -47,7 +47,7 @@ WAKE_SIGNAL = 64 - 3
 
 def thread_group_of(tid: int) -> int | None:
     """The Tgid of a task, from /proc: tells a new thread from a new process
-    whatever ptrace event announced it (EDGE_CASES 6)."""
+    whatever ptrace event announced it (docs/edge-cases.md §6)."""
     try:
         with open(f"/proc/{tid}/status", "rb") as f:
             for line in f:

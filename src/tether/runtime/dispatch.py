@@ -87,7 +87,7 @@ class Dispatcher:
                 pass
         else:
             # The first stop of a new tracee can come before its creator's
-            # fork/clone event (EDGE_CASES 1): keep it until the event.
+            # fork/clone event (docs/edge-cases.md §1): keep it until the event.
             registry.early[tid] = ev
 
 

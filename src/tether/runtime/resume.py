@@ -205,7 +205,7 @@ class Resumer:
     def apply_debug_registers(self, task) -> None:
         """Write the process's hardware breakpoints into one thread. Each
         thread has its own debug registers, and a new thread starts with them
-        cleared (EDGE_CASES 8), so this runs for every thread before it runs."""
+        cleared (docs/edge-cases.md §8), so this runs for every thread before it runs."""
         task.dr_dirty = False
         slots = task.proc.hw_slots
         if not task.proc.hw_used:

@@ -192,7 +192,7 @@ class Session:
     # ------------------------------------------------------------------ ends
     def kill(self, proc) -> None:
         """SIGKILL a process (after its descendants: a vfork parent sleeps until
-        its child is gone, EDGE_CASES 30) and reap it."""
+        its child is gone, docs/edge-cases.md §30) and reap it."""
         for child in reversed(proc.descendants()):
             self._kill_one(child)
         self._kill_one(proc)

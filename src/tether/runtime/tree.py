@@ -56,7 +56,7 @@ class Tree:
                          aspace=parent.aspace if shared else None)
             if not shared:
                 # fork copied our int3s into the child: put the original bytes
-                # back before it runs one instruction (blank slate, EDGE_CASES 7).
+                # back before it runs one instruction (blank slate, docs/edge-cases.md §7).
                 parent.aspace.scrub_copy(child.mem)
             if kind is Stop.VFORK:
                 parent_task.in_vfork = True
@@ -156,7 +156,7 @@ class Tree:
 
     def check_untraced_child(self, task) -> None:
         """A SIGCHLD about a child we never heard of: it was created with
-        CLONE_UNTRACED, which the kernel reports to no tracer (EDGE_CASES 28).
+        CLONE_UNTRACED, which the kernel reports to no tracer (docs/edge-cases.md §28).
         We can't follow it any more (it has changed state already); say so."""
         registry = self.registry
         try:

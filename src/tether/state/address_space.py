@@ -3,7 +3,7 @@
 Processes that share memory (a vfork child until it execs or exits, a
 clone(CLONE_VM) child) share one AddressSpace object, so a byte is installed
 once, restored once, and a breakpoint of one process is never removed by
-blank-slate cleanup of another (EDGE_CASES 4, 6, 7).
+blank-slate cleanup of another (docs/edge-cases.md §4, §6, §7).
 
 This is the only code that writes breakpoint bytes into a tracee."""
 
