@@ -16,7 +16,7 @@ from tether.runtime import tracker
 from tether.runtime.tracker import ChildPlan, FirstStop, Gate, Route
 from tether.state.process import Proc
 from tether.state.states import ProcState, TaskState
-from tether.state.task import Task
+from tether.state.task import ORIG_RAX_OFFSET, RIP_OFFSET, Task
 
 PID = 1000
 
@@ -193,13 +193,17 @@ def test_resume_gate(proc_state, task_state, stepping, locked, pending, expected
 
 
 @pytest.mark.parametrize("rip, orig_rax, expected", [
-    (0x1000, -1, True),    # stopped by the int3 (or a step, or an interrupt) on it
-    (0x1000, 39, False),   # stopped inside a syscall: the call finishes or restarts first
-    (0x1000, 0, False),    # (syscall number 0 is read)
-    (0x2000, -1, False),   # not on a breakpoint
+    (0x1000, -1, 0x1000),  # stopped by the int3 (or a step, or an interrupt) on it
+    (0x1000, 39, None),    # stopped inside a syscall: the call finishes or restarts first
+    (0x1000, 0, None),     # (syscall number 0 is read)
+    (0x1000, -2, 0x1000),  # (any negative orig_rax: not in a syscall)
+    (0x2000, -1, None),    # not on a breakpoint
 ])
-def test_must_step_over(rip, orig_rax, expected):
-    assert tracker.must_step_over({0x1000: 0x55}, rip, orig_rax) is expected
+def test_step_over_address(rip, orig_rax, expected):
+    gpr = bytearray(216)
+    gpr[RIP_OFFSET:RIP_OFFSET + 8] = rip.to_bytes(8, "little")
+    gpr[ORIG_RAX_OFFSET:ORIG_RAX_OFFSET + 8] = (orig_rax & (2**64 - 1)).to_bytes(8, "little")
+    assert tracker.step_over_address({0x1000: 0x55}, gpr) == expected
 
 
 def _lock_table():
@@ -463,4 +467,4 @@ def test_the_tracker_makes_no_system_calls():
             imported.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add("." * node.level + (node.module or ""))
-    assert imported <= {"enum", "..events.decode", "..state.states"}, imported
+    assert imported <= {"enum", "..arch.amd64.registers", "..events.decode", "..state.states"}, imported

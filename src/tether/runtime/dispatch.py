@@ -9,11 +9,25 @@ acts; whether the thread can then be restarted in a single native call is
 decided in one place, Resumer.restart. An event kept pending while a thread
 was held comes back through `handle` when the thread may go on."""
 from .. import _native as native
-from ..events.decode import Stop, decode_stop
+from ..events.decode import STOP_CLONE, STOP_EXEC, decode_stop, decoded
 from ..ptrace import PTRACE_CONT
-from ..state.states import TaskState
-from . import tracker
-from .tracker import Route
+from .tracker import route
+from .tracker import (
+    ROUTE_DIED,
+    ROUTE_EXEC,
+    ROUTE_EXIT_EVENT,
+    ROUTE_FIRST_STOP,
+    ROUTE_GROUP_STOP,
+    ROUTE_HOLD,
+    ROUTE_INTERRUPT,
+    ROUTE_NEW_CHILD,
+    ROUTE_OTHER,
+    ROUTE_SIGNAL,
+    ROUTE_STEP_DONE,
+    ROUTE_SYSCALL,
+    ROUTE_TRAP,
+    ROUTE_VFORK_DONE,
+)
 
 
 class Dispatcher:
@@ -22,56 +36,59 @@ class Dispatcher:
         self.resumer = resumer
         self.stops = stops
         self.tree = tree
-        self._by_route = {
-            Route.TRAP: stops.on_trap,
-            Route.STEP_DONE: stops.on_step_done,
-            Route.SYSCALL: stops.on_syscall,
-            Route.INTERRUPT: stops.on_interrupt,
-            Route.GROUP_STOP: stops.on_group_stop,
-            Route.EXIT_EVENT: stops.on_exit_event,
-            Route.VFORK_DONE: tree.on_vfork_done,
-            Route.OTHER: stops.on_other,
+        # Route -> handler(task, ev), a list indexed by the route's number.
+        # One table for fresh and pending stops.
+        by_route = {
+            ROUTE_DIED: tree.task_died,
+            ROUTE_FIRST_STOP: tree.first_stop,
+            ROUTE_HOLD: self._hold,
+            ROUTE_TRAP: stops.on_trap,
+            ROUTE_STEP_DONE: stops.on_step_done,
+            ROUTE_SYSCALL: stops.on_syscall,
+            ROUTE_SIGNAL: stops.on_signal,
+            ROUTE_INTERRUPT: stops.on_interrupt,
+            ROUTE_GROUP_STOP: stops.on_group_stop,
+            ROUTE_NEW_CHILD: self._new_child,
+            ROUTE_EXEC: self._exec,
+            ROUTE_VFORK_DONE: tree.on_vfork_done,
+            ROUTE_EXIT_EVENT: stops.on_exit_event,
+            ROUTE_OTHER: stops.on_other,
         }
+        self.handlers = [by_route.get(r) for r in range(max(by_route) + 1)]
+        self._tasks = registry.tasks   # (the registry's dict, never replaced)
 
     def dispatch(self, tid: int, status: int) -> None:
-        ev = decode_stop(status)
-        if ev.needs_message:
-            ev = _with_message(tid, ev)
-        task = self.registry.tasks.get(tid)
+        ev = decoded.get(status)
+        if ev is None:
+            ev = decode_stop(status)
+        task = self._tasks.get(tid)
         if task is None:
             self._unknown(tid, ev)
             return
-        if not ev.is_exit and task.state is not TaskState.NEW:
-            tracker.note_stopped(task)
-        self.handle(task, ev)
+        self.handlers[route(task, ev)](task, ev)
         proc = task.proc
         if proc.step_lock is not None:
             self.resumer.check_step_lock(proc)
 
-    def handle(self, task, ev) -> None:
-        """Hand stop `ev` of `task` to its handler (also for an event that
-        was kept pending: then the task has been stopped all along)."""
-        r = tracker.route(task, ev)
-        handler = self._by_route.get(r)
-        if handler is not None:
-            handler(task)
-        elif r is Route.SIGNAL:
-            self.stops.on_signal(task, ev.value)
-        elif r is Route.HOLD:
-            task.pending = ev
-            proc = task.proc
-            if proc.step_lock is not None and proc.step_lock is not task:
-                self.resumer.check_step_lock(proc)
-            else:
-                self.resumer.check_all_stopped(proc)
-        elif r is Route.NEW_CHILD:
-            self.tree.on_new_child(task, ev)
-        elif r is Route.EXEC:
-            self.tree.on_exec(task, ev)
-        elif r is Route.FIRST_STOP:
-            self.tree.first_stop(task, ev)
-        else:  # Route.DIED
-            self.tree.task_died(task, ev)
+    def handle_pending(self, task, ev) -> None:
+        """Handle stop `ev` that `task` reported while it was held, now that
+        it may go on (it has been stopped all along: its registers, maybe
+        changed by the user since, are kept)."""
+        self.handlers[route(task, ev, False)](task, ev)
+
+    def _new_child(self, task, ev) -> None:
+        self.tree.on_new_child(task, with_message(task.tid, ev))
+
+    def _exec(self, task, ev) -> None:
+        self.tree.on_exec(task, with_message(task.tid, ev))
+
+    def _hold(self, task, ev) -> None:
+        task.pending = ev
+        proc = task.proc
+        if proc.step_lock is not None and proc.step_lock is not task:
+            self.resumer.check_step_lock(proc)
+        else:
+            self.resumer.check_all_stopped(proc)
 
     def _unknown(self, tid: int, ev) -> None:
         registry = self.registry
@@ -91,14 +108,16 @@ class Dispatcher:
             registry.early[tid] = ev
 
 
-def _with_message(tid: int, ev):
+def with_message(tid: int, ev):
     """The event message of a fork/vfork/clone stop (new tid, and whether a
     clone made a thread: 1, 0, or -1 if its flags could not be read) or of an
     exec stop (the tid that called execve). None if it can't be read."""
+    if not ev.needs_message:
+        return ev
     try:
-        if ev.kind is Stop.CLONE:
+        if ev.kind is STOP_CLONE:
             return ev.with_message(native.clone_event(tid))
-        if ev.kind is Stop.EXEC:
+        if ev.kind is STOP_EXEC:
             return ev.with_message(native.geteventmsg(tid))
         return ev.with_message((native.geteventmsg(tid), 0))
     except OSError:

@@ -15,7 +15,8 @@ The decoding and register arithmetic (flags as the Intel SDM defines them
 for SUB and TEST) are in C (native/emulate.c, emulate_insn): this runs at every hit.
 """
 from .. import _native as native
-from ..arch.amd64.registers import GPR_OFFSETS, RIP_OFFSET as _RIP
+from ..arch.amd64.registers import GPR_OFFSETS
+from ..arch.amd64.registers import RIP_OFFSET as _RIP
 
 # Slot (8-byte index) in struct user_regs_struct of register number 0..15 in
 # the instruction encoding (rax rcx rdx rbx rsp rbp rsi rdi r8 .. r15),

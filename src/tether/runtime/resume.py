@@ -16,19 +16,35 @@ import errno
 
 from .. import _native as native
 from ..arch.amd64 import debugregs
-from ..ptrace import PTRACE_CONT, PTRACE_INTERRUPT, PTRACE_LISTEN, PTRACE_SINGLESTEP, PTRACE_SYSCALL
-from ..state.states import ProcState, TaskState
-from ..state.task import EFLAGS_OFFSET, ORIG_RAX_OFFSET, RIP_OFFSET
+from ..ptrace import (
+    PTRACE_CONT,
+    PTRACE_INTERRUPT,
+    PTRACE_LISTEN,
+    PTRACE_SINGLESTEP,
+    PTRACE_SYSCALL,
+)
+from ..state.states import (
+    PROC_RUNNING,
+    PROC_STARTING,
+    PROC_STEPPING,
+    PROC_STOPPED,
+    PROC_STOPPING,
+    TASK_LISTENING,
+    TASK_RUNNING,
+    TASK_STOPPED,
+)
+from ..state.task import EFLAGS_OFFSET
 from . import tracker
 from .emulate import emulate_displaced
-from .tracker import Gate
+from .tracker import GATE_HELD, GATE_KEEP_STOPPED, GATE_PENDING, GATE_RESTART, resume_gate, step_over_address
 
 DR6_OFFSET = debugregs.debugreg_offset(6)
 DR7_OFFSET = debugregs.debugreg_offset(7)
 EFLAGS_RF = 1 << 16
 
-_T_STOPPED = TaskState.STOPPED
-_RESTART = Gate.RESTART
+_T_STOPPED = TASK_STOPPED
+_T_RUNNING = TASK_RUNNING
+_RESTART = GATE_RESTART
 
 
 class Resumer:
@@ -44,16 +60,16 @@ class Resumer:
     def resume(self, task) -> None:
         """Let a stopped task go on, unless its process is (being) stopped for
         the user or held; an event it reported meanwhile is handled first."""
-        gate = tracker.resume_gate(task)
+        gate = resume_gate(task)
         if gate is _RESTART:
             self.restart(task)
-        elif gate is Gate.PENDING:
+        elif gate is GATE_PENDING:
             ev = task.pending
             task.pending = None
             self.handle_pending(task, ev)
-        elif gate is Gate.HELD:
+        elif gate is GATE_HELD:
             self.check_step_lock(task.proc)
-        elif gate is Gate.KEEP_STOPPED:
+        elif gate is GATE_KEEP_STOPPED:
             self.check_all_stopped(task.proc)
 
     def restart(self, task) -> None:
@@ -71,30 +87,35 @@ class Resumer:
             except OSError as e:
                 if e.errno != errno.ESRCH:
                     raise
-            task.state = TaskState.LISTENING
+            task.state = TASK_LISTENING
             return
         request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
         installed = proc.aspace.installed
         if installed and task.stepping is None:
-            gpr = task.gpr()
-            rip = int.from_bytes(gpr[RIP_OFFSET:RIP_OFFSET + 8], "little")
-            if tracker.must_step_over(installed, rip, int.from_bytes(
-                    gpr[ORIG_RAX_OFFSET:ORIG_RAX_OFFSET + 8], "little", signed=True)):
+            gpr = task.gpr_cache or task.gpr()
+            rip = step_over_address(installed, gpr)
+            if rip is not None:
                 # Resuming on one of our int3s (its hit was reported): run the
                 # original instruction instead. Emulated when we can (no extra
                 # stop, and the int3 stays armed for the other threads);
                 # otherwise lift the int3, single-step, and put it back.
                 try:
-                    code = proc.aspace.instruction_at(rip)
+                    code = proc.aspace.code.get(rip) or proc.aspace.instruction_at(rip)
                     if not sig and not task.rf_on_resume and not task.xstate_changed \
                             and native.resume_over(task.tid, request, gpr, code):
-                        tracker.note_resumed(task)  # emulated, written back, restarted: one call
+                        # Emulated, written back and restarted in one call.
+                        # (tracker.note_resumed, inlined: every breakpoint hit)
+                        task.state = _T_RUNNING
+                        task.gpr_cache = task.xstate_cache = None
+                        task.gpr_changed = False
+                        task.stop_reason = None
+                        proc.run_epoch += 1
                         return
                     emulated = emulate_displaced(task, code)
                 except ProcessLookupError:
                     # Killed while stopped (e.g. SIGKILL from outside): its
                     # death report is on its way.
-                    task.state = TaskState.RUNNING
+                    task.state = TASK_RUNNING
                     return
                 if not emulated:
                     if proc.step_lock is not task and self.hold_other_threads(task):
@@ -137,7 +158,7 @@ class Resumer:
         except OSError as e:
             if e.errno != errno.ESRCH:
                 raise
-        task.state = TaskState.RUNNING
+        task.state = TASK_RUNNING
 
     # ------------------------------------------------------------------ step-over lock
     # While a breakpoint's int3 is lifted for one single step, another thread
@@ -181,22 +202,22 @@ class Resumer:
         """Stop every thread of `proc` and then report it stopped to the user."""
         if task is not None:
             proc.last_task = task
-        if proc.state is ProcState.STARTING:
+        if proc.state is PROC_STARTING:
             # A followed child whose first stop has not come yet: it will be
             # stopped then, but an on_fork hook may resume it at once, so
             # remember that it must be stopped after that (births.first_stop).
             proc.stop_when_started = True
             return
-        if proc.state is ProcState.RUNNING or proc.state is ProcState.STEPPING:
-            proc.set_state(ProcState.STOPPING)
+        if proc.state is PROC_RUNNING or proc.state is PROC_STEPPING:
+            proc.set_state(PROC_STOPPING)
             for t in tracker.to_interrupt_for_all_stop(proc):
                 interrupt(t)
         self.check_all_stopped(proc)
 
     def check_all_stopped(self, proc) -> None:
-        if not tracker.all_stopped(proc):
+        if proc.state is not PROC_STOPPING or not tracker.all_stopped(proc):
             return
-        proc.set_state(ProcState.STOPPED)
+        proc.set_state(PROC_STOPPED)
         if proc.detach_when_stopped:
             proc.detach_when_stopped = False
             self.detach(proc)

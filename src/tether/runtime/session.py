@@ -10,12 +10,30 @@ import os
 import signal
 
 from .. import _native as native
-from ..events.decode import Stop, decode_stop
-from ..ptrace import (BASE_OPTIONS, O_EXITKILL, PTRACE_CONT, PTRACE_DETACH, PTRACE_INTERRUPT,
-                      PTRACE_SEIZE, THREAD_OPTIONS, proc_state)
+from ..events.decode import STOP_EXEC, STOP_TRAP, decode_stop
+from ..ptrace import (
+    BASE_OPTIONS,
+    O_EXITKILL,
+    PTRACE_CONT,
+    PTRACE_DETACH,
+    PTRACE_INTERRUPT,
+    PTRACE_SEIZE,
+    THREAD_OPTIONS,
+    proc_state,
+)
 from ..state.hub import Hub
 from ..state.process import Proc
-from ..state.states import GONE, ProcState, TaskState
+from ..state.states import (
+    GONE,
+    PROC_DEAD,
+    PROC_DETACHED,
+    PROC_RUNNING,
+    PROC_STOPPED,
+    PROC_STOPPING,
+    TASK_LISTENING,
+    TASK_RUNNING,
+    TASK_STOPPED,
+)
 from ..state.task import Task
 from . import tracker
 from .dispatch import Dispatcher
@@ -32,7 +50,7 @@ class Session:
         self.tree = Tree(self.registry, self.resumer, self.detach)
         self.stops = Stops(self.resumer, self.tree)
         self.dispatcher = Dispatcher(self.registry, self.resumer, self.stops, self.tree)
-        self.resumer.handle_pending = self.dispatcher.handle
+        self.resumer.handle_pending = self.dispatcher.handle_pending
         self.resumer.detach = self.detach
         self.dispatch = self.dispatcher.dispatch
         # The tracer's loop, run until a condition holds (kill, stepping and
@@ -99,7 +117,7 @@ class Session:
         failure = os.read(err_r, 4)
         os.close(err_r)
         ev = decode_stop(status)
-        if ev.kind is not Stop.EXEC:
+        if ev.kind is not STOP_EXEC:
             if not ev.is_exit:
                 os.kill(pid, signal.SIGKILL)
                 native.wait_pid(pid)
@@ -108,17 +126,17 @@ class Session:
                 raise OSError(code, f"cannot execute {path}: {os.strerror(code)}")
             raise RuntimeError(f"{path} did not start (wait status {status:#x})")
         proc = Proc(pid, config, hub=self.registry.hub)
-        task = Task(pid, proc, TaskState.STOPPED)
+        task = Task(pid, proc, TASK_STOPPED)
         task.options = options
         self.registry.add(task)
         self.registry.procs[pid] = proc
-        proc.set_state(ProcState.STOPPED)
+        proc.set_state(PROC_STOPPED)
         proc.last_task = task
         return proc
 
     def attach(self, config, pid: int) -> Proc:
         proc = Proc(pid, config, hub=self.registry.hub)
-        proc.set_state(ProcState.STOPPING)
+        proc.set_state(PROC_STOPPING)
         proc.traced_since = uptime_ticks()
         was_stopped = proc_state(pid) == "T"
         seen = set()
@@ -166,18 +184,18 @@ class Session:
             # It died (e.g. SIGKILL from outside) after the user's thread
             # checked it and before we got here: wait() reports the death.
             return
-        proc.set_state(ProcState.RUNNING)
+        proc.set_state(PROC_RUNNING)
         proc.last_task = None
         for t in proc.tasks.values():
             t.stop_reason = None
         resume = self.resumer.resume
         for t in list(proc.tasks.values()):
-            if t.state is TaskState.STOPPED:
+            if t.state is TASK_STOPPED:
                 try:
                     resume(t)
                 except ProcessLookupError:
-                    t.state = TaskState.RUNNING  # killed meanwhile: its death report follows
-                if proc.state is not ProcState.RUNNING:
+                    t.state = TASK_RUNNING  # killed meanwhile: its death report follows
+                if proc.state is not PROC_RUNNING:
                     break  # a pending event stopped it again
 
     def resume_thread(self, task) -> None:
@@ -185,7 +203,7 @@ class Session:
         proc = task.proc
         if proc.state in GONE:
             return  # see resume_process
-        proc.set_state(ProcState.RUNNING)
+        proc.set_state(PROC_RUNNING)
         proc.last_task = None
         self.resumer.resume(task)
 
@@ -207,7 +225,7 @@ class Session:
         # SIGKILL wakes a thread from a ptrace-stop; PTRACE_CONT is a harmless
         # extra nudge for stops that predate the kill.
         for t in list(proc.tasks.values()):
-            if t.state is TaskState.STOPPED or t.state is TaskState.LISTENING:
+            if t.state is TASK_STOPPED or t.state is TASK_LISTENING:
                 try:
                     native.ptrace(PTRACE_CONT, t.tid, 0, 0)
                 except OSError:
@@ -235,18 +253,18 @@ class Session:
         procs = self.registry.procs
         self.pump_until(lambda: proc.state in GONE or proc.pid not in procs,
                         timeout=0.5, give_up=vanished)
-        if proc.state is not ProcState.DEAD:
+        if proc.state is not PROC_DEAD:
             for t in tracker.process_died(proc):
                 self.registry.tasks.pop(t.tid, None)
             procs.pop(proc.pid, None)
-            proc.set_state(ProcState.DEAD)
+            proc.set_state(PROC_DEAD)
             proc.exit_signal = signal.SIGKILL
 
     def detach(self, proc) -> None:
         """Let a stopped process go: our breakpoints out, its pending signals
         passed on, non-leader threads first and the leader last."""
         for t in proc.tasks.values():
-            if t.state is TaskState.STOPPED and t.pending is None and _sigtrap_pending(proc.pid, t.tid):
+            if t.state is TASK_STOPPED and t.pending is None and _sigtrap_pending(proc.pid, t.tid):
                 # It executed an int3 but PTRACE_INTERRUPT stopped it before
                 # the SIGTRAP was dequeued: untraced, that SIGTRAP would kill
                 # it. Let it take the signal now (it stops at once) and treat
@@ -261,7 +279,7 @@ class Session:
             # A breakpoint hit seen while stopping the process, not yet handled:
             # the thread is one byte past the int3. Put it back on the
             # instruction, which runs for real once the int3 is gone.
-            if t.state is TaskState.STOPPED and t.pending is not None and t.pending.kind is Stop.TRAP:
+            if t.state is TASK_STOPPED and t.pending is not None and t.pending.kind is STOP_TRAP:
                 try:
                     rip = t.rip()
                 except OSError:
@@ -292,7 +310,7 @@ class Session:
                 native.ptrace(PTRACE_DETACH, t.tid, 0, sig)
             except OSError:
                 pass
-        proc.set_state(ProcState.DETACHED)
+        proc.set_state(PROC_DETACHED)
         self.registry.forget(proc)
 
 

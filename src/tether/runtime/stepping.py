@@ -1,7 +1,7 @@
 """Single-step based commands: step, step_until, finish, next. They run on
 the tracer thread and drive the event loop themselves (Session.pump_until),
 so a fork, exec or signal met on the way is handled as usual."""
-from ..state.states import GONE, ProcState, TaskState
+from ..state.states import GONE, PROC_STEPPING, PROC_STOPPED, TASK_DEAD
 from ..state.task import RSP_OFFSET
 
 _PREFIXES = frozenset((0x66, 0x67, 0xF2, 0xF3, 0x2E, 0x3E, 0x26, 0x64, 0x65, 0x36))
@@ -56,7 +56,7 @@ class Stepper:
     def step(self, task) -> None:
         proc = task.proc
         rip = task.rip()  # first: raises if the thread died meanwhile, changing nothing
-        proc.set_state(ProcState.STEPPING)
+        proc.set_state(PROC_STEPPING)
         task.stepping = "user"
         task.stop_reason = None
         if rip in proc.aspace.installed:
@@ -64,15 +64,15 @@ class Stepper:
             proc.aspace.lift(rip)
             task.step_address = rip
         self.resumer.restart(task)
-        self.session.pump_until(lambda: proc.state is not ProcState.STEPPING
-                                or task.state is TaskState.DEAD)
+        self.session.pump_until(lambda: proc.state is not PROC_STEPPING
+                                or task.state is TASK_DEAD)
 
     def step_until(self, task, address: int, max_steps: int) -> None:
         steps = 0
         while task.rip() != address and (max_steps < 0 or steps < max_steps):
             self.step(task)
             steps += 1
-            if task.state is TaskState.DEAD or task.proc.state is not ProcState.STOPPED:
+            if task.state is TASK_DEAD or task.proc.state is not PROC_STOPPED:
                 return
 
     def run_to(self, task, address: int, same_frame_rsp: int | None) -> None:
@@ -86,12 +86,12 @@ class Stepper:
                 proc.aspace.insert(address)
             try:
                 self.session.resume_process(proc)
-                self.session.pump_until(lambda: proc.state is ProcState.STOPPED or proc.state in GONE)
+                self.session.pump_until(lambda: proc.state is PROC_STOPPED or proc.state in GONE)
             finally:
                 if added and proc.state not in GONE:
                     proc.internal_breakpoints.pop(address, None)
                     proc.aspace.remove(address)
-            if proc.state is not ProcState.STOPPED:
+            if proc.state is not PROC_STOPPED:
                 return
             last = proc.last_task
             if last is not task or last.stop_reason != "internal" or last.rip() != address:
@@ -109,7 +109,7 @@ class Stepper:
             if call_length(code) is not None:
                 depth += 1
             self.step(task)
-            if task.state is TaskState.DEAD or task.proc.state is not ProcState.STOPPED:
+            if task.state is TASK_DEAD or task.proc.state is not PROC_STOPPED:
                 return
             if returning:
                 if depth == 0:

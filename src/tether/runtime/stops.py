@@ -9,7 +9,7 @@ import traceback
 
 from .. import _native as native
 from ..arch.amd64 import debugregs
-from ..state.states import ProcState, TaskState
+from ..state.states import PROC_RUNNING, PROC_STOPPED, PROC_STOPPING, TASK_EXITING
 from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
 from .listener import thread_context
 from .resume import DR6_OFFSET
@@ -31,10 +31,11 @@ class Stops:
     def __init__(self, resumer, tree):
         self.resumer = resumer
         self.tree = tree
+        self._resume = resumer.resume  # (bound once: called at every stop)
         self.printer = None  # the pprint_syscalls printer, set by the facade
 
     # ------------------------------------------------------------------ breakpoints
-    def on_trap(self, task) -> None:
+    def on_trap(self, task, ev) -> None:
         """A SIGTRAP stop that is not the end of one of our single steps."""
         proc = task.proc
         if proc.hw_used:
@@ -58,15 +59,16 @@ class Stops:
         # The registers with rip moved back by one, onto the int3 if it was one.
         gpr, address = native.trap_regs(task.tid)
         if address in proc.aspace.installed:
-            task.use_registers(gpr, changed=True)
-            self.at_breakpoint(task, address)
+            task.gpr_cache = gpr   # (rip moved back: written back at the restart)
+            task.gpr_changed = True
+            self.at_breakpoint(task, proc, address)
             return
-        self.on_signal(task, signal.SIGTRAP)  # a real SIGTRAP
+        self.signal(task, signal.SIGTRAP)  # a real SIGTRAP
 
-    def at_breakpoint(self, task, address: int) -> None:
-        """`task` is stopped with rip on one of our int3s at `address`, before
-        running it: it trapped on it, or a single step brought it there."""
-        proc = task.proc
+    def at_breakpoint(self, task, proc, address: int) -> None:
+        """`task` (of `proc`) is stopped with rip on one of our int3s at
+        `address`, before running it: it trapped on it, or a single step
+        brought it there."""
         bp = proc.breakpoints.get(address)
         if bp is not None and bp.enabled and not bp.hardware:
             self.hit(task, bp)
@@ -79,7 +81,7 @@ class Stops:
         # Another process's breakpoint in memory we share, or a disabled one.
         self.resumer.resume(task)
 
-    def on_step_done(self, task) -> None:
+    def on_step_done(self, task, ev) -> None:
         """The single step we asked for is done: the user's step, or ours over
         a breakpoint's lifted int3."""
         proc = task.proc
@@ -96,13 +98,13 @@ class Stops:
         if kind == "user":
             task.stop_reason = "step"
             proc.last_task = task
-            proc.set_state(ProcState.STOPPED)
+            proc.set_state(PROC_STOPPED)
             return
         rip = task.rip()
         if rip in proc.aspace.installed:
             # The step over one breakpoint ended on another one: that is a hit
             # (the int3 there was not run, so no trap will say so).
-            self.at_breakpoint(task, rip)
+            self.at_breakpoint(task, proc, rip)
             return
         self.resumer.resume(task)
 
@@ -118,7 +120,7 @@ class Stops:
         except Exception as e:
             callback_raised(task.proc, e)
         task.stop_reason = event
-        self.resumer.resume(task)
+        self._resume(task)
 
     def run_callback(self, task, callback, event) -> None:
         try:
@@ -127,7 +129,7 @@ class Stops:
             callback_raised(task.proc, e)
 
     # ------------------------------------------------------------------ syscalls
-    def on_syscall(self, task) -> None:
+    def on_syscall(self, task, ev) -> None:
         proc = task.proc
         op, nr, args, rval, _ = native.get_syscall_info(task.tid)
         if op == SYSCALL_ENTRY:
@@ -171,7 +173,7 @@ class Stops:
                 elif handler.on_enter_user is None:
                     self.resumer.stop_process(proc, task)
                     return
-        self.resumer.resume(task)
+        self._resume(task)
 
     @staticmethod
     def _hijack(task, handler) -> None:
@@ -182,7 +184,11 @@ class Stops:
         task.syscall_nr = handler.hijack_to
 
     # ------------------------------------------------------------------ signals
-    def on_signal(self, task, sig) -> None:
+    def on_signal(self, task, ev) -> None:
+        self.signal(task, ev.value)
+
+    def signal(self, task, sig) -> None:
+        """`task` is in a signal-delivery-stop for `sig` (or a real SIGTRAP)."""
         proc = task.proc
         if sig == signal.SIGCONT:
             for t in proc.tasks.values():
@@ -219,28 +225,28 @@ class Stops:
         self.resumer.resume(task)
 
     # ------------------------------------------------------------------ the rest
-    def on_interrupt(self, task) -> None:
+    def on_interrupt(self, task, ev) -> None:
         proc = task.proc
-        if task.group_stopped and proc.state is ProcState.RUNNING:
+        if task.group_stopped and proc.state is PROC_RUNNING:
             # After PTRACE_LISTEN this stop means the group-stop ended (SIGCONT).
             task.group_stopped = False
-        if proc.state is ProcState.STOPPING or proc.state is ProcState.STOPPED:
+        if proc.state is PROC_STOPPING or proc.state is PROC_STOPPED:
             self.resumer.check_all_stopped(proc)
         else:
             self.resumer.resume(task)  # a late PTRACE_INTERRUPT: nothing to report
 
-    def on_group_stop(self, task) -> None:
+    def on_group_stop(self, task, ev) -> None:
         task.group_stopped = True
         self.resumer.resume(task)
 
-    def on_exit_event(self, task) -> None:
+    def on_exit_event(self, task, ev) -> None:
         # About to exit: nothing to decide, and holding it could hold up an
         # exit_group or exec; let it die and wait for its death report.
         self.resumer.let_run(task)
-        task.state = TaskState.EXITING
+        task.state = TASK_EXITING
         self.resumer.check_all_stopped(task.proc)
 
-    def on_other(self, task) -> None:
+    def on_other(self, task, ev) -> None:
         self.resumer.resume(task)
 
 

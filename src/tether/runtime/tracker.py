@@ -12,18 +12,48 @@ system call, so every corner case is unit-tested with tables
 The kernel facts behind each rule are in docs/edge-cases.md."""
 from enum import IntEnum
 
-from ..events.decode import Stop
-from ..state.states import ProcState, TaskState
+from ..arch.amd64.registers import ORIG_RAX_OFFSET as _ORIG_RAX
+from ..arch.amd64.registers import RIP_OFFSET as _RIP
+from ..events.decode import (
+    STOP_CLONE,
+    STOP_EXEC,
+    STOP_EXIT_EVENT,
+    STOP_EXITED,
+    STOP_FORK,
+    STOP_GROUP_STOP,
+    STOP_INTERRUPT,
+    STOP_SECCOMP,
+    STOP_SIGNAL,
+    STOP_SYSCALL,
+    STOP_TRAP,
+    STOP_VFORK,
+    STOP_VFORK_DONE,
+    Stop,
+)
+from ..state.states import (
+    PROC_DETACHING,
+    PROC_RUNNING,
+    PROC_STARTING,
+    PROC_STEPPING,
+    PROC_STOPPED,
+    PROC_STOPPING,
+    TASK_DEAD,
+    TASK_EXITING,
+    TASK_LISTENING,
+    TASK_NEW,
+    TASK_RUNNING,
+    TASK_STOPPED,
+)
 
-_RUNNING = ProcState.RUNNING
-_STEPPING = ProcState.STEPPING
-_STOPPING = ProcState.STOPPING
-_STOPPED = ProcState.STOPPED
-_T_STOPPED = TaskState.STOPPED
-_T_NEW = TaskState.NEW
-_T_DEAD = TaskState.DEAD
-_T_EXITING = TaskState.EXITING
-_T_LISTENING = TaskState.LISTENING
+_RUNNING = PROC_RUNNING
+_STEPPING = PROC_STEPPING
+_STOPPING = PROC_STOPPING
+_STOPPED = PROC_STOPPED
+_T_STOPPED = TASK_STOPPED
+_T_NEW = TASK_NEW
+_T_DEAD = TASK_DEAD
+_T_EXITING = TASK_EXITING
+_T_LISTENING = TASK_LISTENING
 _HELD_BY_STOP = (_STOPPING, _STOPPED)
 
 
@@ -45,43 +75,56 @@ class Route(IntEnum):
     OTHER = 14       # seccomp stops and anything newer: just resume
 
 
+(ROUTE_DIED, ROUTE_FIRST_STOP, ROUTE_HOLD, ROUTE_TRAP, ROUTE_STEP_DONE, ROUTE_SYSCALL,
+ ROUTE_SIGNAL, ROUTE_INTERRUPT, ROUTE_GROUP_STOP, ROUTE_NEW_CHILD, ROUTE_EXEC,
+ ROUTE_VFORK_DONE, ROUTE_EXIT_EVENT, ROUTE_OTHER) = Route  # (as module constants: see state/states.py)
+
 _BY_KIND = {
-    Stop.SYSCALL: Route.SYSCALL,
-    Stop.SIGNAL: Route.SIGNAL,
-    Stop.INTERRUPT: Route.INTERRUPT,
-    Stop.GROUP_STOP: Route.GROUP_STOP,
-    Stop.FORK: Route.NEW_CHILD,
-    Stop.VFORK: Route.NEW_CHILD,
-    Stop.CLONE: Route.NEW_CHILD,
-    Stop.EXEC: Route.EXEC,
-    Stop.VFORK_DONE: Route.VFORK_DONE,
-    Stop.EXIT_EVENT: Route.EXIT_EVENT,
-    Stop.SECCOMP: Route.OTHER,
+    STOP_SYSCALL: ROUTE_SYSCALL,
+    STOP_SIGNAL: ROUTE_SIGNAL,
+    STOP_INTERRUPT: ROUTE_INTERRUPT,
+    STOP_GROUP_STOP: ROUTE_GROUP_STOP,
+    STOP_FORK: ROUTE_NEW_CHILD,
+    STOP_VFORK: ROUTE_NEW_CHILD,
+    STOP_CLONE: ROUTE_NEW_CHILD,
+    STOP_EXEC: ROUTE_EXEC,
+    STOP_VFORK_DONE: ROUTE_VFORK_DONE,
+    STOP_EXIT_EVENT: ROUTE_EXIT_EVENT,
+    STOP_SECCOMP: ROUTE_OTHER,
 }
 
 
-def route(task, ev) -> Route:
-    """Which handler takes stop `ev` of `task`. Called once per stop."""
+def route(task, ev, fresh: bool = True) -> Route:
+    """Which handler takes stop `ev` of `task`. Called once per wait report
+    (fresh), and again for an event kept pending while the thread was held
+    (not fresh: it has been stopped all along, its registers, maybe changed
+    by the user since, are kept). A fresh stop takes the state transition:
+    the task is in a ptrace-stop we hold, its registers not yet read."""
     if ev.is_exit:
-        return Route.DIED
+        return ROUTE_DIED
     if task.state is _T_NEW:
-        return Route.FIRST_STOP
+        return ROUTE_FIRST_STOP  # (first_stop below takes the transition)
+    if fresh:
+        # (note_stopped, inlined: this runs at every stop)
+        task.state = _T_STOPPED
+        task.gpr_cache = task.xstate_cache = None
+        task.gpr_changed = task.xstate_changed = False
     if ev.deferrable:
         proc = task.proc
         lock = proc.step_lock
         if lock is not None and lock is not task:
             # Another thread steps over a lifted int3: hold this event.
-            return Route.HOLD
+            return ROUTE_HOLD
         if task.stepping is None:
             if proc.state in _HELD_BY_STOP:
                 # Seen while stopping the process for the user: keep it for
-                # the next resume (a breakpoint hit is then reported then).
-                return Route.HOLD
-            if ev.kind is Stop.TRAP:
-                return Route.TRAP
-        elif ev.kind is Stop.TRAP:
-            return Route.STEP_DONE
-    return _BY_KIND.get(ev.kind, Route.OTHER)
+                # the next resume (a breakpoint hit is reported then).
+                return ROUTE_HOLD
+            if ev.kind is STOP_TRAP:
+                return ROUTE_TRAP
+        elif ev.kind is STOP_TRAP:
+            return ROUTE_STEP_DONE
+    return _BY_KIND.get(ev.kind, ROUTE_OTHER)
 
 
 def note_stopped(task) -> None:
@@ -93,7 +136,7 @@ def note_stopped(task) -> None:
 
 
 def note_resumed(task) -> None:
-    task.state = TaskState.RUNNING
+    task.state = TASK_RUNNING
     task.gpr_cache = task.xstate_cache = None
     task.gpr_changed = False
     task.stop_reason = None
@@ -102,7 +145,7 @@ def note_resumed(task) -> None:
 
 def note_died(task, ev) -> None:
     task.state = _T_DEAD
-    if ev.kind is Stop.EXITED:
+    if ev.kind is STOP_EXITED:
         task.exit_code = ev.value
     else:
         task.exit_signal = ev.value
@@ -119,32 +162,40 @@ class Gate(IntEnum):
     RESTART = 5
 
 
+
+GATE_NOTHING, GATE_HELD, GATE_KEEP_STOPPED, GATE_STAY, GATE_PENDING, GATE_RESTART = Gate  # (as module constants: see state/states.py)
+
 def resume_gate(task) -> Gate:
     if task.state is not _T_STOPPED:
-        return Gate.NOTHING
+        return GATE_NOTHING
     proc = task.proc
     lock = proc.step_lock
     if lock is not None and lock is not task:
-        return Gate.HELD
+        return GATE_HELD
     state = proc.state
     if state is not _RUNNING and not (state is _STEPPING and task.stepping is not None):
         if state is _STOPPING or state is _STOPPED or state is _STEPPING:
-            return Gate.KEEP_STOPPED
-        return Gate.STAY
+            return GATE_KEEP_STOPPED
+        return GATE_STAY
     if task.pending is not None:
-        return Gate.PENDING
-    return Gate.RESTART
+        return GATE_PENDING
+    return GATE_RESTART
 
 
-def must_step_over(installed, rip: int, orig_rax: int) -> bool:
-    """Resuming a thread whose rip is on one of our int3s runs the original
-    instruction instead (the hit was reported already), unless the thread is
-    stopped inside a system call: orig_rax is the syscall number from the
-    syscall's entry until the return to user mode (and -1 for stops from int3,
-    single-step or an interrupt), and then the call finishes or restarts
-    (rip moved back by the kernel) before the instruction at rip runs, so the
-    int3 must stay to be hit when the thread gets there."""
-    return rip in installed and orig_rax < 0
+def step_over_address(installed, gpr):
+    """The breakpoint address a stopped thread (registers `gpr`) must step
+    over before it runs, or None. Resuming a thread whose rip is on one of
+    our int3s runs the original instruction instead (the hit was reported
+    already), unless the thread is stopped inside a system call: orig_rax is
+    the syscall number from the syscall's entry until the return to user
+    mode (and -1 for stops from int3, single-step or an interrupt), and then
+    the call finishes or restarts (rip moved back by the kernel) before the
+    instruction at rip runs, so the int3 must stay to be hit when the thread
+    gets there."""
+    rip = int.from_bytes(gpr[_RIP:_RIP + 8], "little")
+    if rip not in installed or gpr[_ORIG_RAX + 7] < 0x80:  # (orig_rax >= 0: by its sign byte)
+        return None
+    return rip
 
 
 def runs(task) -> bool:
@@ -168,7 +219,7 @@ def step_lock_ready(proc) -> bool:
 def to_interrupt_for_all_stop(proc) -> list:
     """The threads an all-stop must interrupt."""
     return [t for t in proc.tasks.values()
-            if (t.state is TaskState.RUNNING or t.state is _T_LISTENING) and not t.in_vfork]
+            if (t.state is TASK_RUNNING or t.state is _T_LISTENING) and not t.in_vfork]
 
 
 def all_stopped(proc) -> bool:
@@ -192,13 +243,16 @@ class ChildPlan(IntEnum):
     LET_GO = 4   # a new process we don't follow: detached at its first stop
 
 
+
+PLAN_THREAD, PLAN_FOLLOW, PLAN_HIDE, PLAN_LET_GO = ChildPlan  # (as module constants: see state/states.py)
+
 def thread_group(kind: Stop, parent_pid: int, new_tid: int, makes_thread: int, tgid_seen):
     """The thread group of a new task. fork/vfork always make a process; a
     clone makes a thread exactly when its flags have CLONE_THREAD
     (makes_thread 1/0, read from the creator's syscall arguments; -1 when
     they could not be read, then `tgid_seen`, the Tgid in /proc, decides,
     and if the task is already gone the event kind is all that is left)."""
-    if kind is not Stop.CLONE:
+    if kind is not STOP_CLONE:
         return new_tid
     if makes_thread > 0:
         return parent_pid
@@ -211,13 +265,13 @@ def thread_group(kind: Stop, parent_pid: int, new_tid: int, makes_thread: int, t
 
 def child_plan(parent, tgid: int, shared: bool) -> ChildPlan:
     if tgid == parent.pid:
-        return ChildPlan.THREAD
+        return PLAN_THREAD
     cfg = parent.config
     if cfg.follow_children and not (cfg.follow_fork_mode == "parent" and cfg.detach_on_fork):
-        return ChildPlan.FOLLOW
+        return PLAN_FOLLOW
     # An unfollowed child that runs in our memory (vfork before its exec,
     # clone(CLONE_VM)) would die on our int3s if let go.
-    return ChildPlan.HIDE if shared else ChildPlan.LET_GO
+    return PLAN_HIDE if shared else PLAN_LET_GO
 
 
 class FirstStop(IntEnum):
@@ -228,26 +282,29 @@ class FirstStop(IntEnum):
     REPORT = 5      # a followed child: stopped, waiting for its Debugger's cont()
 
 
+
+FIRST_DIED, FIRST_DETACH, FIRST_RUN_HIDDEN, FIRST_NEW_THREAD, FIRST_REPORT = FirstStop  # (as module constants: see state/states.py)
+
 def first_stop(task, ev) -> FirstStop:
     """The first stop of a task announced by its creator's event (or the
     creator's event arriving after the new task's first stop). A stop other
     than the usual PTRACE_EVENT_STOP (e.g. a signal sent right after fork)
     is kept to be handled as its first event when it is resumed."""
     if ev.is_exit:
-        return FirstStop.DIED
+        return FIRST_DIED
     task.state = _T_STOPPED
-    if ev.kind is not Stop.INTERRUPT:
+    if ev.kind is not STOP_INTERRUPT:
         task.pending = ev
     proc = task.proc
-    if proc.state is ProcState.DETACHING:
-        return FirstStop.DETACH
+    if proc.state is PROC_DETACHING:
+        return FIRST_DETACH
     if proc.hidden:
-        return FirstStop.RUN_HIDDEN
-    if proc.state is ProcState.STARTING:
-        return FirstStop.REPORT
+        return FIRST_RUN_HIDDEN
+    if proc.state is PROC_STARTING:
+        return FIRST_REPORT
     # A new thread (it gets the process's hardware breakpoints first).
     task.dr_dirty = True
-    return FirstStop.NEW_THREAD
+    return FIRST_NEW_THREAD
 
 
 # ---------------------------------------------------------------- exec and death
@@ -279,7 +336,7 @@ def detach_signal(task) -> int:
     """The signal to pass on when letting `task` go: one it reported while
     held (a signal-delivery-stop not yet handled: untraced, the thread would
     have received it), else the one it was about to be resumed with."""
-    if task.pending is not None and task.pending.kind is Stop.SIGNAL:
+    if task.pending is not None and task.pending.kind is STOP_SIGNAL:
         return task.pending.value
     return task.deliver_signal
 

@@ -6,17 +6,40 @@ import sys
 import traceback
 
 from .. import _native as native
-from ..events.decode import Stop
-from ..ptrace import BASE_OPTIONS, O_EXITKILL, PTRACE_DETACH, PTRACE_SETOPTIONS, THREAD_OPTIONS, \
-    thread_group_of
+from ..events.decode import STOP_VFORK
+from ..ptrace import (
+    BASE_OPTIONS,
+    O_EXITKILL,
+    PTRACE_DETACH,
+    PTRACE_SETOPTIONS,
+    THREAD_OPTIONS,
+    thread_group_of,
+)
 from ..state.address_space import AddressSpace
 from ..state.process import Proc
-from ..state.states import ProcState, TaskState
+from ..state.states import (
+    PROC_DEAD,
+    PROC_DETACHED,
+    PROC_DETACHING,
+    PROC_RUNNING,
+    PROC_STARTING,
+    PROC_STEPPING,
+    PROC_STOPPED,
+    TASK_NEW,
+)
 from ..state.task import Task
 from . import tracker
-from .registry import start_ticks
 from .listener import thread_context
-from .tracker import ChildPlan, FirstStop
+from .registry import start_ticks
+from .tracker import (
+    FIRST_DETACH,
+    FIRST_DIED,
+    FIRST_REPORT,
+    FIRST_RUN_HIDDEN,
+    PLAN_FOLLOW,
+    PLAN_HIDE,
+    PLAN_THREAD,
+)
 
 
 class Tree:
@@ -41,10 +64,10 @@ class Tree:
                                     thread_group_of(new_tid) if makes_thread < 0 else None)
         shared = False
         if tgid != parent.pid:
-            shared = kind is Stop.VFORK or native.same_vm(parent.pid, new_tid)
+            shared = kind is STOP_VFORK or native.same_vm(parent.pid, new_tid)
         plan = tracker.child_plan(parent, tgid, shared)
-        if plan is ChildPlan.THREAD:
-            task = Task(new_tid, parent, TaskState.NEW)
+        if plan is PLAN_THREAD:
+            task = Task(new_tid, parent, TASK_NEW)
             task.options = parent_task.options  # auto-attached tasks inherit their creator's options
             registry.add(task)
             if parent_task.tid == parent.pid:
@@ -58,34 +81,34 @@ class Tree:
                 # fork copied our int3s into the child: put the original bytes
                 # back before it runs one instruction (blank slate, docs/edge-cases.md §7).
                 parent.aspace.scrub_copy(child.mem)
-            if kind is Stop.VFORK:
+            if kind is STOP_VFORK:
                 parent_task.in_vfork = True
             registry.seen_pids.add(new_tid)
-            task = Task(new_tid, child, TaskState.NEW)
+            task = Task(new_tid, child, TASK_NEW)
             task.options = parent_task.options
             registry.add(task)
             registry.procs[new_tid] = child
             child.inherit_hooks_from(parent)
-            if plan is ChildPlan.FOLLOW:
+            if plan is PLAN_FOLLOW:
                 self._follow(parent, child, kind)
-            elif plan is ChildPlan.HIDE:
+            elif plan is PLAN_HIDE:
                 # Traced out of sight, stepped over our int3s, until it execs
                 # (then it is let go) or exits.
-                child.set_state(ProcState.RUNNING)
+                child.set_state(PROC_RUNNING)
                 child.hidden = True
             else:
-                child.set_state(ProcState.DETACHING)
+                child.set_state(PROC_DETACHING)
         early = registry.early.pop(new_tid, None)
         if early is not None:
             self.first_stop(task, early)
         self.resumer.resume(parent_task)
-        if parent.detach_when_stopped and parent.state is ProcState.RUNNING:
+        if parent.detach_when_stopped and parent.state is PROC_RUNNING:
             self.resumer.stop_process(parent)
 
     def _follow(self, parent, child, kind) -> None:
         cfg = parent.config
-        child.set_state(ProcState.STARTING)
-        child.vfork_parent_of = parent if kind is Stop.VFORK else None
+        child.set_state(PROC_STARTING)
+        child.vfork_parent_of = parent if kind is STOP_VFORK else None
         parent.children.append(child)
         if parent.listener is not None:
             parent.listener.child_followed(child)
@@ -98,17 +121,17 @@ class Tree:
 
     def first_stop(self, task, ev) -> None:
         plan = tracker.first_stop(task, ev)
-        if plan is FirstStop.DIED:
+        if plan is FIRST_DIED:
             self.task_died(task, ev)
             return
         self.set_role_options(task)
         proc = task.proc
-        if plan is FirstStop.DETACH:
+        if plan is FIRST_DETACH:
             self.detach_new_child(task)
-        elif plan is FirstStop.RUN_HIDDEN:
+        elif plan is FIRST_RUN_HIDDEN:
             self.resumer.resume(task)
-        elif plan is FirstStop.REPORT:
-            proc.set_state(ProcState.STOPPED)
+        elif plan is FIRST_REPORT:
+            proc.set_state(PROC_STOPPED)
             proc.last_task = task
             task.stop_reason = "fork"
             parent = proc.parent
@@ -119,7 +142,7 @@ class Tree:
                 self.run_hook(parent, hook, parent.debugger, proc.debugger)
             if proc.stop_when_started:
                 proc.stop_when_started = False
-                if proc.state is ProcState.RUNNING or proc.state is ProcState.STEPPING:
+                if proc.state is PROC_RUNNING or proc.state is PROC_STEPPING:
                     self.resumer.stop_process(proc)
         else:  # a new thread
             if proc.hooks["thread"]:
@@ -151,7 +174,7 @@ class Tree:
             native.ptrace(PTRACE_DETACH, task.tid, 0, tracker.detach_signal(task))
         except OSError:
             pass
-        proc.set_state(ProcState.DETACHED)
+        proc.set_state(PROC_DETACHED)
         self.registry.forget(proc)
 
     def check_untraced_child(self, task) -> None:
@@ -185,7 +208,7 @@ class Tree:
         if proc.hidden:
             # Its own address space now: nothing of ours left in it.
             proc.aspace = AddressSpace(proc.mem)
-            proc.set_state(ProcState.STOPPED)
+            proc.set_state(PROC_STOPPED)
             self.detach(proc)
             return
         former = ev.message if ev.message is not None else task.tid
@@ -206,7 +229,7 @@ class Tree:
             self.run_hook(proc, hook, proc.debugger)
         self.resumer.resume(task)
 
-    def on_vfork_done(self, task) -> None:
+    def on_vfork_done(self, task, ev) -> None:
         proc = task.proc
         task.in_vfork = False
         if proc.breakpoints_lifted_for_vfork:
@@ -235,17 +258,17 @@ class Tree:
             return
         for other in tracker.process_died(proc):
             registry.tasks.pop(other.tid, None)
-        proc.set_state(ProcState.DEAD)
+        proc.set_state(PROC_DEAD)
         proc.exit_code = task.exit_code
         proc.exit_signal = task.exit_signal
         proc.mem.close()
         registry.procs.pop(proc.pid, None)
         # Only processes whose real parent (a tracee) died are ours to reap; an
         # attached process's parent is someone else, who will reap it.
-        if proc.parent is not None and proc.parent.state is ProcState.DEAD:
+        if proc.parent is not None and proc.parent.state is PROC_DEAD:
             reap_orphan(proc.pid)
         for child in proc.children:
-            if child.state is ProcState.DEAD:
+            if child.state is PROC_DEAD:
                 reap_orphan(child.pid)
         for hook in proc.hooks["exit"]:
             self.run_hook(proc, hook, proc.debugger)

@@ -20,6 +20,12 @@ class ProcState(str, Enum):
         return self.value
 
 
+# The members as module constants, for the runtime's per-stop code: looking a
+# member up on its enum class goes through EnumType's __getattr__ hook
+# (~60 ns on Python 3.11), a module global does not.
+PROC_STARTING, PROC_RUNNING, PROC_STEPPING, PROC_STOPPING, PROC_STOPPED, PROC_DETACHING, \
+    PROC_DETACHED, PROC_DEAD = ProcState
+
 # States in which a process has no thread left for us to act on.
 GONE = (ProcState.DEAD, ProcState.DETACHED)
 
@@ -34,3 +40,6 @@ class TaskState(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+TASK_NEW, TASK_RUNNING, TASK_STOPPED, TASK_LISTENING, TASK_EXITING, TASK_DEAD = TaskState

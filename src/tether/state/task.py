@@ -4,8 +4,14 @@ Only the tracer thread changes a Task. The register cache is fetched lazily
 at most once per stop and written back only if changed, so a stop that needs
 nothing costs no GETREGS/SETREGS."""
 from .. import _native as native
-from ..arch.amd64.registers import (EFLAGS_OFFSET, ORIG_RAX_OFFSET, RAX_OFFSET,  # noqa: F401
-                                    RIP_OFFSET, RSP_OFFSET, SYSCALL_ARG_OFFSETS)
+from ..arch.amd64.registers import (  # noqa: F401
+    EFLAGS_OFFSET,
+    ORIG_RAX_OFFSET,
+    RAX_OFFSET,
+    RIP_OFFSET,
+    RSP_OFFSET,
+    SYSCALL_ARG_OFFSETS,
+)
 from ..errors import ProcessDeadError, ProcessRunningError
 from .states import TaskState
 
