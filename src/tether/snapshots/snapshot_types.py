@@ -30,11 +30,17 @@ class ProcessImage:
 
     @property
     def symbols(self):
-        # Read from the mapped files on disk when first needed (a loaded
-        # snapshot whose files are gone simply has fewer symbols).
+        """The symbols of the mapped files, read from the files on disk when
+        first needed (a loaded snapshot whose files are gone has fewer)."""
         if self._symbols is None:
             self._symbols = build_symbols(self.maps)
         return self._symbols
+
+    def resolve_position(self, position, file: str = "hybrid") -> int:
+        """The address a position names in these maps: the live Debugger's
+        rules (an int per the addressing mode `file`, or a symbol expression)."""
+        return resolve_position(position, file, lambda: self.maps, lambda: self.symbols,
+                                lambda: self.binary_path)
 
 
 class _Snapshot:
@@ -46,7 +52,7 @@ class _Snapshot:
         self._image = image
         self.snapshot_id = snapshot_id
         self.name = name
-        self._memory_view = SnapshotMemoryView(self, image.memory)
+        self._memory_view = SnapshotMemoryView(image, image.memory)
 
     # --- identity ---
     @property
@@ -90,16 +96,12 @@ class _Snapshot:
     def symbols(self):
         return self._image.symbols
 
-    def _binary_path(self):
-        return self._image.binary_path
-
     def resolve_symbol(self, symbol: str, file: str = "hybrid") -> int:
         return resolve_symbol(symbol, self.symbols, self.maps, file)
 
     def _resolve_position(self, position, file: str = "hybrid") -> int:
         # The same rules as the live Debugger, on the saved maps.
-        return resolve_position(position, file, lambda: self.maps, lambda: self.symbols,
-                                self._binary_path)
+        return self._image.resolve_position(position, file)
 
     # --- backtrace of one thread's registers over the saved memory ---
     def _backtrace_of(self, regs, as_symbols: bool):
