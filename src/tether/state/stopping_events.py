@@ -58,6 +58,8 @@ class Breakpoint(_StoppingEvent):
 
 
 class SyscallHandler(_StoppingEvent):
+    """Stops (or calls its callbacks) at the entry and exit of one syscall
+    (or of every syscall: number -1, name "*"); a hijack runs another one."""
     __slots__ = ("syscall_number", "syscall_name", "on_enter_user", "on_exit_user", "recursive",
                  "hijack_to", "hijack_args", "_enter_tids", "_exit_tids")
 
@@ -73,10 +75,12 @@ class SyscallHandler(_StoppingEvent):
 
     @property
     def on_enter(self):
+        """The callback given for the syscall's entry (None: none)."""
         return self.on_enter_user
 
     @property
     def on_exit(self):
+        """The callback given for the syscall's exit (None: none)."""
         return self.on_exit_user
 
     def hit_on_enter(self, thread) -> bool:
@@ -95,6 +99,8 @@ class SyscallHandler(_StoppingEvent):
 
 
 class SignalCatcher(_StoppingEvent):
+    """Stops (or calls its callback) when a signal (or any: number -1, name
+    "*") is about to be delivered; a hijack delivers another one instead."""
     __slots__ = ("signal_number", "signal_name", "recursive", "hijack_to")
 
     def __init__(self, number, name, callback, recursive, owner):
