@@ -54,7 +54,7 @@ class ProcRecord:
             return f"killed by {self.exit_signal}"
         if self.exit_code is not None:
             return f"exited {self.exit_code}"
-        return "detached" if self.detached else "running"
+        return ProcState.DETACHED.value if self.detached else ProcState.RUNNING.value
 
 
 class TraceSession:
@@ -416,7 +416,7 @@ class TraceSession:
                 self.missed_exits += 1
 
     def progress_text(self) -> str:
-        live = [r for r in self.order if r.status() == "running"]
+        live = [r for r in self.order if r.status() == ProcState.RUNNING]
         threads = sum(len(r.threads) for r in self.order)
         n = sum(self.counts.values())
         stop = "detach" if self.attached else "stop"
