@@ -4,11 +4,15 @@ import atexit
 import threading
 import weakref
 
+from .state.states import GONE, ProcState
+
 _debuggers = weakref.WeakSet()
 _lock = threading.Lock()
 
 
 def register(debugger) -> None:
+    """Look after `debugger`'s process when the script ends (weakly: a
+    Debugger nobody holds is forgotten)."""
     with _lock:
         _debuggers.add(debugger)
 
@@ -20,17 +24,19 @@ def _at_exit() -> None:
     with _lock:
         debuggers = list(_debuggers)
     for dbg in debuggers:
-        proc = dbg._proc
-        if proc is None or proc.state in ("dead", "detached"):
+        control = dbg.control
+        proc = control.process
+        if proc is None or proc.state in GONE:
             continue
+        tracer, session = control.tracer, control.session
         try:
-            if dbg._settings.kill_on_exit:
-                dbg._tracer.call(dbg._tracer.session.kill, proc)
+            if control.settings.kill_on_exit:
+                tracer.call(session.kill, proc)
             else:
-                dbg._tracer.call(dbg._tracer.session.stop_process, proc)
-                dbg._tracer.wait_for(lambda p=proc: p.state in ("stopped", "dead"), 2.0)
-                if proc.state == "stopped":
-                    dbg._tracer.call(dbg._tracer.session.detach, proc)
+                tracer.call(session.stop_process, proc)
+                tracer.wait_for(lambda p=proc: p.state in (ProcState.STOPPED, ProcState.DEAD), 2.0)
+                if proc.state is ProcState.STOPPED:
+                    tracer.call(session.detach, proc)
         except Exception:
             pass
 
@@ -40,12 +46,13 @@ atexit.register(_at_exit)
 
 def kill_after(debugger, timeout: float) -> None:
     """run(timeout=...): kill the process if it is still alive after `timeout` s."""
-    proc = debugger._proc
+    control = debugger.control
+    proc = control.process
 
     def expire():
-        if proc.state not in ("dead", "detached"):
+        if proc.state not in GONE:
             try:
-                debugger._tracer.call(debugger._tracer.session.kill, proc)
+                control.tracer.call(control.session.kill, proc)
             except Exception:
                 pass
     timer = threading.Timer(timeout, expire)
@@ -54,10 +61,10 @@ def kill_after(debugger, timeout: float) -> None:
 
 
 def _describe(dbg) -> str:
-    proc = dbg._proc
+    proc = dbg.control.process
     if proc is None:
         return f"(not started) {dbg.path}"
-    if proc.state == "dead":
+    if proc.state is ProcState.DEAD:
         if proc.exit_signal is not None:
             from .arch.amd64.signals import signal_name
             status = f"killed by {signal_name(proc.exit_signal)}"
@@ -72,6 +79,8 @@ def _describe(dbg) -> str:
 
 
 def format_tree(root) -> str:
+    """The tree of `root`'s process and its followed descendants, one line
+    each: pid, [state], program (d.tree())."""
     lines = [_describe(root)]
 
     def walk(dbg, prefix):

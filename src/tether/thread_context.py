@@ -1,17 +1,23 @@
 """ThreadContext: one traced thread as users see it (libdebug's name).
 
-Register access goes through the thread's cache (fetched once per stop);
-commands that move the thread are delegated to its Debugger, which checks the
-process state and hands the work to the tracer thread."""
+Register access goes through the thread's cache (fetched once per stop).
+The state checks and the hand-offs to the tracer thread go through the
+facade's ProcessControl of the thread's process, which is the process's
+listener (`task.proc.listener`, see facade/control.py)."""
 from .arch.amd64.registers import Registers, format_registers
 from .arch.amd64.signals import signal_name, signal_number
 from .errors import ProcessDeadError
-from .state.task import RAX_OFFSET, ORIG_RAX_OFFSET
+from .ptrace import proc_state
+from .runtime.stepping import Stepper
+from .state.states import TaskState
+from .symbols.symbol_list import symbol_at
 
 _ARG_REGS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
+_DEAD = TaskState.DEAD
 
 
 def context_of(task):
+    """The ThreadContext of `task`, made once per thread."""
     ctx = task.context
     if ctx is None:
         ctx = ThreadContext(task)
@@ -20,77 +26,104 @@ def context_of(task):
 
 
 class ThreadContext:
+    """One thread of a traced process: its registers, its syscall and signal
+    views, and the commands that move it."""
+
     def __init__(self, task):
         self._task = task
         self._regs = Registers(task)
 
     # --- identity and state ---
     @property
+    def task(self):
+        """The runtime's Task of this thread (what stopping events' hit_on()
+        looks at); tether's own parts use it, scripts need not."""
+        return self._task
+
+    @property
     def debugger(self):
+        """The Debugger of the thread's process."""
         return self._task.proc.debugger
 
     @property
     def tid(self) -> int:
+        """The thread id."""
         return self._task.tid
 
     thread_id = tid
 
     @property
     def pid(self) -> int:
+        """The id of the thread's process."""
         return self._task.proc.pid
 
     process_id = pid
 
     def _sync(self) -> None:
         """A cont() posted by this thread is done before we look (Tracer.post)."""
-        dbg = self._task.proc.debugger
-        if dbg is not None:
-            dbg._tracer.sync()
+        control = self._task.proc.listener
+        if control is not None:
+            control.tracer.sync()
 
     @property
     def dead(self) -> bool:
+        """Whether the thread has exited."""
         self._sync()
         return self._task.dead
 
     @property
     def zombie(self) -> bool:
-        from .ptrace import proc_state
+        """Whether the thread has exited but was not reaped yet (a zombie in /proc)."""
         return not self._task.dead and proc_state(self._task.tid) == "Z"
 
     @property
     def exit_code(self):
+        """The thread's exit code once it exited normally, else None."""
         self._sync()
         return self._task.exit_code
 
     @property
     def exit_signal(self):
+        """The name of the signal that killed the thread, else None."""
         sig = self._task.exit_signal
         return None if sig is None else signal_name(sig)
 
     @property
     def running(self) -> bool:
+        """Whether the thread is running (neither stopped nor dead)."""
         self._sync()
         return not self._task.stopped and not self._task.dead
 
     def __repr__(self):
-        state = "dead" if self._task.dead else ("stopped" if self._task.stopped else "running")
-        return f"<ThreadContext tid={self.tid} pid={self.pid} {state}>"
+        task = self._task
+        state = TaskState.DEAD if task.dead else (TaskState.STOPPED if task.stopped else TaskState.RUNNING)
+        return f"<ThreadContext tid={self.tid} pid={self.pid} {state.value}>"
 
     # --- registers ---
     def _ready(self):
-        dbg = self.debugger
-        if dbg is not None:
-            dbg._ensure_stopped()
-        if self._task.dead:
-            raise ProcessDeadError(f"thread {self.tid} is dead")
+        """The process's control, once the process is stopped and this thread alive."""
+        task = self._task
+        control = task.proc.listener
+        if control is not None:
+            control.ensure_stopped()
+        if task.state is _DEAD:
+            raise ProcessDeadError(f"thread {task.tid} is dead")
+        return control
 
     @property
     def regs(self):
-        self._ready()
+        """The thread's registers (read and written in place: regs.rax = 0)."""
+        task = self._task
+        control = task.proc.listener
+        if control is not None:
+            control.ensure_stopped()
+        if task.state is _DEAD:
+            raise ProcessDeadError(f"thread {task.tid} is dead")
         return self._regs
 
     @property
     def instruction_pointer(self) -> int:
+        """The thread's rip."""
         return self.regs.rip
 
     @instruction_pointer.setter
@@ -99,6 +132,7 @@ class ThreadContext:
 
     @property
     def memory(self):
+        """The process's memory (the Debugger's `memory`)."""
         return self.debugger.memory
 
     mem = memory
@@ -106,6 +140,7 @@ class ThreadContext:
     # --- syscall view (meaningful at a syscall stop) ---
     @property
     def syscall_number(self) -> int:
+        """The number of the syscall the thread is stopped at (orig_rax); settable."""
         return self.regs.orig_rax
 
     @syscall_number.setter
@@ -114,6 +149,7 @@ class ThreadContext:
 
     @property
     def syscall_return(self) -> int:
+        """The syscall's return value (rax, meaningful at its exit); settable."""
         return self.regs.rax
 
     @syscall_return.setter
@@ -134,6 +170,9 @@ class ThreadContext:
     # --- signals ---
     @property
     def signal(self):
+        """The name of the signal the thread will receive when resumed (None:
+        none); set it to another name or number to change it, or to None to
+        suppress it."""
         sig = self._task.deliver_signal
         return signal_name(sig) if sig else None
 
@@ -143,24 +182,58 @@ class ThreadContext:
 
     @property
     def signal_number(self) -> int:
+        """The number of the signal the thread will receive when resumed (0: none)."""
         return self._task.deliver_signal
 
-    # --- flow (delegated to the Debugger, which owns the process state) ---
+    # --- flow ---
     def step(self):
-        return self.debugger._step(self._task)
+        """Execute one instruction of this thread."""
+        control = self._task.proc.listener
+        control.ensure_stopped()
+        control.tracer.call(Stepper(control.session).step, self._task)
+        control.raise_pending_error()
 
     def step_until(self, position, max_steps: int = -1, file: str = "hybrid"):
-        return self.debugger._step_until(self._task, position, max_steps, file)
+        """Single-step this thread until it reaches `position` (an address or a
+        symbol expression), at most `max_steps` steps (-1: no limit)."""
+        if not isinstance(max_steps, int):
+            raise TypeError("max_steps must be an int")
+        control = self._task.proc.listener
+        control.ensure_stopped()
+        address = control.resolve_position(position, file)
+        control.tracer.call(Stepper(control.session).step_until, self._task, address, max_steps)
 
     def finish(self, heuristic: str = "backtrace"):
-        return self.debugger._finish(self._task, heuristic)
+        """Run this thread until the current function returns: to the return
+        address the backtrace gives ("backtrace"), or by stepping over calls
+        until a ret ("step-mode")."""
+        if heuristic not in ("backtrace", "step-mode"):
+            raise ValueError(f"finish heuristic must be 'backtrace' or 'step-mode', not {heuristic!r}")
+        control = self._task.proc.listener
+        control.ensure_stopped()
+        if heuristic == "step-mode":
+            control.tracer.call(Stepper(control.session).finish_step_mode, self._task)
+            return
+        frames = self.backtrace()
+        if len(frames) < 2:
+            raise ValueError("finish(): the caller's return address is unknown")
+        rsp = self.regs.rsp
+        control.tracer.call(Stepper(control.session).run_to, self._task, frames[1], rsp)
 
     def next(self):
-        return self.debugger._next(self._task)
+        """Execute one instruction of this thread, a call as a whole."""
+        control = self._task.proc.listener
+        control.ensure_stopped()
+        control.tracer.call(Stepper(control.session).next, self._task)
 
     def cont(self):
         """Resume this thread only if scheduler locking is "on", else the whole process."""
-        return self.debugger._cont_thread(self._task)
+        control = self._task.proc.listener
+        proc = control.ensure_stopped()
+        if control.settings.scheduler_locking == "on":
+            control.tracer.call(control.session.resume_thread, self._task)
+        else:
+            control.tracer.call(control.session.resume_process, proc)
 
     si = step
     su = step_until
@@ -168,29 +241,50 @@ class ThreadContext:
     ni = next
 
     def backtrace(self, as_symbols: bool = False):
-        return self.debugger._backtrace(self._task, as_symbols)
+        """The return addresses of the thread's call stack, innermost first
+        (its rip first); names ("main+0x1c") instead with as_symbols=True."""
+        from .symbols.cfi import Unwinder, modules_of
+        control = self._task.proc.listener
+        control.ensure_stopped()
+        regs = self.regs
+        read = control.memory.read
+
+        def read_u64(address):
+            try:
+                return int.from_bytes(read(address, 8), "little")
+            except Exception:
+                return None
+        frames = Unwinder(modules_of(control.maps)).unwind(regs.rip, regs.rsp, regs.rbp, read_u64)
+        if as_symbols:
+            syms = control.symbols
+            return [symbol_at(a, syms) or hex(a) for a in frames]
+        return frames
 
     def pprint_backtrace(self):
-        print(self.debugger._format_backtrace(self._task))
+        """Print the backtrace, one frame a line: number, address, symbol."""
+        frames = self.backtrace()
+        syms = self._task.proc.listener.symbols
+        print("\n".join(f"#{i:<2} {a:#018x} {symbol_at(a, syms) or '??'}" for i, a in enumerate(frames)))
 
     @property
     def saved_ip(self) -> int:
+        """The return address of the current function (the caller's rip)."""
         frames = self.backtrace()
         if len(frames) < 2:
             raise ValueError("no caller frame found: the return address is unknown")
         return frames[1]
 
     def pprint_registers(self):
+        """Print the general-purpose registers."""
         print(format_registers(self.regs, include_fp=False))
 
     def pprint_registers_all(self):
+        """Print every register, the FP/vector ones included."""
         print(format_registers(self.regs, include_fp=True))
 
     def create_snapshot(self, level: str = "base", name: str | None = None):
+        """A ThreadSnapshot of this thread: its registers, and per `level`
+        ("base", "writable", "full") its process's maps and memory."""
         from .snapshots.snapshot import thread_snapshot
         self._ready()
         return thread_snapshot(self.debugger, self._task, level, name)
-
-    # constants used by the runtime
-    _RAX = RAX_OFFSET
-    _ORIG_RAX = ORIG_RAX_OFFSET

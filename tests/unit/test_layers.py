@@ -36,7 +36,7 @@ LAYERS = [
     ("symbols", ("tether.symbols", "tether.memory.position")),
     ("state", ("tether.state",)),
     ("runtime", ("tether.runtime",)),
-    ("facade", ("tether.commlink", "tether.snapshots", "tether.thread_context", "tether.debugger",
+    ("facade", ("tether.commlink", "tether.snapshots", "tether.thread_context", "tether.debugger", "tether.facade",
                 "tether.lifecycle", "tether.libcontext", "tether")),
     # (src/tether/demo holds only demo.c, data the CLI compiles: its Python
     # side is tether.cli.demo.)

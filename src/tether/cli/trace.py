@@ -13,6 +13,7 @@ from .. import debugger
 from ..arch.amd64.signals import signal_number
 from ..arch.amd64.syscalls import format_syscall, syscall_name
 from ..ptrace import parent_of
+from ..state.states import GONE, ProcState
 from .output import Event
 from .program import CommandError, cmdline, reason, resolve_command
 from .syscall_text import exec_text, signed, string_reader, syscall_registers
@@ -53,7 +54,7 @@ class ProcRecord:
             return f"killed by {self.exit_signal}"
         if self.exit_code is not None:
             return f"exited {self.exit_code}"
-        return "detached" if self.detached else "running"
+        return ProcState.DETACHED.value if self.detached else ProcState.RUNNING.value
 
 
 class TraceSession:
@@ -320,7 +321,7 @@ class TraceSession:
         return [self.root] + self.root.descendants
 
     def finished(self) -> bool:
-        return all(d._proc is None or d._proc.state in ("dead", "detached")
+        return all(d.control.process is None or d.control.process.state in GONE
                    for d in self.all_debuggers())
 
     def wait(self) -> None:
@@ -349,7 +350,7 @@ class TraceSession:
             self.printer.flush()
 
     def _wait_loop(self, deadline=None) -> None:
-        tracer = self.root._tracer
+        tracer = self.root.control.tracer
         last_lines, quiet_since, drawn = -1, time.monotonic(), 0.0
         while not self.finished():
             if deadline is not None and time.monotonic() > deadline:
@@ -370,7 +371,8 @@ class TraceSession:
         """A process left stopped (e.g. a callback failed before resuming a
         new child) would hang the trace: resume it once it has been stopped
         for a whole round."""
-        stopped = {d for d in self.all_debuggers() if d._proc is not None and d._proc.state == "stopped"}
+        stopped = {d for d in self.all_debuggers()
+                   if d.control.process is not None and d.control.process.state is ProcState.STOPPED}
         for d in stopped & self.stopped_seen:
             try:
                 d.cont()
@@ -392,7 +394,7 @@ class TraceSession:
 
     def _detach_all(self) -> None:
         for d in self.all_debuggers():
-            if d._proc is None or d._proc.state in ("dead", "detached"):
+            if d.control.process is None or d.control.process.state in GONE:
                 continue
             try:
                 d.detach()
@@ -414,7 +416,7 @@ class TraceSession:
                 self.missed_exits += 1
 
     def progress_text(self) -> str:
-        live = [r for r in self.order if r.status() == "running"]
+        live = [r for r in self.order if r.status() == ProcState.RUNNING]
         threads = sum(len(r.threads) for r in self.order)
         n = sum(self.counts.values())
         stop = "detach" if self.attached else "stop"

@@ -11,14 +11,27 @@ Reads never show tether's own int3 bytes; a write over a breakpoint updates
 the byte the breakpoint will restore and keeps the breakpoint armed."""
 from .. import _native as native
 
+_read_memory = native.read_memory  # (one lookup less on the fast paths)
+
 
 class MemoryView:
-    def __init__(self, debugger):
-        self._dbg = debugger
+    """The memory of the process of `owner`, which provides:
+      resolve_position(position, file) -> address, `maps`, `binary_path`
+    and, for a live process (the facade's ProcessControl):
+      stopped_process() (the Proc if it is stopped, else None; without
+      syncing with the tracer thread), live_process() (the Proc, or the
+      error a command raises) and `tracer` (call() runs a function on the
+      tracer thread).
+    (A snapshot's view, snapshots/memory.py, reads its own store instead.)"""
+
+    def __init__(self, owner):
+        self._owner = owner
+        # Bound once: the fast reads below call it on every access.
+        self._stopped_process = getattr(owner, "stopped_process", None)
 
     # --- address resolution ---
     def _resolve(self, position, file: str) -> int:
-        return self._dbg._resolve_position(position, file)
+        return self._owner.resolve_position(position, file)
 
     def _parse(self, key, write: bool = False):
         """-> (address, size or None)"""
@@ -60,16 +73,16 @@ class MemoryView:
     def __getitem__(self, key) -> bytes:
         # The common scripted form, d.memory[address, size, "absolute"],
         # checked without the general parser (it runs in tight loops).
-        if type(key) is tuple and len(key) == 3 and key[2] == "absolute":
-            address, size = key[0], key[1]
-            if type(address) is int and type(size) is int and address >= 0 and size > 0:
+        if type(key) is tuple and len(key) == 3:
+            address, size, file = key
+            if (file == "absolute" and type(address) is int and type(size) is int
+                    and address >= 0 and size > 0):
                 # read()'s fast path, inlined (this is the whole cost of a
                 # small read besides the system call).
-                dbg = self._dbg
-                proc = dbg._proc
-                if proc is not None and proc.state == "stopped" and not dbg._terminated:
+                proc = self._stopped_process()
+                if proc is not None:
                     try:
-                        data = native.read_memory(proc.pid, address, size)
+                        data = _read_memory(proc.pid, address, size)
                     except (OSError, OverflowError):
                         return self.read(address, size)  # says what went wrong
                     installed = proc.aspace.installed
@@ -98,25 +111,29 @@ class MemoryView:
         self.write(address, value)
 
     def read(self, address: int, size: int) -> bytes:
-        proc = self._dbg._proc
-        if proc is not None and proc.state == "stopped" and size > 0 and not self._dbg._terminated:
+        """`size` bytes at `address` (tether's int3 bytes shown as the originals)."""
+        proc = self._stopped_process()
+        if proc is not None and size > 0:
             # The common case straight to process_vm_readv; on any error the
             # careful path below says what went wrong (or reads another way).
             try:
-                data = native.read_memory(proc.pid, address, size)
+                data = _read_memory(proc.pid, address, size)
             except (OSError, OverflowError):
                 data = None
             if data is not None:
                 return proc.aspace.original_bytes(address, data) if proc.aspace.installed else data
-        proc = self._dbg._live_proc()
+        proc = self._owner.live_process()
         data = proc.mem.read(address, size)
         if not proc.aspace.installed:
             return data
         return proc.aspace.original_bytes(address, data)
 
     def write(self, address: int, data: bytes) -> None:
-        proc = self._dbg._live_proc()
-        self._dbg._tracer.call(_write_keeping_breakpoints, proc, address, bytes(data))
+        """Write `data` at `address`; a breakpoint there stays armed and will
+        restore the new byte (see AddressSpace.write)."""
+        owner = self._owner
+        proc = owner.live_process()
+        owner.tracer.call(proc.aspace.write, proc.mem, address, bytes(data))
 
     # --- search ---
     def find(self, value, file: str = "all", start: int | None = None, end: int | None = None) -> list[int]:
@@ -131,10 +148,10 @@ class MemoryView:
             raise TypeError(f"find() takes bytes, str or int, not {type(value).__name__}")
         if not value:
             raise ValueError("find() needs a non-empty value")
-        maps = self._dbg.maps
+        maps = self._owner.maps
         if file != "all":
             from .addressing import maps_of
-            maps = maps_of(file, maps, self._dbg._binary_path())
+            maps = maps_of(file, maps, self._owner.binary_path)
         found = []
         for m in maps:
             lo, hi = m.start, m.end
@@ -158,8 +175,8 @@ class MemoryView:
         """(address, pointer) pairs: 8-byte values in maps of `where` that
         point into maps of `target` ("*" = any)."""
         from .addressing import maps_of
-        maps = self._dbg.maps
-        binary = self._dbg._binary_path()
+        maps = self._owner.maps
+        binary = self._owner.binary_path
         sources = maps if where in ("*", "all") else maps_of(where, maps, binary)
         targets = maps if target in ("*", "all") else maps_of(target, maps, binary)
         ranges = sorted((m.start, m.end) for m in targets)
@@ -192,17 +209,3 @@ class MemoryView:
                 break
         return chain
 
-
-def _write_keeping_breakpoints(proc, address: int, data: bytes) -> None:
-    installed = proc.aspace.installed
-    code = proc.aspace.code
-    for bp in [a for a in code if address - 16 < a < address + len(data)]:
-        del code[bp]  # its cached instruction bytes may have changed
-    if installed:
-        out = bytearray(data)
-        for bp, _ in list(installed.items()):
-            if address <= bp < address + len(data):
-                installed[bp] = out[bp - address]
-                out[bp - address] = 0xCC
-        data = bytes(out)
-    proc.mem.write(address, data)

@@ -2,8 +2,9 @@
 
 The runtime (this package) sits below the public API: it never imports the
 Debugger. Each traced process the user sees has a `listener`
-(`Proc.listener`), an object the facade provides with these methods; a
-process traced out of sight (see tree.py) has none. The runtime calls them
+(`Proc.listener`), an object the facade provides with these methods (its
+ProcessControl, facade/control.py); a process traced out of sight (see
+tree.py) has none. The runtime calls them
 on the tracer thread."""
 from typing import Protocol
 

@@ -42,10 +42,12 @@ class ChangedRange:
 
     @property
     def end(self) -> int:
+        """First address past the range."""
         return self.start + len(self.new)
 
     @property
     def size(self) -> int:
+        """Number of bytes in the range."""
         return len(self.new)
 
     def __repr__(self) -> str:
@@ -256,6 +258,7 @@ class Diff:
 
     @property
     def memory(self) -> dict:
+        """{map: [ChangedRange]} of the maps whose contents changed (ValueError at level 'base')."""
         if self._memory is None:
             raise ValueError("this diff is 'base' level (one snapshot holds no memory "
                              "contents), so it cannot tell what memory changed")
@@ -263,6 +266,7 @@ class Diff:
 
     @property
     def has_changes(self) -> bool:
+        """Whether anything differs: registers, threads, maps or memory."""
         return bool(self.registers or self.maps or self._memory or self.born_threads
                     or self.dead_threads)
 
@@ -275,6 +279,7 @@ class Diff:
 
     # --- text ---
     def format_registers(self) -> str:
+        """The register changes as text, thread by thread (and threads born or gone)."""
         lines = []
         for tid, changes in self.registers.items():
             lines.append(f"thread {tid}:")
@@ -287,6 +292,7 @@ class Diff:
         return "\n".join(lines) if lines else "no register changed"
 
     def format_maps(self) -> str:
+        """The maps added (+), removed (-) and changed (~) as text."""
         lines = [f"+ {m!r}" for m in self.maps.added]
         lines += [f"- {m!r}" for m in self.maps.removed]
         for old, new in self.maps.changed:
@@ -294,6 +300,7 @@ class Diff:
         return "\n".join(lines) if lines else "no map changed"
 
     def format_memory(self, max_bytes: int = 32) -> str:
+        """The changed memory ranges as text, map by map, showing at most `max_bytes` of each."""
         lines = []
         for m, ranges in self.memory.items():
             lines.append(f"{m.start:#x}-{m.end:#x} {m.permissions} {m.backing_file or '(anonymous)'}: "
@@ -305,6 +312,7 @@ class Diff:
         return "\n".join(lines) if lines else "no memory changed"
 
     def summary(self) -> str:
+        """One line: what kinds of changes there are, and how many."""
         parts = []
         if self.registers:
             parts.append("registers of thread(s) " + ", ".join(map(str, self.registers)))
@@ -319,12 +327,15 @@ class Diff:
         return "; ".join(parts) if parts else "nothing changed"
 
     def pprint_registers(self) -> None:
+        """Print format_registers()."""
         print(self.format_registers())
 
     def pprint_maps(self) -> None:
+        """Print format_maps()."""
         print(self.format_maps())
 
     def pprint_memory(self, max_bytes: int = 32) -> None:
+        """Print format_memory(max_bytes)."""
         print(self.format_memory(max_bytes))
 
 
@@ -353,13 +364,16 @@ class TreeDiff:
 
     @property
     def changed(self) -> list[int]:
+        """The pids (in the newer snapshot) of the processes whose Diff has changes."""
         return [pid for pid, d in self.processes.items() if d.has_changes]
 
     @property
     def has_changes(self) -> bool:
+        """Whether any process changed, was born or is gone."""
         return bool(self.changed or self.born or self.gone)
 
     def format(self) -> str:
+        """One line per process: its Diff's summary(), "new" or "gone"."""
         lines = []
         for pid, d in self.processes.items():
             lines.append(f"process {pid}: {d.summary()}")
@@ -368,6 +382,7 @@ class TreeDiff:
         return "\n".join(lines)
 
     def pprint(self) -> None:
+        """Print format()."""
         print(self.format())
 
     def __repr__(self) -> str:

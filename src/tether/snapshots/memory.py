@@ -145,11 +145,11 @@ class SnapshotMemoryView(MemoryView):
     """`snap.memory`: the live memory's indexing ([addr], [addr, size],
     [addr, size, file], slices, symbol strings, find()) over a snapshot.
 
-    The snapshot object plays the Debugger's part for MemoryView: it
-    provides _resolve_position(), maps and _binary_path()."""
+    The snapshot's ProcessImage is the MemoryView's owner: it provides
+    resolve_position(), maps and binary_path."""
 
-    def __init__(self, snapshot, memory: SnapshotMemory):
-        super().__init__(snapshot)
+    def __init__(self, image, memory: SnapshotMemory):
+        super().__init__(image)
         self._store = memory
 
     def __getitem__(self, key) -> bytes:

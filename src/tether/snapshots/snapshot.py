@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ..errors import MemoryAccessError, ProcessDeadError, ProcessRunningError
 from ..memory.maps import parse_maps, read_maps
+from ..state.states import GONE, ProcState
 from .memory import SnapshotMap, check_level, should_capture
 # The types live in snapshot_types.py (serialize.py builds them when reading a
 # file, and this module reads files through serialize.py); also importable from here.
@@ -50,11 +51,11 @@ def _read_registers(task):
     return gpr, xstate
 
 
-def _capture_threads(debugger, tasks):
+def _capture_threads(control, tasks):
     threads, skipped = [], {}
     for task in tasks:
         try:
-            gpr, xstate = debugger._tracer.call(_read_registers, task)
+            gpr, xstate = control.tracer.call(_read_registers, task)
         except (ProcessRunningError, ProcessDeadError) as e:
             skipped[task.tid] = str(e)
             continue
@@ -62,9 +63,9 @@ def _capture_threads(debugger, tasks):
     return threads, skipped
 
 
-def _live_maps(debugger, proc):
+def _live_maps(control, proc):
     try:
-        binary = debugger._binary_path()
+        binary = control.binary_path
     except (OSError, ValueError):  # the program file is gone: "binary" addressing can't work
         binary = proc.exe_path
     maps = read_maps(proc.pid, binary)
@@ -82,8 +83,8 @@ def _live_maps(debugger, proc):
     return maps, binary
 
 
-def _capture_image(debugger, proc, level: str) -> ProcessImage:
-    maps, binary = _live_maps(debugger, proc)
+def _capture_image(control, proc, level: str) -> ProcessImage:
+    maps, binary = _live_maps(control, proc)
     saved, skipped = [], {}
     for m in maps:
         wanted, reason = should_capture(m, level)
@@ -101,33 +102,29 @@ def _capture_image(debugger, proc, level: str) -> ProcessImage:
     return ProcessImage(proc.pid, level, saved, skipped, binary)
 
 
-def _next_id(debugger) -> int:
-    sid = debugger._snapshot_count
-    debugger._snapshot_count = sid + 1
-    return sid
-
-
 def process_snapshot(debugger, level: str = "base", name=None) -> ProcessSnapshot:
     """Snapshot of the (stopped) process `debugger` traces: all its threads."""
     check_level(level)
     _check_name(name)
-    proc = debugger._live_proc()
-    threads, skipped_threads = _capture_threads(debugger, proc.live_tasks())
+    control = debugger.control
+    proc = control.live_process()
+    threads, skipped_threads = _capture_threads(control, proc.live_tasks())
     if not threads:
         raise ProcessRunningError(f"no thread of process {proc.pid} is stopped: "
                                   + "; ".join(skipped_threads.values()))
-    image = _capture_image(debugger, proc, level)
-    return ProcessSnapshot(image, threads, _next_id(debugger), name, skipped_threads)
+    image = _capture_image(control, proc, level)
+    return ProcessSnapshot(image, threads, control.next_snapshot_id(), name, skipped_threads)
 
 
 def thread_snapshot(debugger, task, level: str = "base", name=None) -> ThreadSnapshot:
     """Snapshot of one (stopped) thread; its process's memory per level."""
     check_level(level)
     _check_name(name)
-    proc = debugger._live_proc()
-    gpr, xstate = debugger._tracer.call(_read_registers, task)
-    image = _capture_image(debugger, proc, level)
-    return ThreadSnapshot(image, task.tid, gpr, xstate, _next_id(debugger), name)
+    control = debugger.control
+    proc = control.live_process()
+    gpr, xstate = control.tracer.call(_read_registers, task)
+    image = _capture_image(control, proc, level)
+    return ThreadSnapshot(image, task.tid, gpr, xstate, control.next_snapshot_id(), name)
 
 
 def _tree_of(debugger):
@@ -147,16 +144,16 @@ def tree_snapshot(debugger, level: str = "base", name=None) -> TreeSnapshot:
     as a breakpoint, arrived meanwhile: then they stay stopped to report it)."""
     check_level(level)
     _check_name(name)
-    debugger._live_proc()
+    debugger.control.live_process()
     members = [(d, path) for d, path in _tree_of(debugger)
-               if d._proc is not None and d._proc.state not in ("dead", "detached")]
+               if d.control.process is not None and d.control.process.state not in GONE]
     interrupted = []
     try:
         for d, _ in members:
-            proc = d._proc
-            if proc.state == "stopped":
+            proc = d.control.process
+            if proc.state is ProcState.STOPPED:
                 continue
-            if d._tracer.on_tracer_thread():
+            if d.control.tracer.on_tracer_thread():
                 raise ProcessRunningError(
                     f"process {proc.pid} is running: a tree snapshot taken in a callback "
                     f"needs every process of the tree stopped")
@@ -165,13 +162,13 @@ def tree_snapshot(debugger, level: str = "base", name=None) -> TreeSnapshot:
             except ProcessDeadError:
                 continue  # it died meanwhile: nothing to snapshot
             task = proc.last_task
-            if proc.state == "stopped" and (task is None or task.stop_reason == "interrupt"):
+            if proc.state is ProcState.STOPPED and (task is None or task.stop_reason == "interrupt"):
                 interrupted.append(d)
-        members = [(d, path) for d, path in members if d._proc.state == "stopped"]
+        members = [(d, path) for d, path in members if d.control.process.state is ProcState.STOPPED]
         snaps = [process_snapshot(d, level, name) for d, _ in members]
     finally:
         for d in interrupted:
-            if d._proc.state == "stopped":
+            if d.control.process.state is ProcState.STOPPED:
                 d.cont()
     paths = {d.pid: path for d, path in members}
     return TreeSnapshot(snaps, paths, level, snaps[0].snapshot_id, name)

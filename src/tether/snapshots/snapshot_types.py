@@ -30,11 +30,17 @@ class ProcessImage:
 
     @property
     def symbols(self):
-        # Read from the mapped files on disk when first needed (a loaded
-        # snapshot whose files are gone simply has fewer symbols).
+        """The symbols of the mapped files, read from the files on disk when
+        first needed (a loaded snapshot whose files are gone has fewer)."""
         if self._symbols is None:
             self._symbols = build_symbols(self.maps)
         return self._symbols
+
+    def resolve_position(self, position, file: str = "hybrid") -> int:
+        """The address a position names in these maps: the live Debugger's
+        rules (an int per the addressing mode `file`, or a symbol expression)."""
+        return resolve_position(position, file, lambda: self.maps, lambda: self.symbols,
+                                lambda: self.binary_path)
 
 
 class _Snapshot:
@@ -46,7 +52,7 @@ class _Snapshot:
         self._image = image
         self.snapshot_id = snapshot_id
         self.name = name
-        self._memory_view = SnapshotMemoryView(self, image.memory)
+        self._memory_view = SnapshotMemoryView(image, image.memory)
 
     # --- identity ---
     @property
@@ -58,25 +64,30 @@ class _Snapshot:
 
     @property
     def level(self) -> str:
+        """The snapshot's level: "base", "writable" or "full"."""
         return self._image.level
 
     @property
     def pid(self) -> int:
+        """The id of the process snapshotted."""
         return self._image.pid
 
     process_id = pid
 
     @property
     def arch(self) -> str:
+        """The architecture: "amd64"."""
         return self._image.arch
 
     # --- maps, memory, symbols ---
     @property
     def maps(self) -> MemoryMapList:
+        """The memory maps at the time of the snapshot."""
         return self._image.maps
 
     @property
     def memory(self) -> SnapshotMemoryView:
+        """The saved memory, indexed like the live one (read-only; per level)."""
         return self._memory_view
 
     mem = memory
@@ -88,18 +99,16 @@ class _Snapshot:
 
     @property
     def symbols(self):
+        """The symbols of the mapped files, placed at the saved maps' addresses."""
         return self._image.symbols
 
-    def _binary_path(self):
-        return self._image.binary_path
-
     def resolve_symbol(self, symbol: str, file: str = "hybrid") -> int:
+        """The address of a symbol expression in the saved maps."""
         return resolve_symbol(symbol, self.symbols, self.maps, file)
 
     def _resolve_position(self, position, file: str = "hybrid") -> int:
         # The same rules as the live Debugger, on the saved maps.
-        return resolve_position(position, file, lambda: self.maps, lambda: self.symbols,
-                                self._binary_path)
+        return self._image.resolve_position(position, file)
 
     # --- backtrace of one thread's registers over the saved memory ---
     def _backtrace_of(self, regs, as_symbols: bool):
@@ -120,9 +129,11 @@ class _Snapshot:
 
     # --- pretty printing ---
     def pprint_maps(self) -> None:
+        """Print the saved maps."""
         print(format_maps(self.maps))
 
     def pprint_memory(self, start, end, file: str = "hybrid") -> None:
+        """Print the saved memory from `start` to `end` as a hex dump."""
         start = self._resolve_position(start, file)
         end = self._resolve_position(end, file)
         if end < start:
@@ -135,6 +146,7 @@ class _Snapshot:
 
     # --- diff and save ---
     def diff(self, other):
+        """What changed from this (older) snapshot to `other`, of the same kind: a Diff."""
         from .diff import Diff
         if type(other) is not type(self):
             raise TypeError(f"a {type(self).__name__} can only be diffed with another "
@@ -161,7 +173,10 @@ class ThreadSnapshot(_Snapshot):
 
     _file_kind = "thread"
 
-    registers = property(lambda self: self.regs)
+    @property
+    def registers(self):
+        """The saved registers (the same as `regs`)."""
+        return self.regs
 
     @property
     def gpr_bytes(self) -> bytes:
@@ -177,14 +192,17 @@ class ThreadSnapshot(_Snapshot):
 
     @property
     def instruction_pointer(self) -> int:
+        """The saved rip."""
         return self.regs.rip
 
     @property
     def syscall_number(self) -> int:
+        """The saved orig_rax (the syscall number at a syscall stop)."""
         return self.regs.orig_rax
 
     @property
     def syscall_return(self) -> int:
+        """The saved rax (a syscall's return value at its exit)."""
         return self.regs.rax
 
     def __getattr__(self, name):
@@ -193,15 +211,19 @@ class ThreadSnapshot(_Snapshot):
         raise AttributeError(f"ThreadSnapshot has no attribute {name!r}")
 
     def backtrace(self, as_symbols: bool = False):
+        """The thread's return addresses over the saved stack (level 'writable' or 'full')."""
         return self._backtrace_of(self.regs, as_symbols)
 
     def pprint_backtrace(self) -> None:
+        """Print backtrace(), one frame a line."""
         print(self._format_backtrace(self.regs))
 
     def pprint_registers(self) -> None:
+        """Print the saved general-purpose registers."""
         print(format_registers(self.regs, include_fp=False))
 
     def pprint_registers_all(self) -> None:
+        """Print every saved register, the FP/vector ones included."""
         print(format_registers(self.regs, include_fp=True))
 
     def __repr__(self):
@@ -230,28 +252,35 @@ class ProcessSnapshot(_Snapshot):
 
     @property
     def main_thread(self) -> ThreadSnapshot:
+        """The main thread's snapshot (the thread whose tid is the pid, else the first)."""
         return self.threads[0]
 
     @property
     def regs(self):
+        """The main thread's saved registers."""
         return self.main_thread.regs
 
     registers = regs
 
     @property
     def instruction_pointer(self) -> int:
+        """The main thread's saved rip."""
         return self.regs.rip
 
     def backtrace(self, as_symbols: bool = False):
+        """The main thread's backtrace over the saved stack."""
         return self.main_thread.backtrace(as_symbols)
 
     def pprint_backtrace(self) -> None:
+        """Print the main thread's backtrace."""
         self.main_thread.pprint_backtrace()
 
     def pprint_registers(self) -> None:
+        """Print the main thread's saved general-purpose registers."""
         self.main_thread.pprint_registers()
 
     def pprint_registers_all(self) -> None:
+        """Print every saved register of the main thread."""
         self.main_thread.pprint_registers_all()
 
     def __repr__(self):
@@ -278,30 +307,36 @@ class TreeSnapshot:
         self._by_path = by_path
 
     def process(self, pid: int) -> ProcessSnapshot:
+        """The ProcessSnapshot of process `pid` (ValueError if not in the tree)."""
         for p in self.processes:
             if p.pid == pid:
                 return p
         raise ValueError(f"process {pid} is not in this tree snapshot")
 
     def path_of(self, pid: int) -> tuple:
+        """The creation-order indices leading from the root to process `pid` (root: ())."""
         if pid not in self._paths:
             raise ValueError(f"process {pid} is not in this tree snapshot")
         return self._paths[pid]
 
     def parent_of(self, pid: int):
+        """The pid of process `pid`'s parent in the tree (None for the root)."""
         path = self.path_of(pid)
         return self._by_path.get(path[:-1]) if path else None
 
     def children_of(self, pid: int) -> list[int]:
+        """The pids of process `pid`'s children in the tree, in creation order."""
         path = self.path_of(pid)
         return [self._by_path[p] for p in sorted(self._by_path)
                 if len(p) == len(path) + 1 and p[:-1] == path]
 
     @property
     def pids(self) -> list[int]:
+        """The pids of the tree's processes, root first (in tree order)."""
         return [p.pid for p in self.processes]
 
     def diff(self, other):
+        """What changed, process by process, from this tree snapshot to `other`: a TreeDiff."""
         from .diff import TreeDiff
         if not isinstance(other, TreeSnapshot):
             raise TypeError(f"a TreeSnapshot can only be diffed with another TreeSnapshot, "
@@ -309,10 +344,12 @@ class TreeSnapshot:
         return TreeDiff(self, other)
 
     def save(self, path, compress: bool | None = None) -> None:
+        """Write the tree snapshot as JSON (gzip-compressed as for the other snapshots)."""
         from .file_writer import write_snapshot
         write_snapshot(self, "tree", path, compress)
 
     def pprint(self) -> None:
+        """Print the tree: one line per process, indented by depth."""
         for p in self.processes:
             depth = len(self._paths[p.pid])
             print(f"{'  ' * depth}{p.pid}: {len(p.threads)} thread(s), {len(p.maps)} map(s)")

@@ -61,6 +61,24 @@ class AddressSpace:
                 out[bp - address] = orig
         return data if out is None else bytes(out)
 
+    def write(self, mem, address: int, data: bytes) -> None:
+        """The user's write of `data` at `address`, through `mem` (the
+        ProcessMemory of the process writing): where a breakpoint is
+        installed the new byte becomes the one it restores and the int3
+        stays, and the cached instructions near the write are forgotten."""
+        installed = self.installed
+        code = self.code
+        for bp in [a for a in code if address - 16 < a < address + len(data)]:
+            del code[bp]  # its cached instruction bytes may have changed
+        if installed:
+            out = bytearray(data)
+            for bp in list(installed):
+                if address <= bp < address + len(data):
+                    installed[bp] = out[bp - address]
+                    out[bp - address] = INT3
+            data = bytes(out)
+        mem.write(address, data)
+
     def lift(self, address: int) -> None:
         """Put the original byte back for one single step over `address`
         (the bookkeeping stays: rearm() writes the int3 again)."""

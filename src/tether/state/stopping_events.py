@@ -1,6 +1,10 @@
 """The stopping-event objects users hold: Breakpoint (software, hardware or
-watchpoint), SyscallHandler, SignalCatcher. They keep their counters; enabling
-and disabling is delegated to the process controller through `_owner`."""
+watchpoint), SyscallHandler, SignalCatcher. They keep their counters.
+
+Each has an owner, the facade of its process, which arms and disarms it:
+enable() and disable() call `owner.set_enabled(event, enabled)`. hit_on()
+and its variants take anything with a `task` property naming the thread
+asked about (a ThreadContext: its thread; a Debugger: its main thread)."""
 
 
 class _StoppingEvent:
@@ -19,17 +23,18 @@ class _StoppingEvent:
         return task is not None and task.stop_reason is self
 
     def enable(self) -> None:
-        self._owner._set_enabled(self, True)
+        """Arm the event again (the process is stopped for it first, as for any command)."""
+        self._owner.set_enabled(self, True)
 
     def disable(self) -> None:
-        self._owner._set_enabled(self, False)
+        """Disarm the event without removing it: it no longer stops nor counts."""
+        self._owner.set_enabled(self, False)
 
 
 def _task_of(thread):
-    task = getattr(thread, "_task", None)
-    if task is None and hasattr(thread, "_main_task"):
-        task = thread._main_task()
-    return task
+    """The Task that `thread` names with its `task` property (None for an
+    object without one)."""
+    return getattr(thread, "task", None)
 
 
 class Breakpoint(_StoppingEvent):
@@ -53,6 +58,8 @@ class Breakpoint(_StoppingEvent):
 
 
 class SyscallHandler(_StoppingEvent):
+    """Stops (or calls its callbacks) at the entry and exit of one syscall
+    (or of every syscall: number -1, name "*"); a hijack runs another one."""
     __slots__ = ("syscall_number", "syscall_name", "on_enter_user", "on_exit_user", "recursive",
                  "hijack_to", "hijack_args", "_enter_tids", "_exit_tids")
 
@@ -68,17 +75,21 @@ class SyscallHandler(_StoppingEvent):
 
     @property
     def on_enter(self):
+        """The callback given for the syscall's entry (None: none)."""
         return self.on_enter_user
 
     @property
     def on_exit(self):
+        """The callback given for the syscall's exit (None: none)."""
         return self.on_exit_user
 
     def hit_on_enter(self, thread) -> bool:
+        """True if `thread` is stopped at the entry of this handler's syscall."""
         task = _task_of(thread)
         return task is not None and task.stop_reason is self and task.in_syscall
 
     def hit_on_exit(self, thread) -> bool:
+        """True if `thread` is stopped at the exit of this handler's syscall."""
         task = _task_of(thread)
         return task is not None and task.stop_reason is self and not task.in_syscall
 
@@ -88,6 +99,8 @@ class SyscallHandler(_StoppingEvent):
 
 
 class SignalCatcher(_StoppingEvent):
+    """Stops (or calls its callback) when a signal (or any: number -1, name
+    "*") is about to be delivered; a hijack delivers another one instead."""
     __slots__ = ("signal_number", "signal_name", "recursive", "hijack_to")
 
     def __init__(self, number, name, callback, recursive, owner):

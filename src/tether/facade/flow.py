@@ -1,0 +1,84 @@
+"""Moving the Debugger's process: cont, wait, wait_any, interrupt, and the
+main thread's step, step_until, finish and next (ThreadContext runs them)."""
+from ..errors import NotRunningError
+from ..state.states import ProcState
+from .control import SETTLED
+
+_REPORTABLE = (ProcState.STOPPED, ProcState.DEAD)
+
+
+class FlowMixin:
+    """cont, wait, wait_any, interrupt, step, step_until, finish, next and
+    libdebug's short aliases."""
+
+    def cont(self) -> None:
+        """Resume the process (every thread). Returns at once: wait() blocks
+        until it stops again."""
+        ctl = self._ctl
+        proc = ctl.ensure_stopped()
+        # Not waited for: the next command or wait() sees the process running.
+        ctl.tracer.post(ctl.session.resume_process, proc)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the process stops (or dies); TimeoutError after
+        `timeout` seconds (None: no limit)."""
+        ctl = self._ctl
+        ctl.check_usable()
+        proc = ctl.process  # (no sync first: wait_for waits for a posted cont() itself)
+        if proc is None:
+            raise NotRunningError("no process: call run() or attach() first")
+        if not ctl.tracer.wait_for(lambda: proc.state in SETTLED, timeout):
+            raise TimeoutError(f"process {proc.pid} did not stop within {timeout} s")
+        ctl.raise_pending_error()
+
+    def wait_any(self, timeout: float | None = None):
+        """tether extra: block until this process or any followed descendant is
+        stopped or dead and return its Debugger (a stopped child waiting to be
+        resumed counts)."""
+        ctl = self._ctl
+        found = []
+
+        def ready():
+            for c in ctl.family():
+                p = c.process
+                if p is not None and p.state in _REPORTABLE:
+                    found.append(c.debugger)
+                    return True
+            return False
+        if not ctl.tracer.wait_for(ready, timeout):
+            raise TimeoutError(f"no process stopped within {timeout} s")
+        return found[-1]  # this thread's own last check (the tracer may check too)
+
+    def interrupt(self) -> None:
+        """Stop every thread of the running process (nothing if it is stopped)."""
+        self._ctl.interrupt()
+
+    def int(self):  # noqa: A003 - libdebug's alias for interrupt()
+        """libdebug's alias of interrupt()."""
+        return self._ctl.interrupt()
+
+    def step(self):
+        """Execute one instruction of the main thread."""
+        return self._ctl.main_thread().step()
+
+    def step_until(self, position, max_steps: int = -1, file: str = "hybrid"):
+        """Single-step the main thread until it reaches `position` (an address
+        or a symbol expression), at most `max_steps` steps (-1: no limit)."""
+        return self._ctl.main_thread().step_until(position, max_steps, file)
+
+    def finish(self, heuristic: str = "backtrace"):
+        """Run the main thread until the current function returns ("backtrace":
+        to the caller's return address; "step-mode": stepping over calls)."""
+        return self._ctl.main_thread().finish(heuristic)
+
+    def next(self):
+        """Execute one instruction of the main thread, a call as a whole."""
+        return self._ctl.main_thread().next()
+
+    # short aliases (libdebug's)
+    c = cont
+    w = wait
+    si = step
+    su = step_until
+    fin = finish
+    ni = next

@@ -1,0 +1,111 @@
+"""Looking at the Debugger's process: the main thread's registers and
+syscall view, the signal to deliver, memory, maps, symbols, backtrace."""
+from ..symbols.position import resolve_symbol
+
+
+def _syscall_arg(index):
+    """Property syscall_argN: the main thread's (a property, not a
+    __setattr__, which would tax every attribute write of a Debugger)."""
+    name = f"syscall_arg{index}"
+
+    def get(self):
+        return getattr(self._ctl.main_thread(), name)
+
+    def set_(self, value):
+        setattr(self._ctl.main_thread(), name, value)
+    return property(get, set_, doc=f"Argument {index} of the syscall the main thread is stopped at.")
+
+
+class InspectionMixin:
+    """regs, memory, syscall_*, signal, maps, symbols, backtrace..."""
+
+    @property
+    def task(self):
+        """The runtime's Task of the main thread (what stopping events'
+        hit_on() looks at); tether's own parts use it, scripts need not."""
+        return self._ctl.main_task()
+
+    @property
+    def regs(self):
+        """The main thread's registers (read and written in place: d.regs.rax = 0)."""
+        return self._ctl.main_thread().regs
+
+    r = regs
+
+    @property
+    def instruction_pointer(self) -> int:
+        """The main thread's rip."""
+        return self.regs.rip
+
+    @instruction_pointer.setter
+    def instruction_pointer(self, value: int) -> None:
+        self.regs.rip = value
+
+    @property
+    def memory(self):
+        """The process's memory: d.memory[address, size, file], slices,
+        symbol expressions; assign bytes to write (see memory/view.py)."""
+        return self._memory
+
+    mem = memory
+
+    @property
+    def syscall_number(self):
+        """The number of the syscall the main thread is stopped at; settable."""
+        return self._ctl.main_thread().syscall_number
+
+    @syscall_number.setter
+    def syscall_number(self, value):
+        self._ctl.main_thread().syscall_number = value
+
+    @property
+    def syscall_return(self):
+        """The main thread's syscall return value (at a syscall exit); settable."""
+        return self._ctl.main_thread().syscall_return
+
+    @syscall_return.setter
+    def syscall_return(self, value):
+        self._ctl.main_thread().syscall_return = value
+
+    syscall_arg0, syscall_arg1, syscall_arg2 = _syscall_arg(0), _syscall_arg(1), _syscall_arg(2)
+    syscall_arg3, syscall_arg4, syscall_arg5 = _syscall_arg(3), _syscall_arg(4), _syscall_arg(5)
+
+    @property
+    def signal(self):
+        """The signal the thread that stopped the process will receive when
+        resumed (its name, None: none); settable, None suppresses it."""
+        return self._ctl.signal_thread().signal
+
+    @signal.setter
+    def signal(self, value):
+        self._ctl.signal_thread().signal = value
+
+    @property
+    def signal_number(self) -> int:
+        """The number of that signal (0: none)."""
+        return self._ctl.signal_thread().signal_number
+
+    @property
+    def saved_ip(self) -> int:
+        """The return address of the main thread's current function."""
+        return self._ctl.main_thread().saved_ip
+
+    @property
+    def maps(self):
+        """The memory maps (re-read whenever the process may have run since)."""
+        return self._ctl.maps
+
+    @property
+    def symbols(self):
+        """The symbols of the program and its libraries, placed at their load addresses."""
+        return self._ctl.symbols
+
+    def resolve_symbol(self, symbol: str, file: str = "hybrid") -> int:
+        """The address of a symbol expression such as "main" or "printf+8"
+        (in the maps of `file`: "hybrid", "binary", "libc", ...)."""
+        ctl = self._ctl
+        return resolve_symbol(symbol, ctl.symbols, ctl.maps, file)
+
+    def backtrace(self, as_symbols: bool = False):
+        """The main thread's return addresses, innermost first (names with as_symbols=True)."""
+        return self._ctl.main_thread().backtrace(as_symbols)

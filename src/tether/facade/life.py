@@ -1,0 +1,222 @@
+"""The Debugger's process life cycle: starting, attaching, letting go and
+killing, and what is known of the process (pid, exit status, threads,
+children)."""
+import errno
+import os
+
+from ..arch.amd64.signals import signal_name
+from ..commlink.pipes import PipeManager
+from ..ptrace import exe_of, proc_state
+from ..state.states import GONE, ProcState
+from ..symbols.elf import check_program
+from ..thread_context import context_of
+from .. import lifecycle
+from .control import SETTLED
+
+
+def _raw_pty() -> tuple[int, int]:
+    """(master, slave) of a new pseudo-terminal in raw mode: no echo, and no
+    newline translation, so the bytes read are the bytes the program wrote."""
+    import tty
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    return master, slave
+
+
+class LifeMixin:
+    """run, attach, detach, kill, terminate; pid, dead, exit_code, threads..."""
+
+    def run(self, timeout: float = -1, redirect_pipes: bool = True):
+        """Start the program; it stops at its entry point (or at its very first
+        instruction with continue_to_binary_entrypoint=False). Returns the
+        PipeManager, or None with redirect_pipes=False. A Debugger can run()
+        again: the previous process is killed and the stopping events cleared.
+        With a positive `timeout` the process is killed after that many seconds."""
+        ctl = self._ctl
+        ctl.check_usable()
+        if ctl.process is not None and ctl.process.state not in GONE:
+            self.kill()
+        if self.path is None:
+            raise ValueError("nothing to run: give debugger() a program (argv or path)")
+        path = check_program(self.path)
+        ctl.close_pipes()
+        if redirect_pipes:
+            # stdin is a pipe; stdout and stderr are terminals (as in libdebug),
+            # so the program's stdio flushes at each newline and recvline()
+            # after a plain printf works.
+            ends = [os.pipe(), _raw_pty(), _raw_pty()]
+            child_fds = (ends[0][0], ends[1][1], ends[2][1])
+        else:
+            ends, child_fds = None, (-1, -1, -1)
+        try:
+            # One hand-off to the tracer thread for the whole start.
+            ctl.tracer.call(ctl.start, path, ctl.env_for_run(), child_fds)
+        finally:
+            if ends:
+                for fd in child_fds:
+                    os.close(fd)
+        if ends:
+            ctl.pipes = PipeManager(ends[0][1], ends[1][0], ends[2][0], ctl.tree_running)
+        proc = ctl.process
+        if proc.state is ProcState.DEAD:
+            # E.g. the dynamic loader found a library missing: what it wrote
+            # on stderr says why, so it goes into the error.
+            said = ctl.pipes.recverr(timeout=0.5, optional=True) if ctl.pipes else b""
+            said = said.decode(errors="replace").strip()
+            raise RuntimeError(f"{self.path} died before reaching its entry point "
+                               f"(exit code {proc.exit_code}, signal {proc.exit_signal})"
+                               + (f": {said}" if said else ""))
+        if timeout is not None and timeout > 0:
+            lifecycle.kill_after(self, timeout)
+        return ctl.pipes
+
+    def attach(self, pid: int) -> None:
+        """Trace a running process (all its threads); it stops."""
+        ctl = self._ctl
+        ctl.check_usable()
+        if not isinstance(pid, int) or isinstance(pid, bool):
+            raise TypeError(f"pid must be an int, not {type(pid).__name__}")
+        if pid <= 0:
+            raise ValueError(f"no process has pid {pid}")
+        if pid == os.getpid():
+            raise PermissionError(errno.EPERM, "a process cannot trace itself (ptrace forbids it)")
+        if ctl.process is not None and ctl.process.state not in GONE:
+            raise RuntimeError(f"this Debugger already traces process {ctl.process.pid}; "
+                               "detach() or kill() it first")
+        proc = ctl.tracer.call(ctl.session.attach, ctl.settings, pid)
+        ctl.take(proc)
+        ctl.tracer.wait_for(lambda: proc.state is not ProcState.STOPPING)
+        exe = os.readlink(f"/proc/{pid}/exe") if os.path.exists(f"/proc/{pid}/exe") else None
+        if exe:
+            ctl.argv = [exe]
+
+    def detach(self) -> None:
+        """Let the process (and its followed descendants) run on untraced."""
+        ctl = self._ctl
+        ctl.live_process()
+        tracer, session = ctl.tracer, ctl.session
+        for c in ctl.family():
+            p = c.process
+            if p is None or p.state in GONE:
+                continue
+            tracer.call(session.stop_process, p)
+            tracer.wait_for(lambda p=p: p.state in SETTLED)
+        for c in reversed(ctl.family()):
+            p = c.process
+            if p is not None and p.state not in GONE:
+                tracer.call(session.detach, p)
+
+    def kill(self) -> None:
+        """SIGKILL the process and every followed descendant, and reap them."""
+        ctl = self._ctl
+        proc = ctl.require_process()
+        if proc.state not in GONE:
+            ctl.tracer.call(ctl.session.kill, proc)
+        for c in ctl.family()[1:]:
+            p = c.process
+            if p is not None and p.state not in GONE:
+                ctl.tracer.call(ctl.session.kill, p)
+
+    def terminate(self) -> None:
+        """Kill the process tree; this Debugger can't be used again."""
+        ctl = self._ctl
+        if ctl.process is not None:
+            self.kill()
+        ctl.close_pipes()
+        ctl.terminated = True
+
+    @property
+    def pid(self):
+        """The process id (None before run() or attach())."""
+        proc = self._ctl.process
+        return None if proc is None else proc.pid
+
+    process_id = pid
+
+    @property
+    def dead(self) -> bool:
+        """Whether the process has died."""
+        ctl = self._ctl
+        ctl.tracer.sync()
+        return ctl.process is not None and ctl.process.state is ProcState.DEAD
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is running (resumed, stepping or being stopped)."""
+        ctl = self._ctl
+        ctl.tracer.sync()
+        return ctl.process is not None and ctl.process.state in (
+            ProcState.RUNNING, ProcState.STEPPING, ProcState.STOPPING)
+
+    @property
+    def zombie(self) -> bool:
+        """Whether the process has exited but was not reaped yet (a zombie in /proc)."""
+        ctl = self._ctl
+        ctl.tracer.sync()
+        return ctl.process is not None and proc_state(ctl.process.pid) == "Z"
+
+    @property
+    def exit_code(self):
+        """The exit code once the process exited normally, else None."""
+        ctl = self._ctl
+        ctl.tracer.sync()
+        return None if ctl.process is None else ctl.process.exit_code
+
+    @property
+    def exit_signal(self):
+        """The name of the signal that killed the process, else None."""
+        ctl = self._ctl
+        ctl.tracer.sync()
+        sig = None if ctl.process is None else ctl.process.exit_signal
+        return None if sig is None else signal_name(sig)
+
+    @property
+    def threads(self) -> list:
+        """The ThreadContexts of the process's live threads."""
+        proc = self._ctl.require_process()
+        # A thread past PTRACE_EVENT_EXIT is gone for every purpose but its
+        # death report.
+        return [context_of(t) for t in proc.tasks.values() if not t.dead and not t.exiting]
+
+    @property
+    def children(self) -> list:
+        """The Debuggers of the followed child processes, in birth order."""
+        return self._ctl.children
+
+    @property
+    def descendants(self) -> list:
+        """The Debuggers of every followed descendant process, depth first."""
+        out = []
+        for child in self._ctl.children:
+            out.append(child)
+            out.extend(child.descendants)
+        return out
+
+    @property
+    def exec_count(self) -> int:
+        """How many times the process has exec'd a new program."""
+        proc = self._ctl.process
+        return 0 if proc is None else proc.exec_count
+
+    @property
+    def exe(self):
+        """The program the process runs now (after any exec); kept after death."""
+        proc = self._ctl.process
+        if proc is None:
+            return None
+        exe = exe_of(proc.pid) if proc.state is not ProcState.DEAD else None
+        if exe:
+            proc.exe_path = exe
+        return proc.exe_path
+
+    @property
+    def pipe_manager(self):
+        """The PipeManager of the last run() (None with redirect_pipes=False)."""
+        return self._ctl.pipes
+
+    def __repr__(self):
+        proc = self._ctl.process
+        if proc is None:
+            return f"<Debugger {self.path!r} not started>"
+        return f"<Debugger pid={proc.pid} {proc.state.value} {self.path!r}>"
+

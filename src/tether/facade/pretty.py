@@ -1,0 +1,89 @@
+"""The Debugger's printers: registers, maps, backtrace, memory, the process
+tree, and pprint_syscalls (an strace-like line per syscall)."""
+from ..arch.amd64.registers import format_registers
+from ..arch.amd64.syscalls import syscall_name, syscall_number
+from ..memory.maps import format_maps
+from .. import lifecycle
+
+
+class PrettyMixin:
+    """pprint_registers, pprint_maps, pprint_backtrace, pprint_memory,
+    pprint_syscalls and its filters, tree, pprint_tree."""
+
+    def pprint_registers(self):
+        """Print the main thread's general-purpose registers."""
+        print(format_registers(self.regs, include_fp=False))
+
+    def pprint_registers_all(self):
+        """Print every register of the main thread, the FP/vector ones included."""
+        print(format_registers(self.regs, include_fp=True))
+
+    def pprint_maps(self):
+        """Print the memory maps."""
+        print(format_maps(self.maps))
+
+    def pprint_backtrace(self):
+        """Print the main thread's backtrace, one frame a line."""
+        self._ctl.main_thread().pprint_backtrace()
+
+    def pprint_memory(self, start: int, end: int, file: str = "hybrid", override_word_size=None,
+                      integer_mode: bool = False):
+        """Print the memory from `start` to `end` as a hex dump, 16 bytes a
+        line with their printable characters."""
+        ctl = self._ctl
+        start = ctl.resolve_position(start, file)
+        end = ctl.resolve_position(end, file)
+        if end < start:
+            raise ValueError("pprint_memory: end is before start")
+        data = self._memory.read(start, end - start)
+        for off in range(0, len(data), 16):
+            chunk = data[off:off + 16]
+            hexpart = " ".join(f"{b:02x}" for b in chunk)
+            text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+            print(f"{start + off:#018x}  {hexpart:<47}  {text}")
+
+    @property
+    def pprint_syscalls(self) -> bool:
+        """Print a line for every syscall the process completes (like strace)."""
+        proc = self._ctl.process
+        return proc is not None and proc.pprint_syscalls
+
+    @pprint_syscalls.setter
+    def pprint_syscalls(self, value: bool) -> None:
+        from ..runtime.syscall_printer import ensure_printer
+        ctl = self._ctl
+        proc = ctl.ensure_stopped()
+        ensure_printer(ctl.session)
+        proc.pprint_syscalls = bool(value)
+        ctl.events.update_syscall_tracing(proc)
+
+    @property
+    def syscalls_to_pprint(self):
+        """Only these syscalls are shown by pprint_syscalls (None: all)."""
+        proc = self._ctl.process
+        return None if proc is None or proc.pprint_only is None else sorted(syscall_name(n) for n in proc.pprint_only)
+
+    @syscalls_to_pprint.setter
+    def syscalls_to_pprint(self, names) -> None:
+        proc = self._ctl.require_process()
+        proc.pprint_only = None if names is None else {syscall_number(n) for n in names}
+
+    @property
+    def syscalls_to_not_pprint(self):
+        """These syscalls are hidden from pprint_syscalls (None: none)."""
+        proc = self._ctl.process
+        return None if proc is None or proc.pprint_hidden is None else sorted(syscall_name(n) for n in proc.pprint_hidden)
+
+    @syscalls_to_not_pprint.setter
+    def syscalls_to_not_pprint(self, names) -> None:
+        proc = self._ctl.require_process()
+        proc.pprint_hidden = None if names is None else {syscall_number(n) for n in names}
+
+    def tree(self) -> str:
+        """The process and its followed descendants as a tree, one line each:
+        pid, [state], program."""
+        return lifecycle.format_tree(self)
+
+    def pprint_tree(self) -> None:
+        """Print tree()."""
+        print(self.tree())

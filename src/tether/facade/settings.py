@@ -1,0 +1,115 @@
+"""The Debugger's options (debugger()'s arguments), as properties.
+
+The values live in the process's Settings (`control.settings`, which a
+followed child copies at its birth) and, for the program, on the control."""
+import os
+
+
+def _setting(name, doc):
+    """A bool property stored in the Settings under `name`."""
+    def get(self):
+        return getattr(self._ctl.settings, name)
+
+    def set_(self, value):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+        setattr(self._ctl.settings, name, value)
+    return property(get, set_, doc=doc)
+
+
+class SettingsMixin:
+    """aslr, fast_memory, kill_on_exit, follow_children, ... argv, path, env."""
+
+    aslr = _setting("aslr", "Randomise the address space at the next run().")
+    fast_memory = _setting("fast_memory", "Accepted for compatibility: memory access is always bulk.")
+    kill_on_exit = _setting("kill_on_exit", "Kill the process (tree) when the script ends.")
+    follow_children = _setting("follow_children", "Follow new child processes (else detach them).")
+    auto_interrupt_on_command = _setting(
+        "auto_interrupt_on_command",
+        "ASAP mode: a command given while the process runs interrupts it (instead of "
+        "waiting for it to stop), and the process stays stopped afterwards.")
+    inherit_stopping_events = _setting(
+        "inherit_stopping_events", "Children start with copies of this process's stopping events.")
+    detach_on_fork = _setting("detach_on_fork", "With follow_fork_mode='child': let the parent go.")
+
+    @property
+    def escape_antidebug(self) -> bool:
+        """Make ptrace(PTRACE_TRACEME) succeed in the program."""
+        return self._ctl.settings.escape_antidebug
+
+    @escape_antidebug.setter
+    def escape_antidebug(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise TypeError(f"escape_antidebug must be a bool, not {type(value).__name__}")
+        ctl = self._ctl
+        ctl.settings.escape_antidebug = value
+        if ctl.process is not None:
+            ctl.events.update_syscall_tracing(ctl.process)  # it needs syscall stops
+
+    @property
+    def follow_fork_mode(self) -> str:
+        """Which process the Debugger stays with at a fork: "parent" (the
+        child gets a Debugger of its own) or "child" (gdb's setting)."""
+        return self._ctl.settings.follow_fork_mode
+
+    @follow_fork_mode.setter
+    def follow_fork_mode(self, value: str) -> None:
+        if value not in ("parent", "child"):
+            raise ValueError(f"follow_fork_mode must be 'parent' or 'child', not {value!r}")
+        self._ctl.settings.follow_fork_mode = value
+
+    @property
+    def scheduler_locking(self) -> str:
+        """Which threads run when one is resumed: "off" (all), "step" (only
+        the stepped one while stepping), "on" (only the resumed one)."""
+        return self._ctl.settings.scheduler_locking
+
+    @scheduler_locking.setter
+    def scheduler_locking(self, value: str) -> None:
+        if value not in ("off", "step", "on"):
+            raise ValueError(f"scheduler_locking must be 'off', 'step' or 'on', not {value!r}")
+        self._ctl.settings.scheduler_locking = value
+
+    @property
+    def argv(self) -> list:
+        """The program and its arguments (a copy; assign a new list to change them)."""
+        return list(self._ctl.argv)
+
+    @argv.setter
+    def argv(self, value) -> None:
+        if isinstance(value, (str, bytes)):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            raise TypeError("argv must be a program path or a list of arguments")
+        for a in value:
+            if not isinstance(a, (str, bytes)):
+                raise TypeError(f"argv entries must be str or bytes, not {type(a).__name__}")
+        self._ctl.argv = list(value)
+
+    @property
+    def path(self):
+        """The program's path: the one given, else argv[0] (after an exec, the new program's)."""
+        return self._ctl.program_path()
+
+    @path.setter
+    def path(self, value) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError("path must be a str")
+        self._ctl.path = value
+
+    @property
+    def env(self) -> dict:
+        """The environment run() gives the program (by default a copy of
+        os.environ; a followed child's: its parent's)."""
+        return self._ctl.environment()
+
+    @env.setter
+    def env(self, value) -> None:
+        if value is not None and not isinstance(value, dict):
+            raise TypeError("env must be a dict of str to str")
+        self._ctl.env = dict(os.environ) if value is None else dict(value)
+
+    @property
+    def arch(self) -> str:
+        """The architecture of the traced program: "amd64"."""
+        return "amd64"

@@ -1,0 +1,23 @@
+"""The Debugger's snapshots (see tether/snapshots/)."""
+
+
+class SnapshotsMixin:
+    """create_snapshot, create_tree_snapshot, load_snapshot."""
+
+    def create_snapshot(self, level: str = "base", name: str | None = None):
+        """A ProcessSnapshot of the stopped process: every thread's registers,
+        and per `level` ("base", "writable", "full") its maps and memory."""
+        from ..snapshots.snapshot import process_snapshot
+        self._ctl.ensure_stopped()
+        return process_snapshot(self, level, name)
+
+    def create_tree_snapshot(self, level: str = "base", name: str | None = None):
+        """tether extra: one snapshot per process of the traced tree (this
+        process and every followed descendant), diffable as a whole."""
+        from ..snapshots.snapshot import tree_snapshot
+        return tree_snapshot(self, level, name)
+
+    def load_snapshot(self, path: str):
+        """Read a snapshot written by a snapshot's save()."""
+        from ..snapshots.snapshot import load_snapshot
+        return load_snapshot(path)
