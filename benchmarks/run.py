@@ -1,5 +1,5 @@
 """Measure the cost per event of tether, a minimal C ptrace tracer and
-libdebug 0.9, side by side in one run (SPEC section 6).
+libdebug 0.9, side by side in one run.
 
     python benchmarks/run.py [--quick] [--pinned|--unpinned|--both]
                              [--libdebug-python PATH] [--tether-python PATH]

@@ -1,5 +1,5 @@
 """The settings of one Debugger. A followed child gets a copy at fork time
-and is independent afterwards (seed 000: "inherited properties")."""
+and is independent afterwards (libdebug: children inherit their parent's settings)."""
 from dataclasses import dataclass
 
 

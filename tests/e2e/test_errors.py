@@ -1,4 +1,4 @@
-"""End-to-end error tests (issue 2, SPEC section 3): every misuse raises
+"""End-to-end error tests (issue 2): every misuse raises
 the documented exception type and leaves the debugger usable, which each test
 checks by doing something valid afterwards. Also: a callback that raises
 reports its exception to the script and does not leave the program stopped

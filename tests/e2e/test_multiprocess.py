@@ -1,4 +1,4 @@
-"""End-to-end tests for following child processes (issue 5, SPEC section 2).
+"""End-to-end tests for following child processes (issue 5).
 
 Targets: tests/targets/mp_*.c. Semantics assumed (SPEC 2 and helpers/API.md):
 - a followed child gets a new Debugger in its parent's `children`, starts

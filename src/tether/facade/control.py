@@ -346,7 +346,7 @@ class ProcessControl:
         Debugger of its own, with a copy of our settings' state."""
         ctl = ProcessControl(self.facade_of, child.config, self.tracer, argv=list(self.argv),
                              path=self.path, parent=self,
-                             pipes=self.pipes,  # children share the parent's pipes (seed 000)
+                             pipes=self.pipes,  # children share the parent's pipes (as in libdebug)
                              events=self.events)
         dbg = self.facade_of(ctl)
         ctl.take(child, exe=self.process.exe_path)  # fork keeps the program

@@ -1,6 +1,6 @@
 """Snapshots: the saved state of a thread, a process or a process tree.
 
-libdebug's save states (SPEC section 1): `d.create_snapshot(level, name)`
+libdebug's save states: `d.create_snapshot(level, name)`
 gives a ProcessSnapshot (every thread of that one process, never its child
 processes), `thread.create_snapshot(level, name)` a ThreadSnapshot. Levels:
   "base"      registers of the thread(s) and the memory maps
@@ -11,7 +11,7 @@ A snapshot is read-only: `regs` (every register, FP/vector included),
 `maps`, `memory` (indexed like the live memory), `backtrace()`, the pretty
 printers, `diff(other)` and `save(path)` (JSON, see serialize.py).
 
-Beyond libdebug (SPEC section 5): `tree_snapshot(d, level)` snapshots every
+Beyond libdebug: `tree_snapshot(d, level)` snapshots every
 process of the traced tree under `d` at one moment (TreeSnapshot).
 
 Memory is read one map at a time (one process_vm_readv per map), and
