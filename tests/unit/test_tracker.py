@@ -139,15 +139,21 @@ def test_the_owner_of_the_step_lock_is_not_held_by_it():
     assert tracker.route(task, SIGUSR1) is Route.SIGNAL
 
 
-def test_note_stopped_and_resumed_keep_the_register_cache_per_stop():
+def test_a_fresh_stop_forgets_the_registers_of_the_previous_one():
     proc = make_proc()
     task = leader(proc)
+    task.state = TaskState.RUNNING
     task.use_registers(bytearray(216), changed=True)
-    tracker.note_resumed(task)
-    assert task.state is TaskState.RUNNING and task.gpr_cache is None and not task.gpr_changed
-    assert proc.run_epoch == 1
-    tracker.note_stopped(task)
-    assert task.stopped and task.gpr_cache is None
+    tracker.route(task, SIGUSR1)
+    assert task.stopped and task.gpr_cache is None and not task.gpr_changed
+
+
+def test_a_pending_stop_keeps_what_the_user_changed_while_stopped():
+    proc = make_proc()
+    task = leader(proc)
+    task.use_registers(bytearray(216), changed=True)   # e.g. the user set rip
+    assert tracker.route(task, SIGUSR1, False) is Route.SIGNAL
+    assert task.gpr_cache is not None and task.gpr_changed
 
 
 def test_death_reports_keep_the_exit_code_or_signal():
@@ -467,4 +473,4 @@ def test_the_tracker_makes_no_system_calls():
             imported.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             imported.add("." * node.level + (node.module or ""))
-    assert imported <= {"enum", "..arch.amd64.registers", "..events.decode", "..state.states"}, imported
+    assert imported <= {"enum", "struct", "..arch.amd64.registers", "..events.decode", "..state.states"}, imported

@@ -37,7 +37,8 @@ PyObject *py_clone_event(PyObject *self, PyObject *arg)
                 thread = (flags & CLONE_THREAD_FLAG) != 0;
         }
     }
-    return Py_BuildValue("(ki)", msg, thread);
+    PyObject *items[2] = {PyLong_FromUnsignedLong(msg), PyLong_FromLong(thread)};
+    return tuple_of(2, items);
 }
 
 /* same_vm(pid1, pid2) -> bool: kcmp(KCMP_VM), do two processes share one

@@ -165,12 +165,23 @@ PyObject *py_emulate(PyObject *self, PyObject *args)
  * Emulate it (a push writes the stack with one POKEDATA), move rip past it,
  * write the registers back and restart the thread: one call instead of four.
  * Returns False, having done nothing, if the instruction is not emulated. */
-PyObject *py_resume_over(PyObject *self, PyObject *args)
+PyObject *py_resume_over(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    long pid, req;
-    Py_buffer gpr, code;
-    if (!PyArg_ParseTuple(args, "llw*y*", &pid, &req, &gpr, &code))
+    /* Fast-call: this runs at every breakpoint hit. */
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "resume_over(tid, request, gpr, code)");
         return NULL;
+    }
+    long pid = PyLong_AsLong(args[0]), req = PyLong_AsLong(args[1]);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_buffer gpr, code;
+    if (PyObject_GetBuffer(args[2], &gpr, PyBUF_WRITABLE) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(args[3], &code, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&gpr);
+        return NULL;
+    }
     PyObject *out = NULL;
     if ((size_t)gpr.len != sizeof(struct user_regs_struct)) {
         PyErr_SetString(PyExc_ValueError, "resume_over: register buffer has the wrong size");

@@ -45,6 +45,26 @@ static inline PyObject *os_error(void)
     return PyErr_SetFromErrno(PyExc_OSError);
 }
 
+/* A tuple of `n` new references (stolen, NULL-safe): faster than
+ * Py_BuildValue's format parsing on the per-event paths. */
+static inline PyObject *tuple_of(Py_ssize_t n, PyObject **items)
+{
+    PyObject *t = NULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (items[i] == NULL)
+            goto fail;
+    t = PyTuple_New(n);
+    if (t == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(t, i, items[i]);
+    return t;
+fail:
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_XDECREF(items[i]);
+    return NULL;
+}
+
 /* Slot (8-byte index) of a field of the kernel's struct user_regs_struct:
  * a register buffer (PTRACE_GETREGS/SETREGS) is an array of u64, and the
  * kernel's header is the one definition of where each register sits.
@@ -74,13 +94,13 @@ HIDDEN PyObject *py_getsiginfo(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_get_syscall_info(PyObject *self, PyObject *arg);
 /* emulate.c */
 HIDDEN PyObject *py_emulate(PyObject *self, PyObject *args);
-HIDDEN PyObject *py_resume_over(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_resume_over(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 /* clone_sniff.c */
 HIDDEN PyObject *py_clone_event(PyObject *self, PyObject *arg);
 HIDDEN PyObject *py_same_vm(PyObject *self, PyObject *args);
 /* wait_loop.c */
 HIDDEN PyObject *py_tracer_thread_init(PyObject *self, PyObject *args);
-HIDDEN PyObject *py_wait_event(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_wait_event(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 HIDDEN PyObject *py_wake_after(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_wait_pid(PyObject *self, PyObject *args);
 /* handoff.c */

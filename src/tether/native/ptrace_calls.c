@@ -142,10 +142,9 @@ PyObject *py_trap_regs(PyObject *self, PyObject *arg)
     if (raw_ptrace(PTRACE_GETREGS, pid, 0, (unsigned long)&regs) == -1)
         return os_error();
     regs.rip -= 1;
-    PyObject *buf = PyByteArray_FromStringAndSize((const char *)&regs, sizeof regs);
-    if (!buf)
-        return NULL;
-    return Py_BuildValue("(NK)", buf, (unsigned long long)regs.rip);
+    PyObject *items[2] = {PyByteArray_FromStringAndSize((const char *)&regs, sizeof regs),
+                          PyLong_FromUnsignedLongLong(regs.rip)};
+    return tuple_of(2, items);
 }
 
 /* setregs(tid, buffer) */
@@ -215,11 +214,19 @@ PyObject *py_get_syscall_info(PyObject *self, PyObject *arg)
     if (info.op == PTRACE_SYSCALL_INFO_ENTRY || info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
         unsigned long long *a = info.op == PTRACE_SYSCALL_INFO_ENTRY ? info.entry.args : info.seccomp.args;
         unsigned long long nr = info.op == PTRACE_SYSCALL_INFO_ENTRY ? info.entry.nr : info.seccomp.nr;
-        return Py_BuildValue("(iK(KKKKKK)Ki)", info.op, nr, a[0], a[1], a[2], a[3], a[4], a[5], 0ULL, 0);
+        PyObject *args6[6];
+        for (int i = 0; i < 6; i++)
+            args6[i] = PyLong_FromUnsignedLongLong(a[i]);
+        PyObject *items[5] = {PyLong_FromLong(info.op), PyLong_FromUnsignedLongLong(nr),
+                              tuple_of(6, args6), PyLong_FromLong(0), PyLong_FromLong(0)};
+        return tuple_of(5, items);
     }
-    if (info.op == PTRACE_SYSCALL_INFO_EXIT)
-        return Py_BuildValue("(iK()Li)", info.op, 0ULL, (long long)info.exit.rval, (int)info.exit.is_error);
-    return Py_BuildValue("(iK()Ki)", info.op, 0ULL, 0ULL, 0);
+    PyObject *items[5] = {PyLong_FromLong(info.op), PyLong_FromLong(0), PyTuple_New(0),
+                          info.op == PTRACE_SYSCALL_INFO_EXIT
+                              ? PyLong_FromLongLong((long long)info.exit.rval) : PyLong_FromLong(0),
+                          PyLong_FromLong(info.op == PTRACE_SYSCALL_INFO_EXIT
+                                          ? (int)info.exit.is_error : 0)};
+    return tuple_of(5, items);
 }
 
 /* getsiginfo(tid) -> (signo, code, pid, status): the siginfo of a signal-delivery-stop. */

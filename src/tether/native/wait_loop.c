@@ -160,10 +160,27 @@ PyObject *py_tracer_thread_init(PyObject *self, PyObject *args)
  * once the GIL is released.
  * Waits for a child of *this thread* (tracee or own child) to change state:
  * __WNOTHREAD keeps us away from the children of the user's other threads. */
-PyObject *py_wait_event(PyObject *self, PyObject *args)
+/* (Fast-call, and the result built without a format string: this runs once
+ * per event.) */
+static PyObject *pid_status(long pid, int status)
+{
+    PyObject *a = PyLong_FromLong(pid), *b = PyLong_FromLong(status);
+    PyObject *out = (a && b) ? PyTuple_Pack(2, a, b) : NULL;
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    return out;
+}
+
+PyObject *py_wait_event(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     int block = 1, notify = 0;
-    if (!PyArg_ParseTuple(args, "|pp", &block, &notify))
+    if (nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "wait_event(block=True, notify=False)");
+        return NULL;
+    }
+    if (nargs > 0 && (block = PyObject_IsTrue(args[0])) < 0)
+        return NULL;
+    if (nargs > 1 && (notify = PyObject_IsTrue(args[1])) < 0)
         return NULL;
     int woke = 0, status = 0;
     long rc;
@@ -192,13 +209,13 @@ PyObject *py_wait_event(PyObject *self, PyObject *args)
         Py_RETURN_NONE;
     if (rc < 0) {
         if (rc == -ECHILD)
-            return Py_BuildValue("(ii)", -1, 0);
+            return pid_status(-1, 0);
         if (rc == -EINTR)
             Py_RETURN_NONE;
         errno = (int)-rc;
         return os_error();
     }
-    return Py_BuildValue("(ii)", (int)rc, rc > 0 ? status : 0);
+    return pid_status(rc, rc > 0 ? status : 0);
 }
 
 /* wake_after(seconds): the tracer thread's wait is interrupted (as by a

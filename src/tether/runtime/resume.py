@@ -13,6 +13,7 @@ longer way through the same function.
 `stop_process` is the all-stop: every thread is interrupted, and the process
 is reported stopped when the tracker says every thread that can stop has."""
 import errno
+import struct
 
 from .. import _native as native
 from ..arch.amd64 import debugregs
@@ -42,6 +43,9 @@ DR6_OFFSET = debugregs.debugreg_offset(6)
 DR7_OFFSET = debugregs.debugreg_offset(7)
 EFLAGS_RF = 1 << 16
 
+resume_over = native.resume_over
+resume = native.resume
+_u64 = struct.Struct("<Q").unpack_from
 _T_STOPPED = TASK_STOPPED
 _T_RUNNING = TASK_RUNNING
 _RESTART = GATE_RESTART
@@ -73,7 +77,8 @@ class Resumer:
             self.check_all_stopped(task.proc)
 
     def restart(self, task) -> None:
-        """Restart a thread the gate let go (or the owner of a step-over lock)."""
+        """Restart a thread the gate let go (or the owner of a step-over lock),
+        in one native call when it can."""
         proc = task.proc
         if task.dr_dirty:
             self.apply_debug_registers(task)
@@ -91,63 +96,63 @@ class Resumer:
             return
         request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
         installed = proc.aspace.installed
+        emulated_and_resumed = False
         if installed and task.stepping is None:
             gpr = task.gpr_cache or task.gpr()
             rip = step_over_address(installed, gpr)
             if rip is not None:
                 # Resuming on one of our int3s (its hit was reported): run the
                 # original instruction instead. Emulated when we can (no extra
-                # stop, and the int3 stays armed for the other threads);
+                # stop, and the int3 stays armed for the other threads), with
+                # the register write-back and the restart in the same call;
                 # otherwise lift the int3, single-step, and put it back.
+                aspace = proc.aspace
                 try:
-                    code = proc.aspace.code.get(rip) or proc.aspace.instruction_at(rip)
-                    if not sig and not task.rf_on_resume and not task.xstate_changed \
-                            and native.resume_over(task.tid, request, gpr, code):
-                        # Emulated, written back and restarted in one call.
-                        # (tracker.note_resumed, inlined: every breakpoint hit)
-                        task.state = _T_RUNNING
-                        task.gpr_cache = task.xstate_cache = None
-                        task.gpr_changed = False
-                        task.stop_reason = None
-                        proc.run_epoch += 1
-                        return
-                    emulated = emulate_displaced(task, code)
+                    code = aspace.code.get(rip) or aspace.instruction_at(rip)
+                    if not (sig or task.rf_on_resume or task.xstate_changed):
+                        emulated_and_resumed = resume_over(task.tid, request, gpr, code)
+                    if not emulated_and_resumed and not emulate_displaced(task, code):
+                        if proc.step_lock is not task and self.hold_other_threads(task):
+                            return  # steps once every other thread is held
+                        aspace.lift(rip)
+                        task.stepping = "over"
+                        task.step_address = rip
                 except ProcessLookupError:
                     # Killed while stopped (e.g. SIGKILL from outside): its
                     # death report is on its way.
                     task.state = TASK_RUNNING
                     return
-                if not emulated:
-                    if proc.step_lock is not task and self.hold_other_threads(task):
-                        return  # steps once every other thread is held
-                    proc.aspace.lift(rip)
-                    task.stepping = "over"
-                    task.step_address = rip
-        if task.stepping is not None:
-            request = PTRACE_SINGLESTEP
-        if task.rf_on_resume:
-            # Resume past a hardware execute breakpoint without re-triggering it
-            # (EFLAGS.RF, Intel SDM 17.3.1.1).
-            task.rf_on_resume = False
-            gpr = task.gpr()
-            eflags = int.from_bytes(gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8], "little")
-            if not eflags & EFLAGS_RF:  # (the kernel usually set it already)
-                gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8] = (eflags | EFLAGS_RF).to_bytes(8, "little")
-                task.gpr_changed = True
-        task.deliver_signal = 0
-        # The register write-back and the restart in one call (the common case).
-        gpr = task.gpr_cache if task.gpr_changed else None
-        try:
-            if task.xstate_changed:
-                task.flush()
-                gpr = None
-            native.resume(task.tid, request, sig, gpr)
-        except OSError as e:
-            # Killed while stopped (e.g. SIGKILL from outside): its death
-            # report is on its way.
-            if e.errno != errno.ESRCH:
-                raise
-        tracker.note_resumed(task)
+        if not emulated_and_resumed:
+            if task.stepping is not None:
+                request = PTRACE_SINGLESTEP
+            if task.rf_on_resume:
+                # Resume past a hardware execute breakpoint without re-triggering
+                # it (EFLAGS.RF, Intel SDM 17.3.1.1).
+                task.rf_on_resume = False
+                gpr = task.gpr()
+                eflags = _u64(gpr, EFLAGS_OFFSET)[0]
+                if not eflags & EFLAGS_RF:  # (the kernel usually set it already)
+                    gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8] = (eflags | EFLAGS_RF).to_bytes(8, "little")
+                    task.gpr_changed = True
+            task.deliver_signal = 0
+            # The register write-back and the restart in one call.
+            gpr = task.gpr_cache if task.gpr_changed else None
+            try:
+                if task.xstate_changed:
+                    task.flush()
+                    gpr = None
+                resume(task.tid, request, sig, gpr)
+            except OSError as e:
+                # Killed while stopped (e.g. SIGKILL from outside): its death
+                # report is on its way.
+                if e.errno != errno.ESRCH:
+                    raise
+        # It runs: what was read or changed at its stop is gone.
+        task.state = _T_RUNNING
+        task.gpr_cache = task.xstate_cache = None
+        task.gpr_changed = False
+        task.stop_reason = None
+        proc.run_epoch += 1
 
     def let_run(self, task, request=PTRACE_CONT) -> None:
         """Restart a task with no questions asked (a thread about to exit, a

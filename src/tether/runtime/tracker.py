@@ -10,6 +10,7 @@ system call, so every corner case is unit-tested with tables
 (tests/unit/test_tracker.py). The runtime modules act on the answers.
 
 The kernel facts behind each rule are in docs/edge-cases.md."""
+import struct
 from enum import IntEnum
 
 from ..arch.amd64.registers import ORIG_RAX_OFFSET as _ORIG_RAX
@@ -54,7 +55,6 @@ _T_NEW = TASK_NEW
 _T_DEAD = TASK_DEAD
 _T_EXITING = TASK_EXITING
 _T_LISTENING = TASK_LISTENING
-_HELD_BY_STOP = (_STOPPING, _STOPPED)
 
 
 class Route(IntEnum):
@@ -78,6 +78,10 @@ class Route(IntEnum):
 (ROUTE_DIED, ROUTE_FIRST_STOP, ROUTE_HOLD, ROUTE_TRAP, ROUTE_STEP_DONE, ROUTE_SYSCALL,
  ROUTE_SIGNAL, ROUTE_INTERRUPT, ROUTE_GROUP_STOP, ROUTE_NEW_CHILD, ROUTE_EXEC,
  ROUTE_VFORK_DONE, ROUTE_EXIT_EVENT, ROUTE_OTHER) = Route  # (as module constants: see state/states.py)
+
+# An 8-byte register out of the register block (3x faster than int.from_bytes
+# of a slice, and this runs at every breakpoint hit).
+_u64 = struct.Struct("<Q").unpack_from
 
 _BY_KIND = {
     STOP_SYSCALL: ROUTE_SYSCALL,
@@ -105,10 +109,10 @@ def route(task, ev, fresh: bool = True) -> Route:
     if task.state is _T_NEW:
         return ROUTE_FIRST_STOP  # (first_stop below takes the transition)
     if fresh:
-        # (note_stopped, inlined: this runs at every stop)
         task.state = _T_STOPPED
         task.gpr_cache = task.xstate_cache = None
         task.gpr_changed = task.xstate_changed = False
+    kind = ev.kind
     if ev.deferrable:
         proc = task.proc
         lock = proc.step_lock
@@ -116,31 +120,18 @@ def route(task, ev, fresh: bool = True) -> Route:
             # Another thread steps over a lifted int3: hold this event.
             return ROUTE_HOLD
         if task.stepping is None:
-            if proc.state in _HELD_BY_STOP:
+            state = proc.state
+            if state is _STOPPING or state is _STOPPED:
                 # Seen while stopping the process for the user: keep it for
                 # the next resume (a breakpoint hit is reported then).
                 return ROUTE_HOLD
-            if ev.kind is STOP_TRAP:
+            if kind is STOP_TRAP:
                 return ROUTE_TRAP
-        elif ev.kind is STOP_TRAP:
+        elif kind is STOP_TRAP:
             return ROUTE_STEP_DONE
-    return _BY_KIND.get(ev.kind, ROUTE_OTHER)
-
-
-def note_stopped(task) -> None:
-    """The task reported a stop: it is in a ptrace-stop we hold, and any
-    registers cached before belong to its previous stop."""
-    task.state = _T_STOPPED
-    task.gpr_cache = task.xstate_cache = None
-    task.gpr_changed = task.xstate_changed = False
-
-
-def note_resumed(task) -> None:
-    task.state = TASK_RUNNING
-    task.gpr_cache = task.xstate_cache = None
-    task.gpr_changed = False
-    task.stop_reason = None
-    task.proc.run_epoch += 1
+        if kind is STOP_SYSCALL:
+            return ROUTE_SYSCALL
+    return _BY_KIND.get(kind, ROUTE_OTHER)
 
 
 def note_died(task, ev) -> None:
@@ -192,7 +183,7 @@ def step_over_address(installed, gpr):
     the call finishes or restarts (rip moved back by the kernel) before the
     instruction at rip runs, so the int3 must stay to be hit when the thread
     gets there."""
-    rip = int.from_bytes(gpr[_RIP:_RIP + 8], "little")
+    rip = _u64(gpr, _RIP)[0]
     if rip not in installed or gpr[_ORIG_RAX + 7] < 0x80:  # (orig_rax >= 0: by its sign byte)
         return None
     return rip

@@ -54,6 +54,15 @@ class Proc:
         self.mem = ProcessMemory(pid, self.live_tids)
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
         self.state: ProcState = state
+        # Read at every stop: instance attributes (a class default read
+        # through an instance is several times slower on Python 3.11).
+        self.step_lock = None
+        self.hw_used = False
+        self.trace_syscalls = False
+        self.pprint_syscalls = False
+        self.run_epoch = 0
+        self.syscall_all = None
+        self.hidden = False
         self.breakpoints: dict = {}   # address -> Breakpoint (user, software and hardware)
         self.hw_slots = [None, None, None, None]
         self.internal_breakpoints: dict = {}  # address -> tag (finish/next/entry)

@@ -3,6 +3,8 @@
 Only the tracer thread changes a Task. The register cache is fetched lazily
 at most once per stop and written back only if changed, so a stop that needs
 nothing costs no GETREGS/SETREGS."""
+import struct
+
 from .. import _native as native
 from ..arch.amd64.registers import (  # noqa: F401
     EFLAGS_OFFSET,
@@ -15,6 +17,8 @@ from ..arch.amd64.registers import (  # noqa: F401
 from ..errors import ProcessDeadError, ProcessRunningError
 from .states import TaskState
 
+_u64 = struct.Struct("<Q").unpack_from
+_s64 = struct.Struct("<q").unpack_from
 _STOPPED = TaskState.STOPPED
 _DEAD = TaskState.DEAD
 
@@ -108,14 +112,15 @@ class Task:
 
     # --- helpers for the runtime ---
     def rip(self) -> int:
-        return int.from_bytes(self.gpr()[RIP_OFFSET:RIP_OFFSET + 8], "little")
+        return _u64(self.gpr(), RIP_OFFSET)[0]
 
     def set_rip(self, value: int) -> None:
         self.gpr()[RIP_OFFSET:RIP_OFFSET + 8] = value.to_bytes(8, "little")
         self.gpr_changed = True
 
     def read_gpr(self, offset: int) -> int:
-        return int.from_bytes(self.gpr()[offset:offset + 8], "little", signed=True)
+        """The 8-byte register at `offset`, signed."""
+        return _s64(self.gpr(), offset)[0]
 
     def write_gpr(self, offset: int, value: int) -> None:
         self.gpr()[offset:offset + 8] = (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")

@@ -121,4 +121,7 @@ def decode_dr7(dr7: int) -> list:
 
 def triggered_slots(dr6: int) -> list[int]:
     """Indexes (0..3) of the debug registers whose condition DR6 reports as met."""
-    return [index for index in range(DR_SLOTS) if dr6 >> index & 1]
+    low = dr6 & 0xF
+    if not low:
+        return []   # (the usual answer: a software breakpoint's trap)
+    return [index for index in range(DR_SLOTS) if low >> index & 1]
