@@ -1,7 +1,9 @@
-"""The general-register layout is defined once on each side and the two agree:
-tether.arch.amd64.registers (GPR_FIELDS and the offsets derived from it) against
-the C extension's _native.GPR_LAYOUT / GPR_SIZE (offsetof on the kernel's
-struct user_regs_struct), which the C emulator's register slots also use."""
+"""The general-register layout is defined once, by the kernel's struct
+user_regs_struct (read with offsetof by the C extension, exported as
+_native.GPR_LAYOUT / GPR_SIZE): tether.arch.amd64.registers derives GPR_FIELDS
+and its offsets from it, and the C emulator's register slots use it too. These
+tests check the derived names and that the layout is what the rest of the code
+assumes (27 consecutive 8-byte fields)."""
 import struct
 
 import pytest
@@ -63,3 +65,8 @@ def test_c_emulator_push_and_flags_use_the_same_rsp_and_eflags():
     assert native.emulate(buf, b"\x48\x85\xc0") == (3, None, 0)   # test rax, rax: ZF
     assert struct.unpack_from("<Q", buf, EFLAGS_OFFSET)[0] & (1 << 6)
     assert struct.unpack_from("<Q", buf, RIP_OFFSET)[0] == 0       # rip is not moved
+
+
+def test_the_fields_are_consecutive_8_byte_words():
+    assert [GPR_OFFSETS[name] for name in GPR_FIELDS] == list(range(0, GPR_SIZE, 8))
+    assert GPR_FIELDS[:4] == ("r15", "r14", "r13", "r12") and GPR_FIELDS[16] == "rip"

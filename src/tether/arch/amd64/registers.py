@@ -21,6 +21,8 @@ from __future__ import annotations
 import ctypes
 import struct
 
+from ... import _native
+
 __all__ = [
     "EFLAGS_OFFSET", "FULL_GPR_NAMES", "GPR_FIELDS", "GPR_OFFSETS", "GPR_SIZE", "ORIG_RAX_OFFSET",
     "RAX_OFFSET", "RIP_OFFSET", "RSP_OFFSET", "Registers", "SYSCALL_ARG_OFFSETS",
@@ -37,18 +39,13 @@ class UnknownRegisterError(AttributeError, ValueError):
 
 # --- general-purpose registers: struct user_regs_struct ------------------------------
 
-# Field order of struct user_regs_struct (arch/x86/include/asm/user_64.h); each field is
-# a little-endian u64, so field i starts at byte 8*i. This is the one Python definition
-# of the layout: every offset below derives from it. The C extension takes its own from
-# the kernel's header (offsetof) and exports them as _native.GPR_LAYOUT / GPR_SIZE;
-# tests/unit/test_register_layout.py checks that the two agree.
-GPR_FIELDS = (
-    "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
-    "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base",
-    "gs_base", "ds", "es", "fs", "gs",
-)
-GPR_SIZE = 8 * len(GPR_FIELDS)  # 216
-GPR_OFFSETS = {name: 8 * i for i, name in enumerate(GPR_FIELDS)}  # field -> byte offset
+# The layout of struct user_regs_struct (arch/x86/include/asm/user_64.h), defined
+# once: by the kernel's header, which the C extension reads with offsetof and
+# exports as _native.GPR_LAYOUT (field -> byte offset) and GPR_SIZE. Every offset
+# below, and the C emulator's register slots, derive from it.
+GPR_OFFSETS = dict(_native.GPR_LAYOUT)  # field -> byte offset
+GPR_FIELDS = tuple(sorted(GPR_OFFSETS, key=GPR_OFFSETS.__getitem__))  # in struct order
+GPR_SIZE = _native.GPR_SIZE  # 216
 
 # Byte offsets in the buffer for code that reads or patches it directly (import these
 # rather than writing the numbers).
