@@ -11,7 +11,7 @@ setup(
             "tether._native",
             sources=[NATIVE + name for name in (
                 "module.c", "ptrace_calls.c", "emulate.c", "clone_sniff.c", "wait_loop.c",
-                "handoff.c", "memory.c", "spawn.c", "process.c", "gpr_layout.c",
+                "handoff.c", "wake.c", "memory.c", "spawn.c", "process.c", "gpr_layout.c",
             )],
             depends=[NATIVE + "native.h"],
             extra_compile_args=["-O2", "-Wall"],

@@ -13,7 +13,8 @@
  * wait_generation in handoff.c, read_memory alone in memory.c. The two
  * helpers every file uses (raw_ptrace, os_error) are static inline here, so
  * they are inlined everywhere as before. The only calls between files
- * (wait_event -> bump_generation, kick/wait_generation -> kick_tracer) were
+ * (wait_event -> bump_generation, kick/wait_generation -> kick_tracer in
+ * wake.c) were
  * out-of-line calls in the single-file build too, and every cross-file name
  * is hidden, so such a call stays a direct call (no PLT).
  */
@@ -24,6 +25,7 @@
 #include <Python.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <linux/ptrace.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -72,7 +74,11 @@ fail:
 #define GPR_SLOT(field) (offsetof(struct user_regs_struct, field) / 8)
 
 /* ---- helpers called across files ---------------------------------------- */
-HIDDEN void kick_tracer(void);                 /* wait_loop.c */
+HIDDEN void kick_tracer(void);                 /* wake.c */
+HIDDEN extern int wake_signal;                 /* wake.c: the wake state shared with wait_loop.c */
+HIDDEN extern volatile sig_atomic_t wake_armed;
+HIDDEN extern volatile sig_atomic_t wake_pending;
+HIDDEN extern pid_t tracer_tid;
 HIDDEN void bump_generation(void);             /* handoff.c */
 HIDDEN int add_gpr_layout(PyObject *module);   /* gpr_layout.c */
 

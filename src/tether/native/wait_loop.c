@@ -37,27 +37,8 @@
 #define __WNOTHREAD 0x20000000
 #endif
 
-/* Plain globals, not __thread: there is one tracer thread per process, and
-   the first touch of a __thread variable in a dlopen()ed module may call
-   malloc, which a signal handler must never risk. */
-static int wake_signal = 0;
-static volatile sig_atomic_t wake_armed = 0;
-static volatile sig_atomic_t wake_pending = 0;
-static pid_t tracer_tid = 0;
 static timer_t wake_timer;
 static int wake_timer_ok = 0;
-
-/* Wake the tracer thread for a queued command (any thread; GIL released).
- * Only a tracer asleep in its wait needs the signal; one running Python code
- * sees wake_pending before it waits again (the fences order the flag against
- * wake_armed; the command was queued before this call). */
-void kick_tracer(void)
-{
-    wake_pending = 1;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (wake_armed && tracer_tid)
-        syscall(SYS_tgkill, getpid(), tracer_tid, wake_signal);
-}
 
 /* long wait4_unless_woken(pid, status, options, rusage, &wake_pending):
  * wait4(), or -EINTR without waiting if the flag is set. The flag check and
