@@ -113,12 +113,7 @@ class ThreadContext:
     @property
     def regs(self):
         """The thread's registers (read and written in place: regs.rax = 0)."""
-        task = self._task
-        control = task.proc.listener
-        if control is not None:
-            control.ensure_stopped()
-        if task.state is _DEAD:
-            raise ProcessDeadError(f"thread {task.tid} is dead")
+        self._ready()
         return self._regs
 
     @property

@@ -87,11 +87,7 @@ class Resumer:
             # Job control stopped it (SIGSTOP/SIGTSTP...): keep it stopped like
             # an untraced process, but hear about SIGCONT (PTRACE_LISTEN).
             task.flush()
-            try:
-                native.ptrace(PTRACE_LISTEN, task.tid, 0, 0)
-            except OSError as e:
-                if e.errno != errno.ESRCH:
-                    raise
+            self.let_run(task, PTRACE_LISTEN)
             task.state = TASK_LISTENING
             return
         request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
@@ -155,9 +151,9 @@ class Resumer:
         proc.run_epoch += 1
 
     def let_run(self, task, request=PTRACE_CONT) -> None:
-        """Restart a task with no questions asked (a thread about to exit, a
-        thread of a process we let go of). ESRCH: it is dying, and its death
-        report follows."""
+        """Restart a task with no questions asked (a thread about to exit; a
+        job-stopped one with PTRACE_LISTEN). ESRCH: it is dying, and its
+        death report follows."""
         try:
             native.ptrace(request, task.tid, 0, 0)
         except OSError as e:
