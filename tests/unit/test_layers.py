@@ -250,3 +250,33 @@ def test_the_checks_see_imports():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert strongly_connected(graph) == [["a", "b", "c"], ["d"]]
     assert shortest_cycle(graph, "a", {"a", "b", "c"}) == ["a", "b", "c", "a"]
+
+
+# The project rule: small modules, none over ~600 lines (split a longer one by
+# job, keeping its old name as a module that re-exports the parts).
+MAX_MODULE_LINES = 600
+
+
+def long_modules(limit: int = MAX_MODULE_LINES) -> list[str]:
+    """'path: N lines' of every .py and .c file under src/tether over `limit` lines."""
+    out = []
+    for path in sorted([*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.c")]):
+        count = len(path.read_text(errors="replace").splitlines())
+        if count > limit:
+            out.append(f"{path.relative_to(SRC.parent)}: {count} lines")
+    return out
+
+
+@pytest.mark.timeout(10)
+def test_no_module_is_longer_than_the_limit():
+    too_long = long_modules()
+    assert not too_long, (f"{len(too_long)} module(s) over {MAX_MODULE_LINES} lines (split them by job):\n  "
+                          + "\n  ".join(too_long))
+
+
+@pytest.mark.timeout(10)
+def test_the_length_check_sees_py_and_c_files():
+    """The length check itself covers both kinds of source (else it would
+    pass vacuously): with a low enough limit it names a .py and a .c file."""
+    names = long_modules(limit=50)
+    assert any(".py:" in n for n in names) and any(".c:" in n for n in names), names
