@@ -20,6 +20,7 @@ static PyMethodDef methods[] = {
     {"setxstate", py_setxstate, METH_VARARGS, "setxstate(tid, buffer)"},
     {"geteventmsg", py_geteventmsg, METH_VARARGS, "geteventmsg(tid) -> int"},
     {"getsiginfo", py_getsiginfo, METH_VARARGS, "getsiginfo(tid) -> (signo, code, pid, status)"},
+    {"syscall_stop", py_syscall_stop, METH_O, "syscall_stop(tid) -> entry: syscall number; exit: -1; other: -2"},
     {"get_syscall_info", py_get_syscall_info, METH_O, "get_syscall_info(tid) -> tuple"},
     {"tracer_thread_init", py_tracer_thread_init, METH_VARARGS, "install and block the wake signal"},
     {"same_vm", py_same_vm, METH_VARARGS, "same_vm(pid1, pid2) -> bool (kcmp KCMP_VM)"},

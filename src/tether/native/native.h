@@ -97,6 +97,7 @@ HIDDEN PyObject *py_getxstate(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_setxstate(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_geteventmsg(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_getsiginfo(PyObject *self, PyObject *args);
+HIDDEN PyObject *py_syscall_stop(PyObject *self, PyObject *arg);
 HIDDEN PyObject *py_get_syscall_info(PyObject *self, PyObject *arg);
 /* emulate.c */
 HIDDEN PyObject *py_emulate(PyObject *self, PyObject *args);

@@ -229,6 +229,24 @@ PyObject *py_get_syscall_info(PyObject *self, PyObject *arg)
     return tuple_of(5, items);
 }
 
+/* syscall_stop(tid) -> int: at a syscall-stop, the syscall's number at its
+ * entry (>= 0), -1 at its exit, -2 for any other stop. All a syscall stop
+ * needs unless the arguments are wanted (get_syscall_info): one small int,
+ * no tuple, at every syscall stop. */
+PyObject *py_syscall_stop(PyObject *self, PyObject *arg)
+{
+    long pid = PyLong_AsLong(arg);
+    if (pid == -1 && PyErr_Occurred())
+        return NULL;
+    struct ptrace_syscall_info info;
+    memset(&info, 0, sizeof info);
+    if (raw_ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, (unsigned long)&info) == -1)
+        return os_error();
+    if (info.op == PTRACE_SYSCALL_INFO_ENTRY)
+        return PyLong_FromUnsignedLongLong(info.entry.nr);
+    return PyLong_FromLong(info.op == PTRACE_SYSCALL_INFO_EXIT ? -1 : -2);
+}
+
 /* getsiginfo(tid) -> (signo, code, pid, status): the siginfo of a signal-delivery-stop. */
 PyObject *py_getsiginfo(PyObject *self, PyObject *args)
 {

@@ -61,27 +61,30 @@ class Resumer:
         self.detach = None
 
     # ------------------------------------------------------------------ one thread
-    def resume(self, task) -> None:
+    def resume(self, task, gate_checked: bool = False) -> None:
         """Let a stopped task go on, unless its process is (being) stopped for
-        the user or held; an event it reported meanwhile is handled first."""
-        gate = resume_gate(task)
-        if gate is _RESTART:
-            self.restart(task)
-        elif gate is GATE_PENDING:
-            ev = task.pending
-            task.pending = None
-            self.handle_pending(task, ev)
-        elif gate is GATE_HELD:
-            self.check_step_lock(task.proc)
-        elif gate is GATE_KEEP_STOPPED:
-            self.check_all_stopped(task.proc)
-
-    def restart(self, task) -> None:
-        """Restart a thread the gate let go (or the owner of a step-over lock),
-        in one native call when it can."""
+        the user or held (the tracker's gate); an event it reported meanwhile
+        is handled first. Restarts it in one native call when it can.
+        `restart(task)` is the same without the gate (the owner of a
+        step-over lock, a user's single step)."""
+        if not gate_checked:
+            gate = resume_gate(task)
+            if gate is not _RESTART:
+                if gate is GATE_PENDING:
+                    ev = task.pending
+                    task.pending = None
+                    self.handle_pending(task, ev)
+                elif gate is GATE_HELD:
+                    self.check_step_lock(task.proc)
+                elif gate is GATE_KEEP_STOPPED:
+                    self.check_all_stopped(task.proc)
+                return
         proc = task.proc
         if task.dr_dirty:
-            self.apply_debug_registers(task)
+            if proc.hw_used:
+                self.apply_debug_registers(task)
+            else:
+                task.dr_dirty = False  # (nothing to write)
         sig = task.deliver_signal
         if task.group_stopped and not sig and task.stepping is None:
             # Job control stopped it (SIGSTOP/SIGTSTP...): keep it stopped like
@@ -94,7 +97,7 @@ class Resumer:
         installed = proc.aspace.installed
         emulated_and_resumed = False
         if installed and task.stepping is None:
-            gpr = task.gpr_cache or task.gpr()
+            gpr = task.gpr_cache or task.load_gpr()
             rip = step_over_address(installed, gpr)
             if rip is not None:
                 # Resuming on one of our int3s (its hit was reported): run the
@@ -125,7 +128,7 @@ class Resumer:
                 # Resume past a hardware execute breakpoint without re-triggering
                 # it (EFLAGS.RF, Intel SDM 17.3.1.1).
                 task.rf_on_resume = False
-                gpr = task.gpr()
+                gpr = task.load_gpr()
                 eflags = _u64(gpr, EFLAGS_OFFSET)[0]
                 if not eflags & EFLAGS_RF:  # (the kernel usually set it already)
                     gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8] = (eflags | EFLAGS_RF).to_bytes(8, "little")
@@ -149,6 +152,11 @@ class Resumer:
         task.gpr_changed = False
         task.stop_reason = None
         proc.run_epoch += 1
+
+    def restart(self, task) -> None:
+        """Restart `task` without asking the gate: the owner of a step-over
+        lock once the others are held, a user's single step."""
+        self.resume(task, True)
 
     def let_run(self, task, request=PTRACE_CONT) -> None:
         """Restart a task with no questions asked (a thread about to exit; a

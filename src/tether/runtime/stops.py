@@ -12,9 +12,10 @@ from ..arch.amd64 import debugregs
 from ..state.states import PROC_RUNNING, PROC_STOPPED, PROC_STOPPING, TASK_EXITING
 from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
 from .listener import thread_context
+
+syscall_stop = native.syscall_stop
 from .resume import DR6_OFFSET
 
-SYSCALL_ENTRY, SYSCALL_EXIT = 1, 2
 SYS_PTRACE, PTRACE_TRACEME = 101, 0
 
 
@@ -119,7 +120,7 @@ class Stops:
             callback(task.context or thread_context(task), event)
         except Exception as e:
             callback_raised(task.proc, e)
-        task.stop_reason = event
+        task.stop_reason = event  # (if the callback stopped the process, this is why)
         self._resume(task)
 
     def run_callback(self, task, callback, event) -> None:
@@ -131,11 +132,14 @@ class Stops:
     # ------------------------------------------------------------------ syscalls
     def on_syscall(self, task, ev) -> None:
         proc = task.proc
-        op, nr, args, rval, _ = native.get_syscall_info(task.tid)
-        if op == SYSCALL_ENTRY:
+        # The syscall's number at its entry, -1 at its exit (the kernel says
+        # which: never counted, see docs/edge-cases.md §9).
+        nr = syscall_stop(task.tid)
+        if nr >= 0:
             task.in_syscall = True
             task.syscall_nr = nr
-            if nr == SYS_PTRACE and args[0] == PTRACE_TRACEME and proc.config.escape_antidebug:
+            if nr == SYS_PTRACE and proc.config.escape_antidebug \
+                    and native.get_syscall_info(task.tid)[2][0] == PTRACE_TRACEME:
                 # Pretend PTRACE_TRACEME succeeded: skip the call (orig_rax = -1
                 # makes the kernel skip it) and return 0 at its exit stop.
                 task.write_gpr(ORIG_RAX_OFFSET, -1)
@@ -146,7 +150,7 @@ class Stops:
                     self._hijack(task, handler)
                     handler = _recursive_handler(proc, handler)
                     if handler is None:
-                        self.resumer.resume(task)
+                        self._resume(task)
                         return
                 task.stop_reason = handler
                 if handler.on_enter_user is not None:
@@ -155,8 +159,8 @@ class Stops:
                     self.resumer.stop_process(proc, task)
                     return
             if proc.pprint_syscalls:
-                self.printer.on_enter(task, nr, args)
-        elif op == SYSCALL_EXIT:
+                self.printer.on_enter(task, nr, native.get_syscall_info(task.tid)[2])
+        elif nr == -1:
             nr = task.syscall_nr if task.in_syscall else task.read_gpr(ORIG_RAX_OFFSET)
             task.in_syscall = False
             if task.fake_return is not None:

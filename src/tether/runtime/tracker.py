@@ -157,13 +157,16 @@ class Gate(IntEnum):
 GATE_NOTHING, GATE_HELD, GATE_KEEP_STOPPED, GATE_STAY, GATE_PENDING, GATE_RESTART = Gate  # (as module constants: see state/states.py)
 
 def resume_gate(task) -> Gate:
+    """May stopped `task` be restarted now (see Gate)?"""
     if task.state is not _T_STOPPED:
         return GATE_NOTHING
     proc = task.proc
     lock = proc.step_lock
+    state = proc.state
+    if lock is None and state is _RUNNING and task.pending is None:
+        return GATE_RESTART  # (the common case, first)
     if lock is not None and lock is not task:
         return GATE_HELD
-    state = proc.state
     if state is not _RUNNING and not (state is _STEPPING and task.stepping is not None):
         if state is _STOPPING or state is _STOPPED or state is _STEPPING:
             return GATE_KEEP_STOPPED

@@ -91,6 +91,16 @@ class Task:
             gpr = self.gpr_cache = self.proc.hub.call(native.getregs, self.tid)
         return gpr
 
+    def load_gpr(self) -> bytearray:
+        """gpr() for the tracer thread itself (no hand-off check): the cache,
+        or the registers fetched now."""
+        gpr = self.gpr_cache
+        if gpr is None:
+            if self.state is not _STOPPED:
+                self._require_stopped()
+            gpr = self.gpr_cache = native.getregs(self.tid)
+        return gpr
+
     def gpr_dirty(self) -> None:
         self.gpr_changed = True
 
