@@ -9,7 +9,7 @@ acts; whether the thread can then be restarted in a single native call is
 decided in one place, Resumer.restart. An event kept pending while a thread
 was held comes back through `handle` when the thread may go on."""
 from .. import _native as native
-from ..events.decode import STOP_CLONE, STOP_EXEC, decode_stop, decoded
+from ..events.decode import STOP_CLONE, decode_stop, decoded
 from ..ptrace import PTRACE_CONT
 from .tracker import route
 from .tracker import (
@@ -28,6 +28,9 @@ from .tracker import (
     ROUTE_TRAP,
     ROUTE_VFORK_DONE,
 )
+
+
+clone_event = native.clone_event
 
 
 class Dispatcher:
@@ -77,10 +80,26 @@ class Dispatcher:
         self.handlers[route(task, ev, False)](task, ev)
 
     def _new_child(self, task, ev) -> None:
-        self.tree.on_new_child(task, with_message(task.tid, ev))
+        """A fork/vfork/clone stop, with its event message: the new task's
+        tid and whether a clone made a thread (1, 0, or -1 if its flags could
+        not be read); None if the new task is gone already."""
+        try:
+            if ev.kind is STOP_CLONE:
+                message = clone_event(task.tid)
+            else:
+                message = (native.geteventmsg(task.tid), 0)
+        except OSError:
+            message = None
+        self.tree.on_new_child(task, ev.with_message(message))
 
     def _exec(self, task, ev) -> None:
-        self.tree.on_exec(task, with_message(task.tid, ev))
+        """An exec stop, with its event message: the tid that called execve
+        (None if it can't be read)."""
+        try:
+            message = native.geteventmsg(task.tid)
+        except OSError:
+            message = None
+        self.tree.on_exec(task, ev.with_message(message))
 
     def _hold(self, task, ev) -> None:
         task.pending = ev
@@ -106,19 +125,3 @@ class Dispatcher:
             # The first stop of a new tracee can come before its creator's
             # fork/clone event (docs/edge-cases.md §1): keep it until the event.
             registry.early[tid] = ev
-
-
-def with_message(tid: int, ev):
-    """The event message of a fork/vfork/clone stop (new tid, and whether a
-    clone made a thread: 1, 0, or -1 if its flags could not be read) or of an
-    exec stop (the tid that called execve). None if it can't be read."""
-    if not ev.needs_message:
-        return ev
-    try:
-        if ev.kind is STOP_CLONE:
-            return ev.with_message(native.clone_event(tid))
-        if ev.kind is STOP_EXEC:
-            return ev.with_message(native.geteventmsg(tid))
-        return ev.with_message((native.geteventmsg(tid), 0))
-    except OSError:
-        return ev.with_message(None)

@@ -25,6 +25,7 @@ from ..state.states import (
     PROC_STARTING,
     PROC_STEPPING,
     PROC_STOPPED,
+    PROC_STOPPING,
     TASK_NEW,
 )
 from ..state.task import Task
@@ -149,7 +150,8 @@ class Tree:
                 for hook in proc.hooks["thread"]:
                     self.run_hook(proc, hook, proc.debugger, thread_context(task))
             self.resumer.resume(task)
-            self.resumer.check_all_stopped(proc)
+            if proc.state is PROC_STOPPING:
+                self.resumer.check_all_stopped(proc)
 
     @staticmethod
     def set_role_options(task) -> None:
@@ -254,7 +256,8 @@ class Tree:
             # may be what an all-stop or a held step-over was waiting for.
             if proc.step_lock is not None:
                 self.resumer.check_step_lock(proc)
-            self.resumer.check_all_stopped(proc)
+            if proc.state is PROC_STOPPING:
+                self.resumer.check_all_stopped(proc)
             return
         for other in tracker.process_died(proc):
             registry.tasks.pop(other.tid, None)
