@@ -302,8 +302,7 @@ def test_thread_group(kind, makes_thread, seen, expected):
 def test_child_plan(follow, mode, detach_on_fork, shared, expected):
     config = Settings(follow_children=follow, follow_fork_mode=mode, detach_on_fork=detach_on_fork)
     parent = make_proc(config=config)
-    assert tracker.child_plan(parent, PID + 5, shared) is expected
-    assert tracker.child_plan(parent, PID, shared) is ChildPlan.THREAD
+    assert tracker.child_plan(parent, shared) is expected
 
 
 def _new_task(proc_state, tid_offset=0, hidden=False):

@@ -9,9 +9,8 @@ acts; whether the thread can then be restarted in a single native call is
 decided in one place, Resumer.restart. An event kept pending while a thread
 was held comes back through `handle` when the thread may go on."""
 from .. import _native as native
-from ..events.decode import STOP_CLONE, decode_stop, decoded
+from ..events.decode import decode_stop, decoded
 from ..ptrace import PTRACE_CONT
-from .tracker import route
 from .tracker import (
     ROUTE_DIED,
     ROUTE_EXEC,
@@ -27,10 +26,8 @@ from .tracker import (
     ROUTE_SYSCALL,
     ROUTE_TRAP,
     ROUTE_VFORK_DONE,
+    route,
 )
-
-
-clone_event = native.clone_event
 
 
 class Dispatcher:
@@ -51,8 +48,8 @@ class Dispatcher:
             ROUTE_SIGNAL: stops.on_signal,
             ROUTE_INTERRUPT: stops.on_interrupt,
             ROUTE_GROUP_STOP: stops.on_group_stop,
-            ROUTE_NEW_CHILD: self._new_child,
-            ROUTE_EXEC: self._exec,
+            ROUTE_NEW_CHILD: tree.on_new_child,
+            ROUTE_EXEC: tree.on_exec,
             ROUTE_VFORK_DONE: tree.on_vfork_done,
             ROUTE_EXIT_EVENT: stops.on_exit_event,
             ROUTE_OTHER: stops.on_other,
@@ -78,28 +75,6 @@ class Dispatcher:
         it may go on (it has been stopped all along: its registers, maybe
         changed by the user since, are kept)."""
         self.handlers[route(task, ev, False)](task, ev)
-
-    def _new_child(self, task, ev) -> None:
-        """A fork/vfork/clone stop, with its event message: the new task's
-        tid and whether a clone made a thread (1, 0, or -1 if its flags could
-        not be read); None if the new task is gone already."""
-        try:
-            if ev.kind is STOP_CLONE:
-                message = clone_event(task.tid)
-            else:
-                message = (native.geteventmsg(task.tid), 0)
-        except OSError:
-            message = None
-        self.tree.on_new_child(task, ev.with_message(message))
-
-    def _exec(self, task, ev) -> None:
-        """An exec stop, with its event message: the tid that called execve
-        (None if it can't be read)."""
-        try:
-            message = native.geteventmsg(task.tid)
-        except OSError:
-            message = None
-        self.tree.on_exec(task, ev.with_message(message))
 
     def _hold(self, task, ev) -> None:
         task.pending = ev

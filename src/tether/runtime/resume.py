@@ -37,7 +37,14 @@ from ..state.states import (
 from ..state.task import EFLAGS_OFFSET
 from . import tracker
 from .emulate import emulate_displaced
-from .tracker import GATE_HELD, GATE_KEEP_STOPPED, GATE_PENDING, GATE_RESTART, resume_gate, step_over_address
+from .tracker import (
+    GATE_HELD,
+    GATE_KEEP_STOPPED,
+    GATE_PENDING,
+    GATE_RESTART,
+    resume_gate,
+    step_over_address,
+)
 
 DR6_OFFSET = debugregs.debugreg_offset(6)
 DR7_OFFSET = debugregs.debugreg_offset(7)
@@ -133,7 +140,8 @@ class Resumer:
                 if not eflags & EFLAGS_RF:  # (the kernel usually set it already)
                     gpr[EFLAGS_OFFSET:EFLAGS_OFFSET + 8] = (eflags | EFLAGS_RF).to_bytes(8, "little")
                     task.gpr_changed = True
-            task.deliver_signal = 0
+            if sig:
+                task.deliver_signal = 0
             # The register write-back and the restart in one call.
             gpr = task.gpr_cache if task.gpr_changed else None
             try:

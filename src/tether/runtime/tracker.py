@@ -231,14 +231,14 @@ def all_stopped(proc) -> bool:
 
 # ---------------------------------------------------------------- births
 class ChildPlan(IntEnum):
-    THREAD = 1   # a new thread of the creator's process
-    FOLLOW = 2   # a new process we follow (it gets a Debugger)
-    HIDE = 3     # a new process we don't follow but that runs in our memory: traced out of sight
-    LET_GO = 4   # a new process we don't follow: detached at its first stop
+    """What to do with a new process."""
+    FOLLOW = 1   # followed (it gets a Debugger)
+    HIDE = 2     # not followed but it runs in our memory: traced out of sight
+    LET_GO = 3   # not followed: detached at its first stop
 
 
 
-PLAN_THREAD, PLAN_FOLLOW, PLAN_HIDE, PLAN_LET_GO = ChildPlan  # (as module constants: see state/states.py)
+PLAN_FOLLOW, PLAN_HIDE, PLAN_LET_GO = ChildPlan  # (as module constants: see state/states.py)
 
 def thread_group(kind: Stop, parent_pid: int, new_tid: int, makes_thread: int, tgid_seen):
     """The thread group of a new task. fork/vfork always make a process; a
@@ -257,9 +257,9 @@ def thread_group(kind: Stop, parent_pid: int, new_tid: int, makes_thread: int, t
     return parent_pid
 
 
-def child_plan(parent, tgid: int, shared: bool) -> ChildPlan:
-    if tgid == parent.pid:
-        return PLAN_THREAD
+def child_plan(parent, shared: bool) -> ChildPlan:
+    """What to do with a new process of `parent` (thread_group said it is
+    one); `shared`: it runs in `parent`'s memory (vfork, CLONE_VM)."""
     cfg = parent.config
     if cfg.follow_children and not (cfg.follow_fork_mode == "parent" and cfg.detach_on_fork):
         return PLAN_FOLLOW

@@ -7,9 +7,11 @@ import traceback
 
 from .. import _native as native
 from ..events.decode import STOP_VFORK
+from ..events.message import with_event_message
 from ..ptrace import (
     BASE_OPTIONS,
     O_EXITKILL,
+    O_TRACEEXIT,
     PTRACE_DETACH,
     PTRACE_SETOPTIONS,
     THREAD_OPTIONS,
@@ -39,7 +41,6 @@ from .tracker import (
     FIRST_RUN_HIDDEN,
     PLAN_FOLLOW,
     PLAN_HIDE,
-    PLAN_THREAD,
 )
 
 
@@ -51,9 +52,10 @@ class Tree:
 
     # ------------------------------------------------------------------ births
     def on_new_child(self, parent_task, ev) -> None:
-        """PTRACE_EVENT_FORK / VFORK / CLONE of `parent_task`; ev.message is
-        (new tid, makes_thread) read by the dispatcher, or None if the event
-        message could not be read (the new task is gone already)."""
+        """PTRACE_EVENT_FORK / VFORK / CLONE of `parent_task`, with its event
+        message (events/message.py): (new tid, makes_thread), or None if the
+        new task is gone already."""
+        ev = with_event_message(parent_task.tid, ev)
         registry = self.registry
         parent = parent_task.proc
         if ev.message is None:
@@ -63,19 +65,17 @@ class Tree:
         kind = ev.kind
         tgid = tracker.thread_group(kind, parent.pid, new_tid, makes_thread,
                                     thread_group_of(new_tid) if makes_thread < 0 else None)
-        shared = False
-        if tgid != parent.pid:
-            shared = kind is STOP_VFORK or native.same_vm(parent.pid, new_tid)
-        plan = tracker.child_plan(parent, tgid, shared)
-        if plan is PLAN_THREAD:
+        if tgid == parent.pid:  # a new thread
             task = Task(new_tid, parent, TASK_NEW)
             task.options = parent_task.options  # auto-attached tasks inherit their creator's options
             registry.add(task)
-            if parent_task.tid == parent.pid:
+            if parent_task.tid == parent.pid and not parent_task.options & O_TRACEEXIT:
                 # Its first other thread (if it is the only one that can
                 # make one): the leader needs its exit stop from now on.
                 self.set_role_options(parent_task)
-        else:
+        else:  # a new process
+            shared = kind is STOP_VFORK or native.same_vm(parent.pid, new_tid)
+            plan = tracker.child_plan(parent, shared)
             child = Proc(new_tid, parent.config.for_child(), parent=parent,
                          aspace=parent.aspace if shared else None)
             if not shared:
@@ -204,8 +204,9 @@ class Tree:
 
     # ------------------------------------------------------------------ exec
     def on_exec(self, task, ev) -> None:
-        """PTRACE_EVENT_EXEC; ev.message is the tid that called execve
-        (it now has the pid as its tid)."""
+        """PTRACE_EVENT_EXEC, with its event message (events/message.py): the
+        tid that called execve (it now has the pid as its tid)."""
+        ev = with_event_message(task.tid, ev)
         proc = task.proc
         if proc.hidden:
             # Its own address space now: nothing of ours left in it.
