@@ -53,9 +53,6 @@ EFLAGS_RF = 1 << 16
 resume_over = native.resume_over
 resume = native.resume
 _u64 = struct.Struct("<Q").unpack_from
-_T_STOPPED = TASK_STOPPED
-_T_RUNNING = TASK_RUNNING
-_RESTART = GATE_RESTART
 
 
 class Resumer:
@@ -76,7 +73,7 @@ class Resumer:
         step-over lock, a user's single step)."""
         if not gate_checked:
             gate = resume_gate(task)
-            if gate is not _RESTART:
+            if gate is not GATE_RESTART:
                 if gate is GATE_PENDING:
                     ev = task.pending
                     task.pending = None
@@ -155,7 +152,7 @@ class Resumer:
                 if e.errno != errno.ESRCH:
                     raise
         # It runs: what was read or changed at its stop is gone.
-        task.state = _T_RUNNING
+        task.state = TASK_RUNNING
         task.gpr_cache = task.xstate_cache = None
         task.gpr_changed = False
         task.stop_reason = None
@@ -208,7 +205,7 @@ class Resumer:
             return
         proc.step_lock = None
         for t in list(proc.tasks.values()):
-            if t.state is _T_STOPPED:
+            if t.state is TASK_STOPPED:
                 try:
                     self.resume(t)
                 except ProcessLookupError:

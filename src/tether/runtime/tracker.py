@@ -46,15 +46,6 @@ from ..state.states import (
     TASK_STOPPED,
 )
 
-_RUNNING = PROC_RUNNING
-_STEPPING = PROC_STEPPING
-_STOPPING = PROC_STOPPING
-_STOPPED = PROC_STOPPED
-_T_STOPPED = TASK_STOPPED
-_T_NEW = TASK_NEW
-_T_DEAD = TASK_DEAD
-_T_EXITING = TASK_EXITING
-_T_LISTENING = TASK_LISTENING
 
 
 class Route(IntEnum):
@@ -106,10 +97,10 @@ def route(task, ev, fresh: bool = True) -> Route:
     the task is in a ptrace-stop we hold, its registers not yet read."""
     if ev.is_exit:
         return ROUTE_DIED
-    if task.state is _T_NEW:
+    if task.state is TASK_NEW:
         return ROUTE_FIRST_STOP  # (first_stop below takes the transition)
     if fresh:
-        task.state = _T_STOPPED
+        task.state = TASK_STOPPED
         task.gpr_cache = task.xstate_cache = None
         task.gpr_changed = task.xstate_changed = False
     kind = ev.kind
@@ -121,7 +112,7 @@ def route(task, ev, fresh: bool = True) -> Route:
             return ROUTE_HOLD
         if task.stepping is None:
             state = proc.state
-            if state is _STOPPING or state is _STOPPED:
+            if state is PROC_STOPPING or state is PROC_STOPPED:
                 # Seen while stopping the process for the user: keep it for
                 # the next resume (a breakpoint hit is reported then).
                 return ROUTE_HOLD
@@ -135,7 +126,7 @@ def route(task, ev, fresh: bool = True) -> Route:
 
 
 def note_died(task, ev) -> None:
-    task.state = _T_DEAD
+    task.state = TASK_DEAD
     if ev.kind is STOP_EXITED:
         task.exit_code = ev.value
     else:
@@ -158,17 +149,17 @@ GATE_NOTHING, GATE_HELD, GATE_KEEP_STOPPED, GATE_STAY, GATE_PENDING, GATE_RESTAR
 
 def resume_gate(task) -> Gate:
     """May stopped `task` be restarted now (see Gate)?"""
-    if task.state is not _T_STOPPED:
+    if task.state is not TASK_STOPPED:
         return GATE_NOTHING
     proc = task.proc
     lock = proc.step_lock
     state = proc.state
-    if lock is None and state is _RUNNING and task.pending is None:
+    if lock is None and state is PROC_RUNNING and task.pending is None:
         return GATE_RESTART  # (the common case, first)
     if lock is not None and lock is not task:
         return GATE_HELD
-    if state is not _RUNNING and not (state is _STEPPING and task.stepping is not None):
-        if state is _STOPPING or state is _STOPPED or state is _STEPPING:
+    if state is not PROC_RUNNING and not (state is PROC_STEPPING and task.stepping is not None):
+        if state is PROC_STOPPING or state is PROC_STOPPED or state is PROC_STEPPING:
             return GATE_KEEP_STOPPED
         return GATE_STAY
     if task.pending is not None:
@@ -194,18 +185,18 @@ def step_over_address(installed, gpr):
 
 def runs(task) -> bool:
     """Is the task running user code (able to reach a breakpoint)?"""
-    return not (task.state is _T_DEAD or task.state is _T_STOPPED or task.in_vfork
-                or task.state is _T_EXITING or task.state is _T_LISTENING)
+    return not (task.state is TASK_DEAD or task.state is TASK_STOPPED or task.in_vfork
+                or task.state is TASK_EXITING or task.state is TASK_LISTENING)
 
 
 def step_lock_ready(proc) -> bool:
     """Every other thread is held: the owner of the step-over lock may lift
     its int3 and step."""
     owner = proc.step_lock
-    if owner is None or owner.state is not _T_STOPPED or owner.stepping is not None:
+    if owner is None or owner.state is not TASK_STOPPED or owner.stepping is not None:
         return False
     for t in proc.tasks.values():
-        if t is not owner and (runs(t) or t.state is _T_NEW):
+        if t is not owner and (runs(t) or t.state is TASK_NEW):
             return False
     return True
 
@@ -213,18 +204,18 @@ def step_lock_ready(proc) -> bool:
 def to_interrupt_for_all_stop(proc) -> list:
     """The threads an all-stop must interrupt."""
     return [t for t in proc.tasks.values()
-            if (t.state is TASK_RUNNING or t.state is _T_LISTENING) and not t.in_vfork]
+            if (t.state is TASK_RUNNING or t.state is TASK_LISTENING) and not t.in_vfork]
 
 
 def all_stopped(proc) -> bool:
     """An all-stop under way is complete: every thread that can stop has
     (a thread blocked in vfork, or exiting, cannot and need not)."""
-    if proc.state is not _STOPPING:
+    if proc.state is not PROC_STOPPING:
         return False
     for t in proc.tasks.values():
-        if t.state is _T_DEAD or t.in_vfork or t.state is _T_EXITING:
+        if t.state is TASK_DEAD or t.in_vfork or t.state is TASK_EXITING:
             continue
-        if t.state is not _T_STOPPED:
+        if t.state is not TASK_STOPPED:
             return False
     return True
 
@@ -286,7 +277,7 @@ def first_stop(task, ev) -> FirstStop:
     is kept to be handled as its first event when it is resumed."""
     if ev.is_exit:
         return FIRST_DIED
-    task.state = _T_STOPPED
+    task.state = TASK_STOPPED
     if ev.kind is not STOP_INTERRUPT:
         task.pending = ev
     proc = task.proc
@@ -313,14 +304,14 @@ def exec_vanished(proc, former_tid: int) -> list:
         task.options = execing.options
     gone = [t for tid, t in proc.tasks.items() if tid != proc.pid]
     for t in gone:
-        t.state = _T_DEAD
+        t.state = TASK_DEAD
         del proc.tasks[t.tid]
     if former_tid != task.tid:
         # The old leader may have reported PTRACE_EVENT_EXIT: the Task is the
         # exec'ing thread now.
         task.pending = None
         task.stepping = None
-        task.state = _T_STOPPED
+        task.state = TASK_STOPPED
     task.in_syscall = False
     task.dr_dirty = True
     return gone
@@ -347,5 +338,5 @@ def process_died(proc) -> list:
     Marks every task dead and returns them."""
     tasks = list(proc.tasks.values())
     for t in tasks:
-        t.state = _T_DEAD
+        t.state = TASK_DEAD
     return tasks
