@@ -279,7 +279,10 @@ def test_an_all_stop_interrupts_running_and_listening_threads_only():
 # ---------------------------------------------------------------- births
 @pytest.mark.parametrize("kind, makes_thread, seen, expected", [
     (Stop.FORK, 0, None, PID + 5),
+    (Stop.FORK, -1, None, PID + 5),    # the fork system call: no clone flags to read
+    (Stop.VFORK, -1, PID, PID + 5),
     (Stop.VFORK, 0, None, PID + 5),
+    (Stop.FORK, 1, None, PID),         # clone(CLONE_THREAD | SIGCHLD): a thread announced as a fork
     (Stop.CLONE, 1, None, PID),        # CLONE_THREAD
     (Stop.CLONE, 0, None, PID + 5),    # clone() without CLONE_THREAD makes a process
     (Stop.CLONE, -1, PID, PID),        # flags unreadable: /proc's Tgid decides

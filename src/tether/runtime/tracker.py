@@ -232,16 +232,17 @@ class ChildPlan(IntEnum):
 PLAN_FOLLOW, PLAN_HIDE, PLAN_LET_GO = ChildPlan  # (as module constants: see state/states.py)
 
 def thread_group(kind: Stop, parent_pid: int, new_tid: int, makes_thread: int, tgid_seen):
-    """The thread group of a new task. fork/vfork always make a process; a
-    clone makes a thread exactly when its flags have CLONE_THREAD
-    (makes_thread 1/0, read from the creator's syscall arguments; -1 when
-    they could not be read, then `tgid_seen`, the Tgid in /proc, decides,
-    and if the task is already gone the event kind is all that is left)."""
-    if kind is not STOP_CLONE:
-        return new_tid
+    """The thread group of a new task. The CLONE_THREAD flag decides, read
+    from the creator's clone/clone3 arguments (makes_thread 1/0), whatever
+    event announced it: a legacy clone(CLONE_THREAD | SIGCHLD) thread is
+    reported as a fork (docs/edge-cases.md §6). With no flags to read
+    (makes_thread -1), a fork or vfork event made a process (the fork and
+    vfork system calls); for a clone event `tgid_seen`, the Tgid in /proc,
+    decides, and if the task is already gone the event kind is all that is
+    left."""
     if makes_thread > 0:
         return parent_pid
-    if makes_thread == 0:
+    if makes_thread == 0 or kind is not STOP_CLONE:
         return new_tid
     if tgid_seen is not None:
         return tgid_seen

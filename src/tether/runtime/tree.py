@@ -6,7 +6,7 @@ import sys
 import traceback
 
 from .. import _native as native
-from ..events.decode import STOP_VFORK
+from ..events.decode import STOP_CLONE, STOP_VFORK
 from ..events.message import with_event_message
 from ..ptrace import (
     BASE_OPTIONS,
@@ -64,7 +64,8 @@ class Tree:
         new_tid, makes_thread = ev.message
         kind = ev.kind
         tgid = tracker.thread_group(kind, parent.pid, new_tid, makes_thread,
-                                    thread_group_of(new_tid) if makes_thread < 0 else None)
+                                    thread_group_of(new_tid)
+                                    if makes_thread < 0 and kind is STOP_CLONE else None)
         if tgid == parent.pid:  # a new thread
             task = Task(new_tid, parent, TASK_NEW)
             task.options = parent_task.options  # auto-attached tasks inherit their creator's options
