@@ -234,11 +234,8 @@ class Tree:
         self.resumer.resume(task)
 
     def on_vfork_done(self, task, ev) -> None:
-        proc = task.proc
+        """The vfork child exec'd or exited: its parent runs again."""
         task.in_vfork = False
-        if proc.breakpoints_lifted_for_vfork:
-            proc.breakpoints_lifted_for_vfork = False
-            proc.aspace.reinsert_all_physically()
         self.resumer.resume(task)
 
     # ------------------------------------------------------------------ deaths

@@ -109,20 +109,3 @@ class AddressSpace:
             code = bytes((self.installed[address],)) + self.mem.read(address + 1, 15)
             self.code[address] = code
         return code
-
-    def remove_all_physically(self) -> dict[int, int]:
-        """Write every original byte back, keep the bookkeeping (used while a
-        vfork child we don't follow runs in our memory)."""
-        for address, original in self.installed.items():
-            try:
-                self.mem.write(address, bytes((original,)))
-            except OSError:
-                pass
-        return dict(self.installed)
-
-    def reinsert_all_physically(self) -> None:
-        for address in self.installed:
-            try:
-                self.mem.write(address, bytes((INT3,)))
-            except OSError:
-                pass

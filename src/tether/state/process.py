@@ -37,7 +37,6 @@ class Proc:
     debugger = None         # the facade's Debugger (None for a hidden process)
     listener = None         # the facade's ProcessListener (see runtime/listener.py)
     vfork_parent_of = None  # a followed vfork child shares our memory until exec/exit
-    breakpoints_lifted_for_vfork = False
     inherit_events_pending = False
     hidden = False              # traced only to keep it safe, no Debugger (see runtime/births.py)
     detach_when_stopped = False  # follow-fork-mode child + detach-on-fork
