@@ -159,6 +159,27 @@ def test_writes_are_seen_by_the_program(mem):
 
 
 @pytest.mark.timeout(30)
+def test_writes_of_the_wrong_type_or_length_raise_and_write_nothing(mem):
+    d = mem.d
+    greeting = mem.addr("greeting")
+    before = d.memory[greeting, 19]
+    with pytest.raises(TypeError, match="int"):
+        d.memory[greeting, 5] = 5          # not five zero bytes
+    with pytest.raises(TypeError, match="to_bytes"):
+        d.memory[greeting] = 0x41
+    with pytest.raises(TypeError, match="list"):
+        d.memory[greeting, 2] = [0x41, 0x42]
+    with pytest.raises(TypeError, match="str"):
+        d.memory[greeting, 2] = "AB"
+    with pytest.raises(ValueError, match="3 bytes into a 5-byte range"):
+        d.memory[greeting, 5] = b"abc"
+    assert d.memory[greeting, 19] == before
+    d.memory[greeting, 2] = bytearray(b"AB")     # bytes-like values are fine
+    d.memory[greeting + 2, 1] = memoryview(b"C")
+    assert d.memory[greeting, 3] == b"ABC"
+
+
+@pytest.mark.timeout(30)
 def test_write_then_read_code_bytes(mem):
     # Reading code under a software breakpoint shows the original bytes.
     d = mem.d

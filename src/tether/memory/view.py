@@ -104,6 +104,10 @@ class MemoryView:
     def __setitem__(self, key, value) -> None:
         if isinstance(value, str):
             raise TypeError("memory takes bytes, not str (encode it first)")
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            # (bytes(5) would be five zero bytes: an int is a mistake, not data)
+            hint = " (use value.to_bytes(size, 'little'))" if isinstance(value, int) else ""
+            raise TypeError(f"memory takes bytes, not {type(value).__name__}{hint}")
         value = bytes(value)
         address, size = self._parse(key, write=True)
         if size is not None and size != len(value):
