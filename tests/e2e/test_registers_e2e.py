@@ -128,6 +128,30 @@ def test_gpr_writes_are_seen_by_the_program(regs_dbg):
 
 
 @pytest.mark.timeout(30)
+def test_register_values_the_kernel_would_refuse_raise_at_the_assignment(regs_dbg):
+    """(issue 17) The kernel refuses these at PTRACE_SETREGS (-EIO), which
+    only happens when the thread is resumed: they are refused at the
+    assignment instead, nothing is written, and the process runs on."""
+    d, io = regs_dbg
+    fs_base, cs, ss, ds = d.regs.fs_base, d.regs.cs, d.regs.ss, d.regs.ds
+    with pytest.raises(ValueError, match="fs_base = 0xffffffffffffffff is not a user-space address"):
+        d.regs.fs_base = -1
+    with pytest.raises(ValueError, match="not a user-space address"):
+        d.regs.gs_base = 1 << 60
+    with pytest.raises(ValueError, match="null selector"):
+        d.regs.cs = 0
+    with pytest.raises(ValueError, match="not a user segment selector"):
+        d.regs.ds = 0x10        # privilege level 0
+    with pytest.raises(ValueError, match="does not fit"):
+        d.regs.ss = 0x10000
+    assert (d.regs.fs_base, d.regs.cs, d.regs.ss, d.regs.ds) == (fs_base, cs, ss, ds)
+    d.regs.gs_base = 0x7F0000001000   # a user-space address is fine
+    d.regs.ds = 0                     # and the null selector in ds
+    printed = finish_and_parse(d, io)  # resumes and runs to its exit 0
+    assert printed["rax"] == 0x1716151413121110
+
+
+@pytest.mark.timeout(30)
 def test_sub_register_writes_merge_like_the_cpu(regs_dbg):
     d, io = regs_dbg
     # 8- and 16-bit writes keep the other bits; 32-bit writes zero the upper

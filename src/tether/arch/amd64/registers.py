@@ -336,6 +336,46 @@ class Registers:
 _WRITERS: dict = {}
 
 
+# What the kernel refuses in a register write (arch/x86/kernel/ptrace.c,
+# putreg and set_segment_reg: -EIO at PTRACE_SETREGS, which tether only makes
+# when the thread is resumed). Checked at the assignment instead, so the error
+# names the register and the process stays usable.
+def _user_space_top() -> int:
+    """TASK_SIZE_MAX: the first address above user space (47-bit virtual
+    addresses, or 56-bit with 5-level paging, la57)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return ((1 << 56) if " la57" in line else (1 << 47)) - 4096
+    except OSError:
+        pass
+    return (1 << 47) - 4096
+
+
+_USER_TOP = _user_space_top()
+
+
+def _check_base(name: str, value: int) -> None:
+    if value >= _USER_TOP:
+        raise ValueError(f"{name} = {value:#x} is not a user-space address: the kernel refuses "
+                         f"segment bases at or above {_USER_TOP:#x}")
+
+
+def _check_selector(name: str, value: int) -> None:
+    # A user segment selector is 0 (null) or has privilege level 3 in its low
+    # two bits; cs and ss can't be null.
+    if value and value & 3 != 3:
+        raise ValueError(f"{name} = {value:#x} is not a user segment selector (its low two bits, the "
+                         "privilege level, must be 3)")
+    if not value and name in ("cs", "ss"):
+        raise ValueError(f"{name} can't be the null selector 0")
+
+
+_WRITE_CHECKS = {"fs_base": _check_base, "gs_base": _check_base,
+                 **{name: _check_selector for name in _SEGMENTS}}
+
+
 def _install_gpr(name: str, offset: int, size: int, bits: int) -> None:
     codec = _STRUCT_BY_SIZE[size]
     unpack, pack = codec.unpack_from, codec.pack_into
@@ -348,13 +388,22 @@ def _install_gpr(name: str, offset: int, size: int, bits: int) -> None:
         # into the full 64-bit register; 16- and 8-bit writes merge.
         pack, size = _STRUCT_BY_SIZE[8].pack_into, 8
 
-    def write(self, value):
-        # Fast path for the common case; anything else goes through the full check.
-        if type(value) is not int or value < 0 or value >> bits:
+    check = _WRITE_CHECKS.get(name)
+    if check is None:
+        def write(self, value):
+            # Fast path for the common case; anything else goes through the full check.
+            if type(value) is not int or value < 0 or value >> bits:
+                value = _unsigned(name, value, bits)
+            cache = self._cache
+            pack(cache.gpr(), offset, value)  # touches only this register's bytes
+            cache.gpr_dirty()
+    else:
+        def write(self, value):
             value = _unsigned(name, value, bits)
-        cache = self._cache
-        pack(cache.gpr(), offset, value)  # touches only this register's bytes
-        cache.gpr_dirty()
+            check(name, value)
+            cache = self._cache
+            pack(cache.gpr(), offset, value)
+            cache.gpr_dirty()
 
     read.__name__ = write.__name__ = name
     setattr(Registers, name, property(read, doc=f"{bits}-bit register {name}"))
