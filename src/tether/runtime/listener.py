@@ -6,6 +6,8 @@ Debugger. Each traced process the user sees has a `listener`
 ProcessControl, facade/control.py); a process traced out of sight (see
 tree.py) has none. The runtime calls them
 on the tracer thread."""
+import sys
+import traceback
 from typing import Protocol
 
 
@@ -33,3 +35,13 @@ def thread_context(task):
     if ctx is None:
         ctx = task.context = task.proc.listener.thread_context(task)
     return ctx
+
+
+def callback_raised(proc, e, what: str = "a callback") -> None:
+    """A user callback (or lifecycle hook) of `proc` raised: printed now,
+    raised in the script at its next command (see README, "A callback that
+    raises"); the process goes on."""
+    if proc.pending_error is None:
+        proc.pending_error = e
+    print(f"tether: {what} raised in process {proc.pid}:", file=sys.stderr)
+    traceback.print_exception(e, file=sys.stderr)

@@ -4,28 +4,17 @@ interrupts, exit stops. Runs only on the tracer thread; the dispatcher
 (dispatch.py) hands each stop to one handler here or in tree.py, and every
 handler ends in Resumer.resume (or stops the process for the user)."""
 import signal
-import sys
-import traceback
 
 from .. import _native as native
 from ..arch.amd64 import debugregs
 from ..state.states import PROC_RUNNING, PROC_STOPPED, PROC_STOPPING, TASK_EXITING
 from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
-from .listener import thread_context
+from .listener import callback_raised, thread_context
 
 syscall_stop = native.syscall_stop
 from .resume import DR6_OFFSET
 
 SYS_PTRACE, PTRACE_TRACEME = 101, 0
-
-
-def callback_raised(proc, e) -> None:
-    """A user callback raised: printed now, raised in the script at its next
-    command (see README, "A callback that raises")."""
-    if proc.pending_error is None:
-        proc.pending_error = e
-    print(f"tether: a callback raised in process {proc.pid}:", file=sys.stderr)
-    traceback.print_exception(e, file=sys.stderr)
 
 
 class Stops:
@@ -116,10 +105,7 @@ class Stops:
         if callback is None:
             self.resumer.stop_process(task.proc, task)
             return
-        try:
-            callback(task.context or thread_context(task), event)
-        except Exception as e:
-            callback_raised(task.proc, e)
+        self.run_callback(task, callback, event)
         task.stop_reason = event  # (if the callback stopped the process, this is why)
         self._resume(task)
 

@@ -47,7 +47,6 @@ from ..state.states import (
 )
 
 
-
 class Route(IntEnum):
     """Which handler takes a stop of a known task."""
     DIED = 1         # its death report

@@ -3,7 +3,6 @@ and deaths of traced threads and processes. Runs only on the tracer thread;
 the tracker (tracker.py) decides what each event means, this module does it."""
 import os
 import sys
-import traceback
 
 from .. import _native as native
 from ..events.decode import STOP_CLONE, STOP_VFORK
@@ -32,7 +31,7 @@ from ..state.states import (
 )
 from ..state.task import Task
 from . import tracker
-from .listener import thread_context
+from .listener import callback_raised, thread_context
 from .registry import start_ticks
 from .tracker import (
     FIRST_DETACH,
@@ -280,10 +279,7 @@ class Tree:
         try:
             hook(*args)
         except Exception as e:
-            if proc.pending_error is None:
-                proc.pending_error = e
-            print(f"tether: a lifecycle callback raised in process {proc.pid}:", file=sys.stderr)
-            traceback.print_exception(e, file=sys.stderr)
+            callback_raised(proc, e, "a lifecycle callback")
 
 
 def reap_orphan(pid: int) -> None:
