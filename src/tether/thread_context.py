@@ -9,7 +9,7 @@ from .arch.amd64.signals import signal_name, signal_number
 from .errors import ProcessDeadError
 from .ptrace import proc_state
 from .runtime.stepping import Stepper
-from .state.states import TaskState
+from .state.states import ProcState, TaskState
 from .symbols.symbol_list import symbol_at
 
 _ARG_REGS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
@@ -181,11 +181,25 @@ class ThreadContext:
         return self._task.deliver_signal
 
     # --- flow ---
+    def _drive(self, control, command, *args) -> None:
+        """Run a Stepper command on this thread. Inside this thread's own
+        callback the other threads run on, and the process goes on when the
+        callback returns: a step (or finish...) there leaves them as it found
+        them, unless it stopped for something else the user must see."""
+        task = self._task
+        proc = task.proc
+        in_callback = proc.in_callback and proc.state is ProcState.RUNNING \
+            and control.tracer.on_tracer_thread()
+        control.tracer.call(command, task, *args)
+        if in_callback and proc.state is ProcState.STOPPED and proc.last_task is task \
+                and task.stop_reason in ("step", "finish"):
+            control.tracer.call(control.session.resume_process, proc, task)
+
     def step(self):
         """Execute one instruction of this thread."""
         control = self._task.proc.listener
         control.ensure_stopped()
-        control.tracer.call(Stepper(control.session).step, self._task)
+        self._drive(control, Stepper(control.session).step)
         control.raise_pending_error()
 
     def step_until(self, position, max_steps: int = -1, file: str = "hybrid"):
@@ -196,7 +210,7 @@ class ThreadContext:
         control = self._task.proc.listener
         control.ensure_stopped()
         address = control.resolve_position(position, file)
-        control.tracer.call(Stepper(control.session).step_until, self._task, address, max_steps)
+        self._drive(control, Stepper(control.session).step_until, address, max_steps)
 
     def finish(self, heuristic: str = "backtrace"):
         """Run this thread until the current function returns: to the return
@@ -207,23 +221,24 @@ class ThreadContext:
         control = self._task.proc.listener
         control.ensure_stopped()
         if heuristic == "step-mode":
-            control.tracer.call(Stepper(control.session).finish_step_mode, self._task)
+            self._drive(control, Stepper(control.session).finish_step_mode)
             return
         frames = self.backtrace()
         if len(frames) < 2:
             raise ValueError("finish(): the caller's return address is unknown")
         rsp = self.regs.rsp
-        control.tracer.call(Stepper(control.session).run_to, self._task, frames[1], rsp)
+        self._drive(control, Stepper(control.session).run_to, frames[1], rsp)
 
     def next(self):
         """Execute one instruction of this thread, a call as a whole."""
         control = self._task.proc.listener
         control.ensure_stopped()
-        control.tracer.call(Stepper(control.session).next, self._task)
+        self._drive(control, Stepper(control.session).next)
 
     def cont(self):
         """Resume this thread only if scheduler locking is "on", else the whole process."""
         control = self._task.proc.listener
+        control.refuse_in_own_callback("cont")
         proc = control.ensure_stopped()
         if control.settings.scheduler_locking == "on":
             control.tracer.call(control.session.resume_thread, self._task)

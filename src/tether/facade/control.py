@@ -36,6 +36,14 @@ DETACHED = ProcState.DETACHED
 RUNNING = ProcState.RUNNING
 # The states wait() returns in: the user has control, or nothing is left to control.
 SETTLED = (ProcState.STOPPED, ProcState.DEAD, ProcState.DETACHED)
+
+
+def settled(proc) -> bool:
+    """wait() returns: the user has control (the process is stopped, also
+    by job control), or nothing is left to control."""
+    return proc.state in SETTLED or proc.job_stopped
+
+
 # The states in which a process may still write to the pipes.
 ACTIVE = (ProcState.RUNNING, ProcState.STEPPING, ProcState.STOPPING, ProcState.STARTING)
 
@@ -125,6 +133,18 @@ class ProcessControl:
             return f"killed by {signal_name(proc.exit_signal)}"
         return f"exit code {proc.exit_code}"
 
+    def refuse_in_own_callback(self, what: str) -> None:
+        """RuntimeError if a callback of this very process is running on this
+        thread: its process cannot be resumed, waited for or ended from
+        there (the callback's thread is held until it returns). libdebug
+        refuses the same calls."""
+        proc = self.process
+        if proc is not None and proc.in_callback and self.tracer.on_tracer_thread():
+            raise RuntimeError(
+                f"{what}() is not available in a callback of process {proc.pid}: the process "
+                "goes on when the callback returns (call interrupt() to stop it then); "
+                "other Debuggers of the tree can be driven from here")
+
     def raise_pending_error(self) -> None:
         """Raise (once) the exception a callback raised on the tracer thread."""
         proc = self.process
@@ -152,13 +172,17 @@ class ProcessControl:
             return proc
         if state is DEAD or state is DETACHED:
             return self.live_process()  # (raises)
-        if tracer.on_tracer_thread():
+        if tracer.on_tracer_thread() and proc.in_callback:
             return proc
         self.raise_pending_error()
-        if self.settings.auto_interrupt_on_command and state is RUNNING:
+        if (self.settings.auto_interrupt_on_command or proc.job_stopped) and state is RUNNING:
+            # (A job-stopped process is stopped for the user; its threads wait
+            # in the kernel's group-stop and are interrupted to be read.)
             self.interrupt()
         else:
-            tracer.wait_for(lambda: proc.state in SETTLED)
+            tracer.wait_for(lambda: settled(proc))
+            if proc.job_stopped and proc.state is RUNNING:
+                self.interrupt()
         self.raise_pending_error()
         if proc.state is not STOPPED:
             return self.live_process()
@@ -180,6 +204,8 @@ class ProcessControl:
         if proc.state is STOPPED:
             return
         self.tracer.call(self.session.stop_process, proc)
+        if proc.in_callback and self.tracer.on_tracer_thread():
+            return  # the process stops when the callback returns (as in libdebug)
         self.tracer.wait_for(lambda: proc.state in SETTLED)
         task = proc.last_task
         if task is not None and task.stop_reason is None:

@@ -2,7 +2,7 @@
 main thread's step, step_until, finish and next (ThreadContext runs them)."""
 from ..errors import NotRunningError
 from ..state.states import ProcState
-from .control import SETTLED
+from .control import settled
 
 _REPORTABLE = (ProcState.STOPPED, ProcState.DEAD)
 
@@ -15,6 +15,7 @@ class FlowMixin:
         """Resume the process (every thread). Returns at once: wait() blocks
         until it stops again."""
         ctl = self._ctl
+        ctl.refuse_in_own_callback("cont")
         proc = ctl.ensure_stopped()
         # Not waited for: the next command or wait() sees the process running.
         ctl.tracer.post(ctl.session.resume_process, proc)
@@ -24,10 +25,11 @@ class FlowMixin:
         `timeout` seconds (None: no limit)."""
         ctl = self._ctl
         ctl.check_usable()
+        ctl.refuse_in_own_callback("wait")
         proc = ctl.process  # (no sync first: wait_for waits for a posted cont() itself)
         if proc is None:
             raise NotRunningError("no process: call run() or attach() first")
-        if not ctl.tracer.wait_for(lambda: proc.state in SETTLED, timeout):
+        if not ctl.tracer.wait_for(lambda: settled(proc), timeout):
             raise TimeoutError(f"process {proc.pid} did not stop within {timeout} s")
         ctl.raise_pending_error()
 
@@ -36,12 +38,13 @@ class FlowMixin:
         stopped or dead and return its Debugger (a stopped child waiting to be
         resumed counts)."""
         ctl = self._ctl
+        ctl.refuse_in_own_callback("wait_any")
         found = []
 
         def ready():
             for c in ctl.family():
                 p = c.process
-                if p is not None and p.state in _REPORTABLE:
+                if p is not None and (p.state in _REPORTABLE or p.job_stopped):
                     found.append(c.debugger)
                     return True
             return False

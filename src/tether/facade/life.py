@@ -34,6 +34,7 @@ class LifeMixin:
         With a positive `timeout` the process is killed after that many seconds."""
         ctl = self._ctl
         ctl.check_usable()
+        ctl.refuse_in_own_callback("run")
         if ctl.process is not None and ctl.process.state not in GONE:
             self.kill()
         if self.path is None:
@@ -93,6 +94,7 @@ class LifeMixin:
     def detach(self) -> None:
         """Let the process (and its followed descendants) run on untraced."""
         ctl = self._ctl
+        ctl.refuse_in_own_callback("detach")
         ctl.live_process()
         tracer, session = ctl.tracer, ctl.session
         for c in ctl.family():
@@ -100,7 +102,7 @@ class LifeMixin:
             if p is None or p.state in GONE:
                 continue
             tracer.call(session.stop_process, p)
-            tracer.wait_for(lambda p=p: p.state in SETTLED)
+            tracer.wait_for(lambda p=p: p.state in SETTLED)  # (a job-stopped one is interrupted)
         for c in reversed(ctl.family()):
             p = c.process
             if p is not None and p.state not in GONE:
@@ -109,6 +111,7 @@ class LifeMixin:
     def kill(self) -> None:
         """SIGKILL the process and every followed descendant, and reap them."""
         ctl = self._ctl
+        ctl.refuse_in_own_callback("kill")
         proc = ctl.require_process()
         if proc.state not in GONE:
             ctl.tracer.call(ctl.session.kill, proc)
@@ -120,6 +123,7 @@ class LifeMixin:
     def terminate(self) -> None:
         """Kill the process tree; this Debugger can't be used again."""
         ctl = self._ctl
+        ctl.refuse_in_own_callback("terminate")
         if ctl.process is not None:
             self.kill()
         ctl.close_pipes()
@@ -142,11 +146,23 @@ class LifeMixin:
 
     @property
     def running(self) -> bool:
-        """Whether the process is running (resumed, stepping or being stopped)."""
+        """Whether the process is running (resumed, stepping or being stopped;
+        not in a job-control stop)."""
         ctl = self._ctl
         ctl.tracer.sync()
-        return ctl.process is not None and ctl.process.state in (
+        proc = ctl.process
+        return proc is not None and not proc.job_stopped and proc.state in (
             ProcState.RUNNING, ProcState.STEPPING, ProcState.STOPPING)
+
+    @property
+    def job_stopped(self) -> bool:
+        """tether extra: whether the process is stopped by job control (it
+        got SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU and every thread stopped).
+        wait() returns for it; cont() continues the process, and so does a
+        SIGCONT from anyone, as without a debugger."""
+        ctl = self._ctl
+        ctl.tracer.sync()
+        return ctl.process is not None and ctl.process.job_stopped
 
     @property
     def zombie(self) -> bool:

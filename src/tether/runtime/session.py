@@ -177,20 +177,32 @@ class Session:
         return proc
 
     # ------------------------------------------------------------------ running
-    def resume_process(self, proc) -> None:
+    def resume_process(self, proc, keep=None) -> None:
         """The user's cont(): every stopped thread of `proc` goes on (or handles
-        the event it reported while the process was being stopped)."""
+        the event it reported while the process was being stopped), but
+        `keep` (a thread whose callback is running: it goes on when that
+        returns)."""
         if proc.state in GONE:
             # It died (e.g. SIGKILL from outside) after the user's thread
             # checked it and before we got here: wait() reports the death.
             return
         proc.set_state(PROC_RUNNING)
         proc.last_task = None
+        if proc.job_stopped:
+            # The user continues a job-stopped process as a shell's `fg` does:
+            # with SIGCONT. Resuming its threads alone would leave the kernel
+            # thinking the group is stopped (every later interrupt would come
+            # back as a group-stop), and its parent would never hear of the
+            # continue (docs/edge-cases.md §18).
+            proc.job_stopped = False
+            os.kill(proc.pid, signal.SIGCONT)
+            for t in proc.tasks.values():
+                t.group_stopped = False
         for t in proc.tasks.values():
             t.stop_reason = None
         resume = self.resumer.resume
         for t in list(proc.tasks.values()):
-            if t.state is TASK_STOPPED:
+            if t.state is TASK_STOPPED and t is not keep:
                 try:
                     resume(t)
                 except ProcessLookupError:

@@ -9,10 +9,11 @@ from .. import _native as native
 from ..arch.amd64 import debugregs
 from ..state.states import PROC_RUNNING, PROC_STOPPED, PROC_STOPPING, TASK_EXITING
 from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
+from . import tracker
 from .listener import callback_raised, thread_context
+from .resume import DR6_OFFSET
 
 syscall_stop = native.syscall_stop
-from .resume import DR6_OFFSET
 
 SYS_PTRACE, PTRACE_TRACEME = 101, 0
 
@@ -110,10 +111,18 @@ class Stops:
         self._resume(task)
 
     def run_callback(self, task, callback, event) -> None:
+        proc = task.proc
+        proc.in_callback += 1
         try:
             callback(task.context or thread_context(task), event)
         except Exception as e:
-            callback_raised(task.proc, e)
+            callback_raised(proc, e)
+            # A defined state for the script to find: the process stops at
+            # the event whose callback failed (as gdb stops when a
+            # breakpoint's stop() raises), and wait() raises the error.
+            self.resumer.stop_process(proc, task)
+        finally:
+            proc.in_callback -= 1
 
     # ------------------------------------------------------------------ syscalls
     def on_syscall(self, task, ev) -> None:
@@ -183,6 +192,7 @@ class Stops:
         if sig == signal.SIGCONT:
             for t in proc.tasks.values():
                 t.group_stopped = False
+            proc.job_stopped = False
         elif sig == signal.SIGCHLD:
             self.tree.check_untraced_child(task)
         task.deliver_signal = sig
@@ -220,6 +230,9 @@ class Stops:
         if task.group_stopped and proc.state is PROC_RUNNING:
             # After PTRACE_LISTEN this stop means the group-stop ended (SIGCONT).
             task.group_stopped = False
+            if proc.job_stopped:
+                proc.job_stopped = False
+                proc.hub.changed = True
         if proc.state is PROC_STOPPING or proc.state is PROC_STOPPED:
             self.resumer.check_all_stopped(proc)
         else:
@@ -228,6 +241,15 @@ class Stops:
     def on_group_stop(self, task, ev) -> None:
         task.group_stopped = True
         self.resumer.resume(task)
+        proc = task.proc
+        if not proc.job_stopped and tracker.job_stopped(proc):
+            # The last thread joined the job-control stop: the user sees the
+            # process stopped (wait() returns, d.job_stopped), while the
+            # threads stay in the kernel's group-stop so that a SIGCONT from
+            # anyone ends it as it would untraced (docs/edge-cases.md §18).
+            proc.job_stopped = True
+            proc.last_task = task
+            proc.hub.changed = True
 
     def on_exit_event(self, task, ev) -> None:
         # About to exit: nothing to decide, and holding it could hold up an

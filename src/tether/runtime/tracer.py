@@ -118,6 +118,14 @@ class Tracer:
     def wait_for(self, predicate, timeout=None) -> bool:
         """Block the user's thread until predicate() is true (checked with
         the GIL held, so it sees the tracer's state between two events)."""
+        if threading.get_ident() == self.ident:
+            # Inside a callback (the tracer thread): nobody else would handle
+            # the events that make predicate() true, so handle them here.
+            if timeout is None:
+                self.pump_until(predicate)
+            else:
+                self.pump_until(predicate, timeout, _always)
+            return predicate()
         deadline = None if timeout is None else time.monotonic() + timeout
         generation = native.generation
 

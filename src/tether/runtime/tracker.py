@@ -219,6 +219,22 @@ def all_stopped(proc) -> bool:
     return True
 
 
+def job_stopped(proc) -> bool:
+    """The whole process sits in a job-control stop (SIGSTOP, SIGTSTP...):
+    every thread that can stop has reported its group-stop and waits in
+    PTRACE_LISTEN (docs/edge-cases.md §18). The user sees it stopped."""
+    if proc.state is not PROC_RUNNING:
+        return False
+    waiting = False
+    for t in proc.tasks.values():
+        if t.state is TASK_DEAD or t.in_vfork or t.state is TASK_EXITING:
+            continue
+        if t.state is not TASK_LISTENING or not t.group_stopped:
+            return False
+        waiting = True
+    return waiting
+
+
 # ---------------------------------------------------------------- births
 class ChildPlan(IntEnum):
     """What to do with a new process."""

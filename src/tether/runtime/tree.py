@@ -19,6 +19,7 @@ from ..ptrace import (
 from ..state.address_space import AddressSpace
 from ..state.process import Proc
 from ..state.states import (
+    GONE,
     PROC_DEAD,
     PROC_DETACHED,
     PROC_DETACHING,
@@ -274,12 +275,16 @@ class Tree:
         for hook in proc.hooks["exit"]:
             self.run_hook(proc, hook, proc.debugger)
 
-    @staticmethod
-    def run_hook(proc, hook, *args) -> None:
+    def run_hook(self, proc, hook, *args) -> None:
+        proc.in_callback += 1
         try:
             hook(*args)
         except Exception as e:
             callback_raised(proc, e, "a lifecycle callback")
+            if proc.state not in GONE:
+                self.resumer.stop_process(proc)  # as for a stop's callback (stops.py)
+        finally:
+            proc.in_callback -= 1
 
 
 def reap_orphan(pid: int) -> None:

@@ -34,6 +34,8 @@ class Proc:
     pprint_hidden = None    # syscalls_to_not_pprint
     last_task = None        # the thread whose event stopped the process
     pending_error = None    # exception raised by a callback, for the user
+    in_callback = 0         # callbacks of ours running now (nested ones count)
+    job_stopped = False     # every thread sits in a job-control stop (tracker.job_stopped)
     debugger = None         # the facade's Debugger (None for a hidden process)
     listener = None         # the facade's ProcessListener (see runtime/listener.py)
     vfork_parent_of = None  # a followed vfork child shares our memory until exec/exit
