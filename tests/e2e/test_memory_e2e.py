@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from tether import debugger
+from tether.errors import MemoryAccessError
 from procutil import shutdown
 
 
@@ -347,3 +348,29 @@ def test_pretty_printers_print(mem, capsys):
     assert "48 65 6c 6c 6f" in out.lower() or "48656c6c6f" in out.lower() or "Hello" in out
     # Nothing above changed the program.
     assert finish(mem)["greeting"] == "Hello tether memory"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("address,size", [
+    (0xFFFFFFFFFF600000, 8),      # [vsyscall]
+    (0xFFFFFFFF81000000, 8),      # kernel text
+    (1 << 40, 8),                 # unmapped user space
+    (0x7FFFFFFFF000 - 4, 8),      # straddles the end of user space
+    ((1 << 64) - 4, 8),           # past the end of the address space
+    (0x1000, 1 << 40),            # a length no mapping could hold
+])
+def test_unreadable_addresses_raise_naming_address_and_length(mem, address, size):
+    d = mem.d
+    for access in (lambda: d.memory[address, size, "absolute"],
+                   lambda: d.memory.read(address, size),
+                   lambda: d.memory[address:address + size, "absolute"]):
+        with pytest.raises(MemoryAccessError) as info:
+            access()
+        assert f"{size} bytes at {address:#x}" in str(info.value)
+    if size < 64:
+        with pytest.raises(MemoryAccessError) as info:
+            d.memory[address, size, "absolute"] = b"\xcc" * size
+        assert f"{size} bytes at {address:#x}" in str(info.value)
+    # The debugger stays usable and the program runs on to its normal end.
+    assert d.regs.rip == mem.addr("checkpoint")
+    finish(mem)

@@ -1,6 +1,7 @@
 """Parsing /proc/<pid>/maps and the addressing modes (tether.memory)."""
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -130,10 +131,12 @@ def test_parse_maps_of_native_process_with_space_in_name(tmp_path):
     exe.chmod(0o755)
     proc = subprocess.Popen([str(exe), "5"])
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 10   # (until the exec is done, however loaded the machine)
+        while True:
             maps = read_maps(proc.pid)
-            if maps.filter(str(exe)):
+            if maps.filter(str(exe)) or time.monotonic() > deadline:
                 break
+            time.sleep(0.005)
         own = maps.filter(str(exe))
         assert own and all(m.backing_file == str(exe) for m in own)
     finally:

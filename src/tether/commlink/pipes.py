@@ -76,6 +76,7 @@ import select
 import sys
 import threading
 import time
+import weakref
 from typing import Callable
 
 __all__ = ["PipeManager", "PipeClosedError", "ProcessStoppedError", "DEFAULT_TIMEOUT", "DEFAULT_PROMPT"]
@@ -173,6 +174,17 @@ class _Stream:
         self.eof = False
 
 
+def _close_all(fds: set) -> None:
+    """Close what is left of a dropped PipeManager's descriptors (its
+    finalizer: a script that never calls close() or terminate() must not
+    run out of file descriptors)."""
+    while fds:
+        try:
+            os.close(fds.pop())
+        except OSError:
+            pass
+
+
 # ---------------------------------------------------------------- the manager
 
 class PipeManager:
@@ -194,6 +206,11 @@ class PipeManager:
         self._send_lock = threading.Lock()  # keeps concurrent sends from interleaving
         self._stdin_closed = False
         self._closed = False
+        # The descriptors still open: close() takes them out, the finalizer
+        # closes the rest when the manager is garbage-collected (never one
+        # twice: a number closed once may already name another file).
+        self._open_fds = {stdin_fd, stdout_fd, stderr_fd}
+        weakref.finalize(self, _close_all, self._open_fds)
         for fd in (stdin_fd, stdout_fd, stderr_fd):
             os.set_blocking(fd, False)  # we wait with poll(), never in read()/write()
         try:
@@ -417,6 +434,7 @@ class PipeManager:
         with self._send_lock:
             if not self._stdin_closed:
                 self._stdin_closed = True
+                self._open_fds.discard(self._stdin_fd)
                 os.close(self._stdin_fd)
 
     def close(self) -> None:
@@ -427,6 +445,7 @@ class PipeManager:
                 return
             self._closed = True
             for stream in (self._stdout, self._stderr):
+                self._open_fds.discard(stream.fd)
                 os.close(stream.fd)
 
     # ------------------------------------------------------------ interactive

@@ -129,6 +129,14 @@ class LifeMixin:
         ctl.close_pipes()
         ctl.terminated = True
 
+    def __enter__(self):
+        """`with debugger(...) as d:` ends with terminate(): the process tree
+        is killed and the pipes closed, whatever the block raised."""
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.terminate()
+
     @property
     def pid(self):
         """The process id (None before run() or attach())."""

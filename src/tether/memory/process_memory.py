@@ -8,6 +8,15 @@ import os
 from .. import _native as native
 from ..errors import MemoryAccessError
 
+# /proc/<pid>/mem takes the address as the file offset, and pread/pwrite's
+# offset is signed: the top half of the address space (the kernel's, and the
+# [vsyscall] page) cannot be named there. process_vm_readv takes any address.
+_SIGNED_OFFSET_END = 1 << 63
+# Reads above this size are checked against the memory map before anything is
+# allocated: a length no mapping could satisfy must fail with a message, not
+# with a MemoryError from allocating it.
+_CHECKED_READ = 1 << 24
+
 
 class ProcessMemory:
     __slots__ = ("pid", "_fd", "_live_tids")
@@ -54,7 +63,10 @@ class ProcessMemory:
         if size == 0:
             return b""
         if address < 0 or address + size > 1 << 64:
-            raise MemoryAccessError(f"address range {address:#x}+{size:#x} is outside the address space")
+            raise MemoryAccessError(f"cannot read {size} bytes at {address:#x} in process "
+                                    f"{self.pid}: outside the address space")
+        if size > _CHECKED_READ:
+            self._check_mapped(address, size)
         try:
             return native.read_memory(self.pid, address, size)
         except OSError as e:
@@ -66,6 +78,9 @@ class ProcessMemory:
             if e.errno not in (errno.EFAULT, errno.EIO, errno.EPERM, errno.ENOMEM):
                 raise
         # Unreadable to the process itself (e.g. PROT_NONE, or execute-only): force.
+        if address + size > _SIGNED_OFFSET_END:
+            raise MemoryAccessError(f"cannot read {size} bytes at {address:#x} in process "
+                                    f"{self.pid}: not readable (kernel half of the address space)")
         try:
             data = os.pread(self._mem_fd(), size, address)
         except OSError as e:
@@ -77,11 +92,35 @@ class ProcessMemory:
                 f"only {len(data)} bytes are mapped")
         return data
 
+    def _check_mapped(self, address: int, size: int) -> None:
+        """MemoryAccessError unless [address, address+size) is all mapped."""
+        end = address + size
+        at = address
+        try:
+            with open(f"/proc/{self.pid}/maps", "rb") as f:
+                for line in f:
+                    lo, _, hi = line.split(b" ", 1)[0].partition(b"-")
+                    lo, hi = int(lo, 16), int(hi, 16)
+                    if lo > at:
+                        break
+                    if hi > at:
+                        at = hi
+                    if at >= end:
+                        return
+        except OSError:
+            return  # (gone: the read itself says so)
+        raise MemoryAccessError(f"cannot read {size} bytes at {address:#x} in process {self.pid}: "
+                                f"{at:#x} is not mapped")
+
     def write(self, address: int, data: bytes) -> None:
         if not data:
             return
         if address < 0 or address + len(data) > 1 << 64:
-            raise MemoryAccessError(f"address {address:#x} is outside the address space")
+            raise MemoryAccessError(f"cannot write {len(data)} bytes at {address:#x} in process "
+                                    f"{self.pid}: outside the address space")
+        if address + len(data) > _SIGNED_OFFSET_END:
+            raise MemoryAccessError(f"cannot write {len(data)} bytes at {address:#x} in process "
+                                    f"{self.pid}: not writable (kernel half of the address space)")
         try:
             written = os.pwrite(self._mem_fd(), data, address)
         except OSError as e:

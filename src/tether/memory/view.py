@@ -83,7 +83,7 @@ class MemoryView:
                 if proc is not None:
                     try:
                         data = _read_memory(proc.pid, address, size)
-                    except (OSError, OverflowError):
+                    except (OSError, OverflowError, MemoryError):
                         return self.read(address, size)  # says what went wrong
                     installed = proc.aspace.installed
                     if not installed:
@@ -122,7 +122,7 @@ class MemoryView:
             # careful path below says what went wrong (or reads another way).
             try:
                 data = _read_memory(proc.pid, address, size)
-            except (OSError, OverflowError):
+            except (OSError, OverflowError, MemoryError):
                 data = None
             if data is not None:
                 return proc.aspace.original_bytes(address, data) if proc.aspace.installed else data
