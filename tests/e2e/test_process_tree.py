@@ -167,7 +167,8 @@ def detach_tree(launch, settle=0.0):
     d, a, b, g = start_tree(launch)
     pids = [x.pid for x in (d, a, b, g)]
     try:
-        d.detach()
+        for x in (g, a, b, d):   # detach() lets go of its own process only
+            x.detach()
         for pid in pids:
             wait_for(lambda: tracer_of(pid) == 0, timeout=5, what=f"{pid} to be detached")
             assert proc_state(pid) in ("S", "R"), (pid, proc_state(pid))
@@ -176,6 +177,42 @@ def detach_tree(launch, settle=0.0):
             assert all(proc_state(pid) in ("S", "R") for pid in pids)
     finally:
         kill_and_reap(pids)
+
+
+def test_detaching_one_process_leaves_the_others_traced_and_usable(launch):
+    d, a, b, g = start_tree(launch)
+    try:
+        a.detach()
+        wait_for(lambda: tracer_of(a.pid) == 0, timeout=5, what="A to be detached")
+        # G (A's child), B (its sibling) and the root are still ours.
+        for x in (g, b, d):
+            x.interrupt()
+            assert tracer_of(x.pid) != 0 and isinstance(x.regs.rip, int)
+            bp = x.breakpoint("tick")
+            x.cont()
+            x.wait(timeout=10)
+            assert bp.hit_count == 1 and x.regs.rip == bp.address
+            bp.disable()
+            x.cont()
+        with pytest.raises(RuntimeError, match="detached"):
+            a.regs
+    finally:
+        # mp_tree never reaps its children: end the tree, then reap A and G
+        # (G's parent, A, is no longer ours), which are then our orphans.
+        d.kill()
+        kill_and_reap([a.pid, g.pid])
+
+
+def test_a_parent_killed_from_outside_leaves_its_followed_children_traced(launch):
+    d, a, b, g = start_tree(launch)
+    os.kill(a.pid, signal.SIGKILL)
+    wait_for(lambda: a.dead, timeout=10, what="A's death to be reported")
+    assert sig_num(a.exit_signal) == signal.SIGKILL
+    # G outlives its parent, still traced, still usable.
+    assert not g.dead
+    g.interrupt()
+    assert tracer_of(g.pid) != 0 and isinstance(g.regs.rip, int)
+    g.cont()
 
 
 def test_detach_releases_the_whole_tree(launch):
@@ -204,6 +241,7 @@ def test_detach_at_a_fork_event_lets_both_finish(launch):
     c = d.children[0]
     pid = d.pid
     d.detach()
+    c.detach()   # (detach() lets go of its own process only)
     deadline = time.monotonic() + 10
     status = None
     try:

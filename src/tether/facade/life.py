@@ -92,21 +92,18 @@ class LifeMixin:
             ctl.argv = [exe]
 
     def detach(self) -> None:
-        """Let the process (and its followed descendants) run on untraced."""
+        """Let the process run on untraced, with tether's breakpoints taken
+        out. Only this process: its followed descendants stay traced, each
+        with its Debugger (as in libdebug, where every process has its own);
+        detach them too with `for c in d.descendants: c.detach()`."""
         ctl = self._ctl
         ctl.refuse_in_own_callback("detach")
-        ctl.live_process()
+        proc = ctl.live_process()
         tracer, session = ctl.tracer, ctl.session
-        for c in ctl.family():
-            p = c.process
-            if p is None or p.state in GONE:
-                continue
-            tracer.call(session.stop_process, p)
-            tracer.wait_for(lambda p=p: p.state in SETTLED)  # (a job-stopped one is interrupted)
-        for c in reversed(ctl.family()):
-            p = c.process
-            if p is not None and p.state not in GONE:
-                tracer.call(session.detach, p)
+        tracer.call(session.stop_process, proc)
+        tracer.wait_for(lambda: proc.state in SETTLED)  # (a job-stopped one is interrupted)
+        if proc.state not in GONE:
+            tracer.call(session.detach, proc)
 
     def kill(self) -> None:
         """SIGKILL the process and every followed descendant, and reap them."""

@@ -9,8 +9,9 @@ acts; whether the thread can then be restarted in a single native call is
 decided in one place, Resumer.restart. An event kept pending while a thread
 was held comes back through `handle` when the thread may go on."""
 from .. import _native as native
-from ..events.decode import decode_stop, decoded
+from ..events.decode import STOP_EXIT_EVENT, decode_stop, decoded
 from ..ptrace import PTRACE_CONT
+from ..state.states import TASK_EXITING
 from .tracker import (
     ROUTE_DIED,
     ROUTE_EXEC,
@@ -65,7 +66,10 @@ class Dispatcher:
         if task is None:
             self._unknown(tid, ev)
             return
-        self.handlers[route(task, ev)](task, ev)
+        try:
+            self.handlers[route(task, ev)](task, ev)
+        except ProcessLookupError:
+            self._vanished(task)
         proc = task.proc
         if proc.step_lock is not None:
             self.resumer.check_step_lock(proc)
@@ -74,7 +78,30 @@ class Dispatcher:
         """Handle stop `ev` that `task` reported while it was held, now that
         it may go on (it has been stopped all along: its registers, maybe
         changed by the user since, are kept)."""
-        self.handlers[route(task, ev, False)](task, ev)
+        try:
+            self.handlers[route(task, ev, False)](task, ev)
+        except ProcessLookupError:
+            self._vanished(task)
+
+    def _vanished(self, task) -> None:
+        """A ptrace request on `task` failed with ESRCH while its stop was
+        being handled: it was killed meanwhile (SIGKILL ends a ptrace-stop
+        from outside, docs/edge-cases.md §15). Its death report will come;
+        until then it counts as exiting, so no one waits for it to stop or
+        reads its registers, and a step-over it held is given up."""
+        task.state = TASK_EXITING
+        task.pending = None
+        task.stepping = None
+        proc = task.proc
+        if task.step_address is not None:
+            address, task.step_address = task.step_address, None
+            try:
+                proc.aspace.rearm(address)   # (other threads may live on)
+            except (OSError, ValueError):
+                pass  # the whole process is gone
+        if proc.step_lock is task:
+            self.resumer.release_step_lock(proc)
+        self.resumer.check_all_stopped(proc)
 
     def _hold(self, task, ev) -> None:
         task.pending = ev
@@ -89,9 +116,13 @@ class Dispatcher:
         if ev.is_exit:
             registry.early.pop(tid, None)
             registry.gone.pop(tid, None)  # reaped: the tid may be reused from now on
-        elif registry.is_gone(tid):
+        elif registry.is_gone(tid) or ev.kind is STOP_EXIT_EVENT:
             # A thread we let go of (or that vanished in an exec) still
-            # reports a stop: let it run to its end.
+            # reports a stop, or a thread we never heard of is exiting (its
+            # creator was killed before reporting it): let it run to its end.
+            # An exit stop left alone would hold the whole group's death for
+            # good, since SIGKILL does not end it (docs/edge-cases.md §15).
+            registry.early.pop(tid, None)
             try:
                 native.ptrace(PTRACE_CONT, tid, 0, 0)
             except OSError:

@@ -7,6 +7,7 @@ import signal
 
 from .. import _native as native
 from ..arch.amd64 import debugregs
+from ..state.address_space import INT3
 from ..state.states import PROC_RUNNING, PROC_STOPPED, PROC_STOPPING, TASK_EXITING
 from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
 from . import tracker
@@ -16,6 +17,7 @@ from .resume import DR6_OFFSET
 syscall_stop = native.syscall_stop
 
 SYS_PTRACE, PTRACE_TRACEME = 101, 0
+SI_KERNEL = 0x80  # si_code of the SIGTRAP an int3 raises
 
 
 class Stops:
@@ -53,6 +55,17 @@ class Stops:
             task.gpr_cache = gpr   # (rip moved back: written back at the restart)
             task.gpr_changed = True
             self.at_breakpoint(task, proc, address)
+            return
+        if address in proc.aspace.taken_out and _int3_trap(task) \
+                and proc.mem.read(address, 1)[0] != INT3:
+            # The thread ran our int3 just before the breakpoint was disabled
+            # or deleted (its trap held during an all-stop, or its SIGTRAP
+            # still queued when PTRACE_INTERRUPT stopped it). Untraced, the
+            # byte there was never an int3: put rip back on the instruction,
+            # which now runs for real; the SIGTRAP is ours, never delivered.
+            task.gpr_cache = gpr
+            task.gpr_changed = True
+            self.resumer.resume(task)
             return
         self.signal(task, signal.SIGTRAP)  # a real SIGTRAP
 
@@ -260,6 +273,12 @@ class Stops:
 
     def on_other(self, task, ev) -> None:
         self.resumer.resume(task)
+
+
+def _int3_trap(task) -> bool:
+    """Whether the thread's SIGTRAP came from an int3 (the kernel's si_code
+    SI_KERNEL), not from kill() or a single step."""
+    return native.getsiginfo(task.tid)[1] == SI_KERNEL
 
 
 def _recursive_handler(proc, handler):

@@ -11,7 +11,7 @@ INT3 = 0xCC
 
 
 class AddressSpace:
-    __slots__ = ("installed", "refs", "mem", "code")
+    __slots__ = ("installed", "refs", "mem", "code", "taken_out")
 
     def __init__(self, mem):
         self.installed: dict[int, int] = {}   # address -> original byte
@@ -20,6 +20,10 @@ class AddressSpace:
         # The 16 original bytes at each breakpoint, read once: the step-over
         # emulator looks at them on every hit.
         self.code: dict[int, bytes] = {}
+        # Addresses whose int3 we took out again: a thread may have executed
+        # it just before and not yet reported the trap (see
+        # Stops.on_trap). As many as there were breakpoints.
+        self.taken_out: set[int] = set()
 
     def insert(self, address: int) -> None:
         count = self.refs.get(address, 0)
@@ -27,6 +31,7 @@ class AddressSpace:
             original = self.mem.read(address, 1)[0]
             self.mem.write(address, bytes((INT3,)))
             self.installed[address] = original
+            self.taken_out.discard(address)
         self.refs[address] = count + 1
 
     def remove(self, address: int) -> None:
@@ -36,6 +41,7 @@ class AddressSpace:
             self.code.pop(address, None)
             original = self.installed.pop(address, None)
             if original is not None:
+                self.taken_out.add(address)
                 try:
                     self.mem.write(address, bytes((original,)))
                 except OSError:
