@@ -7,6 +7,7 @@ import os
 from ..arch.amd64.signals import signal_name
 from ..commlink.pipes import PipeManager
 from ..ptrace import exe_of, proc_state
+from ..runtime.launch import launch_from_calling_thread
 from ..state.states import GONE, ProcState
 from ..symbols.elf import check_program
 from ..thread_context import context_of
@@ -50,8 +51,11 @@ class LifeMixin:
         else:
             ends, child_fds = None, (-1, -1, -1)
         try:
+            # What a subprocess child of this (the script's) thread would get.
+            launch = launch_from_calling_thread(child_fds, ctl.settings.close_fds,
+                                                ctl.settings.pass_fds)
             # One hand-off to the tracer thread for the whole start.
-            ctl.tracer.call(ctl.start, path, ctl.env_for_run(), child_fds)
+            ctl.tracer.call(ctl.start, path, ctl.env_for_run(), launch)
         finally:
             if ends:
                 for fd in child_fds:
