@@ -41,6 +41,9 @@ class LifeMixin:
         if self.path is None:
             raise ValueError("nothing to run: give debugger() a program (argv or path)")
         path = check_program(self.path)
+        # What a subprocess child of this (the script's) thread would get; read
+        # before our pipes exist, so pass_fds can only name the script's fds.
+        launch = launch_from_calling_thread(ctl.settings.close_fds, ctl.settings.pass_fds)
         ctl.close_pipes()
         if redirect_pipes:
             # stdin is a pipe; stdout and stderr are terminals (as in libdebug),
@@ -51,11 +54,8 @@ class LifeMixin:
         else:
             ends, child_fds = None, (-1, -1, -1)
         try:
-            # What a subprocess child of this (the script's) thread would get.
-            launch = launch_from_calling_thread(child_fds, ctl.settings.close_fds,
-                                                ctl.settings.pass_fds)
             # One hand-off to the tracer thread for the whole start.
-            ctl.tracer.call(ctl.start, path, ctl.env_for_run(), launch)
+            ctl.tracer.call(ctl.start, path, ctl.env_for_run(), launch.with_stdio(child_fds))
         finally:
             if ends:
                 for fd in child_fds:

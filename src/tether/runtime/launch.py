@@ -19,7 +19,7 @@ before its exec (native/spawn.c):
 """
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Policies that fork resets to SCHED_OTHER under SCHED_RESET_ON_FORK.
 _REALTIME = (os.SCHED_FIFO, os.SCHED_RR)
@@ -28,16 +28,20 @@ _SCHED_DEADLINE = 6  # (not in the os module) a deadline thread cannot fork at a
 
 @dataclass(frozen=True)
 class Launch:
-    stdio: tuple          # fds to install as 0, 1, 2 (-1: the script's own)
     keep_fds: tuple | None  # None: every inheritable fd passes; else only these (above 2)
     sigmask: int          # bit n-1 set: signal n blocked
     sched: tuple          # (policy, priority, nice); policy -1: leave it
     cpus: bytes           # the affinity mask (empty: leave it)
+    stdio: tuple = (-1, -1, -1)  # fds to install as 0, 1, 2 (-1: the script's own)
+
+    def with_stdio(self, stdio) -> "Launch":
+        return replace(self, stdio=tuple(stdio))
 
 
-def launch_from_calling_thread(stdio, close_fds: bool, pass_fds) -> Launch:
-    """The Launch of a program started now by the calling (script's) thread.
-    Raises OSError naming the fd when one of `pass_fds` is not open."""
+def launch_from_calling_thread(close_fds: bool, pass_fds) -> Launch:
+    """The Launch of a program started now by the calling (script's) thread,
+    with the script's own stdio. Raises OSError naming the fd when one of
+    `pass_fds` is not open."""
     keep = None
     if close_fds or pass_fds:
         keep = tuple(sorted({fd for fd in pass_fds if fd > 2}))
@@ -49,7 +53,7 @@ def launch_from_calling_thread(stdio, close_fds: bool, pass_fds) -> Launch:
     mask = 0
     for sig in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
         mask |= 1 << (sig - 1)
-    return Launch(stdio=tuple(stdio), keep_fds=keep, sigmask=mask, sched=_scheduling(),
+    return Launch(keep_fds=keep, sigmask=mask, sched=_scheduling(),
                   cpus=_cpu_mask(os.sched_getaffinity(0)))
 
 
