@@ -16,6 +16,8 @@ before its exec (native/spawn.c):
   ignores at start-up, go back to the default (subprocess's restore_signals);
 * fds: the inheritable ones pass (every fd tether opens is close-on-exec), or
   with `close_fds` / `pass_fds` only 0-2 and the `pass_fds`.
+
+(docs/edge-cases.md §32.)
 """
 import os
 import signal
