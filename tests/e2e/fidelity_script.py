@@ -11,6 +11,9 @@ other test). Prints one JSON object.
         `sh` that leaves a short-lived background process behind and exits;
         report the orphan's parent and this script's zombie children once the
         orphan has exited.
+    fidelity_script.py closed_stdin
+        Close this script's fd 0, so that run()'s stdin pipe gets fd 0
+        itself, and echo a line through `cat` under tether.
     fidelity_script.py orphans MP_ORPHAN
         Trace tests/targets/mp_orphan (its middle process and grandchild
         outlive their parents) from a script that is not a child subreaper,
@@ -134,6 +137,19 @@ def orphans(program):
             "zombies": zombie_children()}
 
 
+def closed_stdin():
+    os.close(0)
+    d = debugger(["cat"])
+    try:
+        io = d.run()
+        io.sendline(b"through stdin")
+        d.cont()
+        return {"line": io.recvline(timeout=10).decode()}
+    finally:
+        d.kill()
+
+
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
-    print(json.dumps({"probe": probe, "daemon": daemon, "orphans": orphans}[mode](*args)))
+    print(json.dumps({"probe": probe, "daemon": daemon, "orphans": orphans,
+                      "closed_stdin": closed_stdin}[mode](*args)))

@@ -186,6 +186,13 @@ def test_bad_pass_fds_are_refused_and_the_debugger_stays_usable(fd_with_data):
         d.kill()
 
 
+@pytest.mark.timeout(60)
+def test_stdio_pipes_that_got_fds_0_to_2_are_installed():
+    # The script closed its stdin: the pipe made for the program's stdin is
+    # fd 0 itself, which a plain dup2(0, 0) would leave close-on-exec.
+    assert script("closed_stdin") == {"line": "through stdin"}
+
+
 # --- what is executed ------------------------------------------------------------------
 
 @pytest.mark.timeout(30)
