@@ -56,14 +56,19 @@ def launch_from_calling_thread(close_fds: bool, pass_fds) -> Launch:
     for sig in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
         mask |= 1 << (sig - 1)
     return Launch(keep_fds=keep, sigmask=mask, sched=_scheduling(),
-                  cpus=_cpu_mask(os.sched_getaffinity(0)))
+                  cpus=cpu_mask(os.sched_getaffinity(0)))
 
 
 def _scheduling() -> tuple:
     """(policy, priority, nice) a child forked by this thread starts with."""
-    policy = os.sched_getscheduler(0)
-    priority = os.sched_getparam(0).sched_priority
-    nice = os.getpriority(os.PRIO_PROCESS, 0)  # (this thread's: nice is per thread)
+    return forked_scheduling(os.sched_getscheduler(0), os.sched_getparam(0).sched_priority,
+                             os.getpriority(os.PRIO_PROCESS, 0))  # (nice: this thread's)
+
+
+def forked_scheduling(policy: int, priority: int, nice: int) -> tuple:
+    """(policy, priority, nice) of a child forked by a thread that has these
+    (`policy` as sched_getscheduler gives it, SCHED_RESET_ON_FORK included);
+    policy -1 when it can't be set."""
     if policy & os.SCHED_RESET_ON_FORK:
         # The kernel's fork: real-time and deadline become SCHED_OTHER, a
         # negative nice becomes 0, and the flag is not inherited.
@@ -76,7 +81,7 @@ def _scheduling() -> tuple:
     return policy, priority, nice
 
 
-def _cpu_mask(cpus) -> bytes:
+def cpu_mask(cpus) -> bytes:
     """sched_setaffinity's mask of a set of CPU numbers (at least 1024 bits:
     the kernel wants at least as many bits as it has CPU ids)."""
     bits = 0
