@@ -1,11 +1,13 @@
 """runtime/launch.py's pure parts: the scheduling a forked child starts with,
 and the affinity mask handed to sched_setaffinity."""
 import os
+import signal
+import threading
 
 import pytest
 from hypothesis import given, strategies as st
 
-from tether.runtime.launch import cpu_mask, forked_scheduling, launch_from_calling_thread
+from tether.runtime.launch import cpu_mask, forked_scheduling, launch_from_thread
 
 RESET = os.SCHED_RESET_ON_FORK
 DEADLINE = 6
@@ -39,18 +41,34 @@ def test_cpu_mask_holds_exactly_the_cpus(cpus):
 
 
 def test_launch_of_this_thread():
-    launch = launch_from_calling_thread(False, ())
+    launch = launch_from_thread(0, False, ())
     assert launch.keep_fds is None and launch.stdio == (-1, -1, -1)
     assert launch.sched == forked_scheduling(os.sched_getscheduler(0),
                                              os.sched_getparam(0).sched_priority,
                                              os.getpriority(os.PRIO_PROCESS, 0))
-    assert launch_from_calling_thread(True, ()).keep_fds == ()
+    assert launch_from_thread(0, True, ()).keep_fds == ()
     r, w = os.pipe()
     try:
-        assert launch_from_calling_thread(False, (w, 1, r)).keep_fds == tuple(sorted((r, w)))
+        assert launch_from_thread(0, False, (w, 1, r)).keep_fds == tuple(sorted((r, w)))
     finally:
         os.close(r)
         os.close(w)
     with pytest.raises(OSError, match=f"pass_fds: fd {r} is not open"):
-        launch_from_calling_thread(False, (r,))
+        launch_from_thread(0, False, (r,))
     assert launch.with_stdio([4, 5, 6]).stdio == (4, 5, 6)
+
+
+def test_launch_of_another_thread_reads_that_threads_mask():
+    # What run() does from a callback: the main thread's attributes, read
+    # from the tracer thread.
+    got = []
+    me = threading.get_native_id()
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
+    try:
+        t = threading.Thread(target=lambda: got.append(launch_from_thread(me, False, ())))
+        t.start()
+        t.join(10)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    assert got[0].sigmask & (1 << (signal.SIGUSR2 - 1))
+    assert got[0].sigmask == launch_from_thread(me, False, ()).sigmask | (1 << (signal.SIGUSR2 - 1))

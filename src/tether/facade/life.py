@@ -3,11 +3,12 @@ killing, and what is known of the process (pid, exit status, threads,
 children)."""
 import errno
 import os
+import threading
 
 from ..arch.amd64.signals import signal_name
 from ..commlink.pipes import PipeManager
 from ..ptrace import exe_of, proc_state
-from ..runtime.launch import launch_from_calling_thread
+from ..runtime.launch import launch_from_thread
 from ..state.states import GONE, ProcState
 from ..symbols.elf import check_program
 from ..thread_context import context_of
@@ -43,7 +44,9 @@ class LifeMixin:
         path = check_program(self.path)
         # What a subprocess child of this (the script's) thread would get; read
         # before our pipes exist, so pass_fds can only name the script's fds.
-        launch = launch_from_calling_thread(ctl.settings.close_fds, ctl.settings.pass_fds)
+        # From a callback (on the tracer thread), the main thread's.
+        script_thread = threading.main_thread().native_id if ctl.tracer.on_tracer_thread() else 0
+        launch = launch_from_thread(script_thread, ctl.settings.close_fds, ctl.settings.pass_fds)
         ctl.close_pipes()
         if redirect_pipes:
             # stdin is a pipe; stdout and stderr are terminals (as in libdebug),

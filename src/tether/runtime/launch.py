@@ -40,10 +40,10 @@ class Launch:
         return replace(self, stdio=tuple(stdio))
 
 
-def launch_from_calling_thread(close_fds: bool, pass_fds) -> Launch:
-    """The Launch of a program started now by the calling (script's) thread,
-    with the script's own stdio. Raises OSError naming the fd when one of
-    `pass_fds` is not open."""
+def launch_from_thread(tid: int, close_fds: bool, pass_fds) -> Launch:
+    """The Launch of a program the script's thread `tid` (0: the calling
+    thread) would start now, with the script's own stdio. Raises OSError
+    naming the fd when one of `pass_fds` is not open."""
     keep = None
     if close_fds or pass_fds:
         keep = tuple(sorted({fd for fd in pass_fds if fd > 2}))
@@ -52,17 +52,25 @@ def launch_from_calling_thread(close_fds: bool, pass_fds) -> Launch:
                 os.fstat(fd)
             except OSError as e:
                 raise OSError(e.errno, f"pass_fds: fd {fd} is not open") from None
-    mask = 0
-    for sig in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
-        mask |= 1 << (sig - 1)
-    return Launch(keep_fds=keep, sigmask=mask, sched=_scheduling(),
-                  cpus=cpu_mask(os.sched_getaffinity(0)))
+    # (sched_* and getpriority take a thread id; 0 is the calling thread)
+    sched = forked_scheduling(os.sched_getscheduler(tid), os.sched_getparam(tid).sched_priority,
+                              os.getpriority(os.PRIO_PROCESS, tid))
+    return Launch(keep_fds=keep, sigmask=_blocked_signals(tid), sched=sched,
+                  cpus=cpu_mask(os.sched_getaffinity(tid)))
 
 
-def _scheduling() -> tuple:
-    """(policy, priority, nice) a child forked by this thread starts with."""
-    return forked_scheduling(os.sched_getscheduler(0), os.sched_getparam(0).sched_priority,
-                             os.getpriority(os.PRIO_PROCESS, 0))  # (nice: this thread's)
+def _blocked_signals(tid: int) -> int:
+    """The signal mask of thread `tid` (0: the calling thread) as a bit set."""
+    if tid == 0:
+        mask = 0
+        for sig in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
+            mask |= 1 << (sig - 1)
+        return mask
+    with open(f"/proc/self/task/{tid}/status", "rb") as f:
+        for line in f:
+            if line.startswith(b"SigBlk:"):
+                return int(line.split()[1], 16)
+    raise OSError(f"no signal mask in /proc/self/task/{tid}/status")
 
 
 def forked_scheduling(policy: int, priority: int, nice: int) -> tuple:
