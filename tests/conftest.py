@@ -1,5 +1,6 @@
 """Shared test fixtures: compile C targets once per session, and check that no
 test leaves a traced (state 't'/'T') or zombie descendant behind."""
+import ctypes
 import os
 import pathlib
 import signal
@@ -9,6 +10,21 @@ import time
 import pytest
 
 TARGETS_DIR = pathlib.Path(__file__).parent / "targets"
+
+
+def _become_child_subreaper() -> None:
+    """The test process adopts the orphans of everything the tests start
+    (tether itself doesn't: docs/edge-cases.md §26). So they stay its
+    descendants, which the leak check below sees, and an orphan's zombie is
+    reaped here rather than left under an init that may not reap (this
+    machine's doesn't)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_CHILD_SUBREAPER = 36
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+_become_child_subreaper()
 BIN_DIR = TARGETS_DIR / "bin"
 
 # Per-target extra flags: a target may declare them on its first line as
@@ -68,8 +84,8 @@ def _descendants_of(pid: int) -> list[tuple[int, str]]:
 def _leftovers() -> list[tuple[int, str]]:
     """Descendants of this test process that are stopped or zombies.
 
-    Processes tether traces are children of this process (or reparented to it
-    as a subreaper), so leaks show up here."""
+    Processes tether traces are children of this process (or reparented to it:
+    it is a child subreaper), so leaks show up here."""
     return [(p, s) for p, s in _descendants_of(os.getpid()) if s in ("t", "T", "Z")]
 
 

@@ -17,6 +17,11 @@ class Settings:
     follow_fork_mode: str = "parent"     # "parent" | "child"
     detach_on_fork: bool = False
     scheduler_locking: str = "off"       # "off" | "step" | "on"
+    # fds run() passes to the program (subprocess's convention): the
+    # inheritable ones by default; with close_fds, or pass_fds given, only
+    # 0-2 and pass_fds (a sorted tuple).
+    close_fds: bool = False
+    pass_fds: tuple = ()
 
     def for_child(self) -> "Settings":
         # A plain field copy (copy.copy goes through __reduce_ex__: slow, and

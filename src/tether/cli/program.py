@@ -4,7 +4,7 @@ import os
 import re
 import shutil
 
-from ..symbols.elf import check_program
+from ..symbols.elf import check_program, shebang
 
 
 class CommandError(Exception):
@@ -17,9 +17,9 @@ class CommandError(Exception):
 
 def resolve_command(argv: list) -> tuple:
     """(path, argv) to give debugger(), like a shell: a bare name is searched
-    in PATH only, a '#!' script runs through its interpreter (what execve(2)
-    does). Raises CommandError with the shell's statuses: 127 when not found,
-    126 when it can't be executed."""
+    in PATH only; a '#!' script runs as it is (the kernel starts its
+    interpreter, as for any exec). Raises CommandError with the shell's
+    statuses: 127 when not found, 126 when it can't be executed."""
     name = argv[0]
     if "/" in name:
         path = name
@@ -31,20 +31,15 @@ def resolve_command(argv: list) -> tuple:
             raise CommandError(f"{name}: command not found", 127)
     try:
         return check_program(path), list(argv)
-    except FileNotFoundError:
-        raise CommandError(f"{name}: no such file or directory", 127) from None
-    except PermissionError as e:
-        raise CommandError(f"{name}: cannot execute: {reason(e)}", 126) from None
-    except ValueError as e:
-        interpreter = shebang(path)
-        if interpreter is None:
-            raise CommandError(f"{name}: cannot execute: {reason(e)}", 126) from None
-    # A script: the kernel would run "interpreter [arg] script args...".
-    interp_argv = interpreter + [path] + list(argv[1:])
-    try:
-        return check_program(interpreter[0]), interp_argv
     except (OSError, ValueError) as e:
-        raise CommandError(f"{name}: bad interpreter {interpreter[0]}: {reason(e)}", 126) from None
+        interpreter = script_interpreter(path)
+        if interpreter is not None and os.access(path, os.X_OK) and not os.path.isdir(path):
+            # The script is fine: its interpreter is what can't run (bash's words).
+            why = "no such file or directory" if isinstance(e, FileNotFoundError) else reason(e)
+            raise CommandError(f"{name}: bad interpreter {interpreter[0]}: {why}", 126) from None
+        if isinstance(e, FileNotFoundError):
+            raise CommandError(f"{name}: no such file or directory", 127) from None
+        raise CommandError(f"{name}: cannot execute: {reason(e)}", 126) from None
 
 
 def reason(error: Exception) -> str:
@@ -53,21 +48,13 @@ def reason(error: Exception) -> str:
     return re.sub(r"^program '.*?' (is )?", "", text)
 
 
-def shebang(path: str):
-    """['interpreter', 'optional-arg'] from a '#!' first line, else None.
-    Like the kernel (fs/binfmt_script.c), everything after the interpreter
-    name is one argument."""
+def script_interpreter(path: str):
+    """['interpreter', 'optional-arg'] of a '#!' script, else None."""
     try:
         with open(path, "rb") as f:
-            line = f.readline(256)
+            return shebang(f.read(256))
     except OSError:
         return None
-    if not line.startswith(b"#!"):
-        return None
-    parts = line[2:].strip().split(None, 1)
-    if not parts:
-        return None
-    return [os.fsdecode(p) for p in parts]
 
 
 def cmdline(pid: int) -> list:

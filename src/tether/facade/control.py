@@ -291,11 +291,11 @@ class ProcessControl:
         return sid
 
     # ------------------------------------------------------------ starting
-    def start(self, path, env, child_fds) -> None:
-        """run()'s part on the tracer thread: start the program, then (by
-        default) run it to its entry point."""
+    def start(self, path, env, launch) -> None:
+        """run()'s part on the tracer thread: start the program as `launch`
+        says (runtime/launch.py), then (by default) run it to its entry point."""
         settings = self.settings
-        proc = self.session.spawn(settings, path, self.argv, env, settings.aslr, child_fds)
+        proc = self.session.spawn(settings, path, self.argv, env, launch)
         self.take(proc)
         if not settings.continue_to_binary_entrypoint:
             return

@@ -3,10 +3,12 @@ killing, and what is known of the process (pid, exit status, threads,
 children)."""
 import errno
 import os
+import threading
 
 from ..arch.amd64.signals import signal_name
 from ..commlink.pipes import PipeManager
 from ..ptrace import exe_of, proc_state
+from ..runtime.launch import launch_from_thread
 from ..state.states import GONE, ProcState
 from ..symbols.elf import check_program
 from ..thread_context import context_of
@@ -40,6 +42,11 @@ class LifeMixin:
         if self.path is None:
             raise ValueError("nothing to run: give debugger() a program (argv or path)")
         path = check_program(self.path)
+        # What a subprocess child of this (the script's) thread would get; read
+        # before our pipes exist, so pass_fds can only name the script's fds.
+        # From a callback (on the tracer thread), the main thread's.
+        script_thread = threading.main_thread().native_id if ctl.tracer.on_tracer_thread() else 0
+        launch = launch_from_thread(script_thread, ctl.settings.close_fds, ctl.settings.pass_fds)
         ctl.close_pipes()
         if redirect_pipes:
             # stdin is a pipe; stdout and stderr are terminals (as in libdebug),
@@ -51,7 +58,7 @@ class LifeMixin:
             ends, child_fds = None, (-1, -1, -1)
         try:
             # One hand-off to the tracer thread for the whole start.
-            ctl.tracer.call(ctl.start, path, ctl.env_for_run(), child_fds)
+            ctl.tracer.call(ctl.start, path, ctl.env_for_run(), launch.with_stdio(child_fds))
         finally:
             if ends:
                 for fd in child_fds:

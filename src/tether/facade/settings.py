@@ -4,6 +4,8 @@ The values live in the process's Settings (`control.settings`, which a
 followed child copies at its birth) and, for the program, on the control."""
 import os
 
+from ..symbols.elf import program_location
+
 
 def _setting(name, doc):
     """A bool property stored in the Settings under `name`."""
@@ -15,6 +17,21 @@ def _setting(name, doc):
             raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
         setattr(self._ctl.settings, name, value)
     return property(get, set_, doc=doc)
+
+
+def checked_pass_fds(value) -> tuple:
+    """`pass_fds` as a sorted tuple of fds; TypeError / ValueError naming
+    what is wrong (whether each fd is open is checked at run())."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"pass_fds must be a sequence of fds, not {type(value).__name__}")
+    fds = set()
+    for fd in value:
+        if not isinstance(fd, int) or isinstance(fd, bool):
+            raise TypeError(f"pass_fds entries must be ints, not {type(fd).__name__}")
+        if fd < 0:
+            raise ValueError(f"pass_fds: {fd} is not a file descriptor")
+        fds.add(fd)
+    return tuple(sorted(fds))
 
 
 class SettingsMixin:
@@ -31,6 +48,19 @@ class SettingsMixin:
     inherit_stopping_events = _setting(
         "inherit_stopping_events", "Children start with copies of this process's stopping events.")
     detach_on_fork = _setting("detach_on_fork", "With follow_fork_mode='child': let the parent go.")
+    close_fds = _setting(
+        "close_fds", "run() passes only fds 0-2 and pass_fds to the program (default: every "
+        "inheritable fd, as subprocess with close_fds=False).")
+
+    @property
+    def pass_fds(self) -> tuple:
+        """Fds run() passes to the program besides 0-2, made inheritable there;
+        giving any closes the others (subprocess's pass_fds)."""
+        return self._ctl.settings.pass_fds
+
+    @pass_fds.setter
+    def pass_fds(self, value) -> None:
+        self._ctl.settings.pass_fds = checked_pass_fds(value)
 
     @property
     def escape_antidebug(self) -> bool:
@@ -88,8 +118,11 @@ class SettingsMixin:
 
     @property
     def path(self):
-        """The program's path: the one given, else argv[0] (after an exec, the new program's)."""
-        return self._ctl.program_path()
+        """The absolute path of the program run() executes: the one given,
+        else argv[0], found through PATH like libdebug (as given while no such
+        file exists); after an exec, the new program's."""
+        path = self._ctl.program_path()
+        return None if path is None else program_location(path)
 
     @path.setter
     def path(self, value) -> None:

@@ -38,7 +38,6 @@ static PyMethodDef methods[] = {
     {"free_stack", py_free_stack, METH_VARARGS, "free_stack(address, size)"},
     {"tgkill", py_tgkill, METH_VARARGS, "tgkill(tgid, tid, sig)"},
     {"gettid", py_gettid, METH_NOARGS, "gettid() -> int"},
-    {"set_child_subreaper", py_set_child_subreaper, METH_NOARGS, "prctl(PR_SET_CHILD_SUBREAPER)"},
     {NULL, NULL, 0, NULL},
 };
 

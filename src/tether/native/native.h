@@ -123,6 +123,5 @@ HIDDEN PyObject *py_free_stack(PyObject *self, PyObject *args);
 /* process.c */
 HIDDEN PyObject *py_tgkill(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_gettid(PyObject *self, PyObject *args);
-HIDDEN PyObject *py_set_child_subreaper(PyObject *self, PyObject *args);
 
 #endif

@@ -43,6 +43,10 @@ from .stops import Stops
 from .tree import Tree
 
 
+# What failed in the spawned child, by the step number it reports (spawn.c).
+_SPAWN_STEPS = {0: "execute", 1: "set up the stdin/stdout/stderr of", 2: "pass pass_fds to"}
+
+
 class Session:
     def __init__(self, hub: Hub, pump):
         self.registry = Registry(hub)
@@ -56,10 +60,10 @@ class Session:
         # The tracer's loop, run until a condition holds (kill, stepping and
         # detach must see a process through to an end).
         self.pump_until = pump
-        try:
-            native.set_child_subreaper()
-        except OSError:
-            pass
+        # Not a child subreaper: that setting covers the whole Python process,
+        # so the orphans of the script's own untraced subprocesses would become
+        # its zombies. Orphans of traced processes go where they would go
+        # untraced; tether still gets their deaths (docs/edge-cases.md §26).
 
     @property
     def printer(self):
@@ -79,16 +83,17 @@ class Session:
         self.resumer.apply_debug_registers(task)
 
     # ------------------------------------------------------------------ start
-    def spawn(self, config, path, argv, env, aslr, pipes) -> Proc:
-        """Fork + exec `path` as a tracee of this thread; returns it stopped at
-        the first instruction of the new program (its exec stop)."""
+    def spawn(self, config, path, argv, env, launch) -> Proc:
+        """Fork + exec `path` as a tracee of this thread, set up as `launch`
+        (runtime/launch.py) says; returns it stopped at the first instruction
+        of the new program (its exec stop)."""
         go_r, go_w = os.pipe()
         err_r, err_w = os.pipe()
-        child_in, child_out, child_err = pipes
         # None: the script's own environment, which spawn reads in C.
         envlist = None if env is None else [f"{k}={v}" for k, v in env.items()]
         try:
-            pid, *stack = native.spawn(path, argv, envlist, aslr, child_in, child_out, child_err,
+            pid, *stack = native.spawn(path, argv, envlist, launch.stdio, launch.keep_fds,
+                                       config.aslr, launch.sigmask, launch.sched, launch.cpus,
                                        go_r, err_w)
         finally:
             os.close(go_r)
@@ -114,16 +119,17 @@ class Session:
                 except OSError:
                     pass
             native.free_stack(*stack)
-        failure = os.read(err_r, 4)
+        failure = os.read(err_r, 8)
         os.close(err_r)
         ev = decode_stop(status)
         if ev.kind is not STOP_EXEC:
             if not ev.is_exit:
                 os.kill(pid, signal.SIGKILL)
                 native.wait_pid(pid)
-            if len(failure) == 4:
-                code = int.from_bytes(failure, "little")
-                raise OSError(code, f"cannot execute {path}: {os.strerror(code)}")
+            if len(failure) == 8:
+                step, code = int.from_bytes(failure[:4], "little"), int.from_bytes(failure[4:], "little")
+                raise OSError(code, f"cannot {_SPAWN_STEPS.get(step, 'start')} {path}: "
+                                    f"{os.strerror(code)}")
             raise RuntimeError(f"{path} did not start (wait status {status:#x})")
         proc = Proc(pid, config, hub=self.registry.hub)
         task = Task(pid, proc, TASK_STOPPED)

@@ -265,8 +265,8 @@ class Tree:
         proc.exit_signal = task.exit_signal
         proc.mem.close()
         registry.procs.pop(proc.pid, None)
-        # Only processes whose real parent (a tracee) died are ours to reap; an
-        # attached process's parent is someone else, who will reap it.
+        # Only processes whose real parent (a tracee) died can be ours to reap;
+        # an attached process's parent is someone else, who will reap it.
         if proc.parent is not None and proc.parent.state is PROC_DEAD:
             reap_orphan(proc.pid)
         for child in proc.children:
@@ -288,8 +288,10 @@ class Tree:
 
 
 def reap_orphan(pid: int) -> None:
-    """A dead tracee whose parent died before it is reparented to us (we are
-    a child subreaper): reap it, or it stays a zombie for good."""
+    """A dead tracee whose parent died before it: reap it if it was
+    reparented to the script's process (when that is a pid namespace's init,
+    or a child subreaper by its own choice), or it stays a zombie for good.
+    Elsewhere it is not our child, and its new parent reaps it (§26)."""
     try:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
