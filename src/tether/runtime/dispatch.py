@@ -95,10 +95,7 @@ class Dispatcher:
         proc = task.proc
         if task.step_address is not None:
             address, task.step_address = task.step_address, None
-            try:
-                proc.aspace.rearm(address)   # (other threads may live on)
-            except (OSError, ValueError):
-                pass  # the whole process is gone
+            proc.aspace.rearm(address)   # (other threads may live on)
         if proc.step_lock is task:
             self.resumer.release_step_lock(proc)
         self.resumer.check_all_stopped(proc)
@@ -114,7 +111,7 @@ class Dispatcher:
     def _unknown(self, tid: int, ev) -> None:
         registry = self.registry
         if ev.is_exit:
-            registry.early.pop(tid, None)
+            registry.take_first_stop(tid)
             registry.gone.pop(tid, None)  # reaped: the tid may be reused from now on
         elif registry.is_gone(tid) or ev.kind is STOP_EXIT_EVENT:
             # A thread we let go of (or that vanished in an exec) still
@@ -122,12 +119,16 @@ class Dispatcher:
             # creator was killed before reporting it): let it run to its end.
             # An exit stop left alone would hold the whole group's death for
             # good, since SIGKILL does not end it (docs/edge-cases.md §15).
-            registry.early.pop(tid, None)
+            registry.take_first_stop(tid)
             try:
                 native.ptrace(PTRACE_CONT, tid, 0, 0)
             except OSError:
                 pass
         else:
             # The first stop of a new tracee can come before its creator's
-            # fork/clone event (docs/edge-cases.md §1): keep it until the event.
-            registry.early[tid] = ev
+            # fork/clone event (docs/edge-cases.md §1): keep it until the event
+            # (or until its creator is gone: Tree.let_go_unclaimed, now if we
+            # let go of its creator already).
+            creator = registry.hold_first_stop(tid, ev)
+            if creator is not None and creator not in registry.procs and registry.is_gone(creator):
+                self.tree.let_go_unclaimed()

@@ -12,6 +12,7 @@ class Registry:
         self.tasks: dict = {}      # tid -> Task, every live traced thread
         self.procs: dict = {}      # pid -> Proc, every live traced process
         self.early: dict = {}      # tid -> StopEvent of a new tracee seen before its creator's event
+        self.early_creator: dict = {}  # tid -> pid of its creator's process (hold_first_stop)
         # tid -> clock tick (since boot) when we let that thread go (detached,
         # or vanished in an exec). The kernel hands a tid out again once the
         # thread is reaped (pid_max may be only 32768), so an entry only
@@ -19,6 +20,27 @@ class Registry:
         self.gone: dict = {}
         self.seen_pids: set = set()  # every process ever traced (for the untraced-child check)
         self.reported_untraced: set = set()
+
+    def hold_first_stop(self, tid: int, ev):
+        """Keep the first stop of a new tracee that came before its creator's
+        fork/clone event (docs/edge-cases.md §1), and who the creator is (its
+        thread group for a thread, else its parent), in case the creator dies
+        before reporting the event). Returns the creator's pid."""
+        creator = self.early_creator[tid] = creator_of(tid)
+        self.early[tid] = ev
+        return creator
+
+    def take_first_stop(self, tid: int):
+        """The first stop kept for `tid` (None if none), forgotten."""
+        self.early_creator.pop(tid, None)
+        return self.early.pop(tid, None)
+
+    def unclaimed_births(self) -> list:
+        """The new tracees whose first stop is kept while their creator is no
+        longer a traced process (it died or was let go before reporting
+        their birth: no event will claim them)."""
+        procs = self.procs
+        return [tid for tid, creator in self.early_creator.items() if creator not in procs]
 
     def add(self, task) -> None:
         task.proc.tasks[task.tid] = task
@@ -63,6 +85,23 @@ def uptime_ticks() -> int:
 
 
 UNKNOWN_START = 1 << 62
+
+
+def creator_of(tid: int):
+    """The process that created `tid`: its thread group if it is a thread,
+    else its parent (None if it is gone)."""
+    tgid = ppid = None
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    tgid = int(line.split()[1])
+                elif line.startswith(b"PPid:"):
+                    ppid = int(line.split()[1])
+                    break
+    except (OSError, ValueError, IndexError):
+        return None
+    return tgid if tgid is not None and tgid != tid else ppid
 
 
 def start_ticks(pid: int) -> int:

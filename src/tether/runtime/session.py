@@ -262,7 +262,7 @@ class Session:
             except OSError:
                 return True
             for tid in tids:
-                self.registry.early.pop(tid, None)
+                self.registry.take_first_stop(tid)
                 try:
                     native.ptrace(PTRACE_CONT, tid, 0, 0)
                 except OSError:
@@ -281,6 +281,13 @@ class Session:
     def detach(self, proc) -> None:
         """Let a stopped process go: our breakpoints out, its pending signals
         passed on, non-leader threads first and the leader last."""
+        for t in proc.tasks.values():
+            ev = t.pending
+            if t.state is TASK_STOPPED and ev is not None and ev.is_new_child:
+                # A thread or child process whose birth event is held: never
+                # reported, it goes with its creator (let_go_unclaimed below;
+                # else it would stay in its first ptrace-stop for good).
+                t.pending = None
         for t in proc.tasks.values():
             if t.state is TASK_STOPPED and t.pending is None and _sigtrap_pending(proc.pid, t.tid):
                 # It executed an int3 but PTRACE_INTERRUPT stopped it before
@@ -330,6 +337,10 @@ class Session:
                 pass
         proc.set_state(PROC_DETACHED)
         self.registry.forget(proc)
+        if self.registry.early:
+            self.tree.let_go_unclaimed()  # (its births still unreported)
+
+
 
 
 def _sigtrap_pending(pid: int, tid: int) -> bool:

@@ -100,7 +100,7 @@ class Tree:
                 child.hidden = True
             else:
                 child.set_state(PROC_DETACHING)
-        early = registry.early.pop(new_tid, None)
+        early = registry.take_first_stop(new_tid)
         if early is not None:
             self.first_stop(task, early)
         self.resumer.resume(parent_task)
@@ -170,6 +170,21 @@ class Tree:
         except OSError:
             return  # gone: its death report follows
         task.options = want
+
+    def let_go_unclaimed(self) -> None:
+        """New tracees whose creator died or was let go before reporting
+        them wait in their first stop, and no event will ever claim them:
+        they go on untraced, as they would have without us. (The sweep runs
+        when a traced process ends or is let go; a child reported in the
+        moment between its creator's fork and that sweep is claimed by its
+        event as usual.)"""
+        registry = self.registry
+        for tid in registry.unclaimed_births():
+            registry.take_first_stop(tid)
+            try:
+                native.ptrace(PTRACE_DETACH, tid, 0, 0)
+            except OSError:
+                pass
 
     def detach_new_child(self, task) -> None:
         proc = task.proc
@@ -265,6 +280,9 @@ class Tree:
         proc.exit_signal = task.exit_signal
         proc.mem.close()
         registry.procs.pop(proc.pid, None)
+        if registry.early:
+            # Killed between creating a process and reporting the fork?
+            self.let_go_unclaimed()
         # Only processes whose real parent (a tracee) died can be ours to reap;
         # an attached process's parent is someone else, who will reap it.
         if proc.parent is not None and proc.parent.state is PROC_DEAD:

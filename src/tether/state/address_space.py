@@ -7,7 +7,13 @@ blank-slate cleanup of another (docs/edge-cases.md §4, §6, §7).
 
 This is the only code that writes breakpoint bytes into a tracee."""
 
+from ..errors import MemoryAccessError
+
 INT3 = 0xCC
+# What a write into a process that is exiting raises: its memory is already
+# gone (ESRCH, or nothing written) while its threads still report stops.
+# Breakpoint bytes of such a process no longer matter.
+_GONE = (OSError, MemoryAccessError)
 
 
 class AddressSpace:
@@ -44,7 +50,7 @@ class AddressSpace:
                 self.taken_out.add(address)
                 try:
                     self.mem.write(address, bytes((original,)))
-                except OSError:
+                except _GONE:
                     pass  # process gone: nothing to restore
         else:
             self.refs[address] = count - 1
@@ -90,12 +96,18 @@ class AddressSpace:
         (the bookkeeping stays: rearm() writes the int3 again)."""
         original = self.installed.get(address)
         if original is not None:
-            self.mem.write(address, bytes((original,)))
+            try:
+                self.mem.write(address, bytes((original,)))
+            except _GONE:
+                pass  # exiting (killed): its death report follows
 
     def rearm(self, address: int) -> None:
         """Write the int3 at `address` again after a step, if it is still wanted."""
         if address in self.installed:
-            self.mem.write(address, bytes((INT3,)))
+            try:
+                self.mem.write(address, bytes((INT3,)))
+            except _GONE:
+                pass  # exiting (killed): its death report follows
 
     def scrub_copy(self, mem) -> None:
         """A fork child got a copy of this address space with our int3s in
@@ -104,7 +116,7 @@ class AddressSpace:
         for address, original in self.installed.items():
             try:
                 mem.write(address, bytes((original,)))
-            except OSError:
+            except _GONE:
                 pass
 
     def instruction_at(self, address: int) -> bytes:
