@@ -1,6 +1,7 @@
 """Syscall lines for `tether trace -s`: the registers of a syscall stop and
 readers of the tracee's memory for tether's strace-like formatter."""
 import json
+import os
 
 from ..arch.amd64.syscalls import syscall_name
 from .program import cmdline
@@ -58,3 +59,14 @@ def string_reader(memory):
         except Exception:
             return None
     return read_string, read_memory
+
+
+def fd_path_reader(pid: int):
+    """fd_path(fd) for -y: what /proc/PID/fd/FD links to ("pipe:[123]",
+    "socket:[456]" and "/dev/pts/0" as the kernel names them), or None."""
+    def fd_path(fd: int):
+        try:
+            return os.readlink(f"/proc/{pid}/fd/{int(fd)}")
+        except OSError:
+            return None
+    return fd_path

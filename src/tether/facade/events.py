@@ -221,6 +221,13 @@ class EventsMixin:
         """callback(debugger, thread) after a (non-main) thread exited."""
         return self._add_hook("thread_exit", callback)
 
+    def on_stop(self, callback):
+        """callback(debugger, thread, signal_number) when a thread of the
+        process enters a job-control stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
+        sent by itself or another); it stays stopped until SIGCONT, as
+        without a debugger. Inherited by children."""
+        return self._add_hook("stop", callback)
+
     def _add_hook(self, kind, callback):
         if not callable(callback):
             raise TypeError("callback must be callable")

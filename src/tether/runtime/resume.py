@@ -201,11 +201,14 @@ class Resumer:
                 self.release_step_lock(proc)
 
     def release_step_lock(self, proc) -> None:
-        if proc.step_lock is None:
+        owner = proc.step_lock
+        if owner is None:
             return
         proc.step_lock = None
+        # The held threads go on; the owner's own step-done stop is still
+        # being handled (it may have ended on another breakpoint).
         for t in list(proc.tasks.values()):
-            if t.state is TASK_STOPPED:
+            if t is not owner and t.state is TASK_STOPPED:
                 try:
                     self.resume(t)
                 except ProcessLookupError:

@@ -5,7 +5,7 @@ from .address_space import AddressSpace
 from .hub import Hub
 from .states import ProcState
 
-NO_HOOKS = {"fork": (), "exec": (), "exit": (), "thread": (), "thread_exit": ()}
+NO_HOOKS = {"fork": (), "exec": (), "exit": (), "thread": (), "thread_exit": (), "stop": ()}
 
 
 class Proc:
