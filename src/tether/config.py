@@ -17,6 +17,9 @@ class Settings:
     follow_fork_mode: str = "parent"     # "parent" | "child"
     detach_on_fork: bool = False
     scheduler_locking: str = "off"       # "off" | "step" | "on"
+    # The syscall numbers declared at launch (debugger(syscall_filter=...)):
+    # a seccomp-bpf filter makes only these stop the process. None: no filter.
+    syscall_filter: frozenset | None = None
 
     def for_child(self) -> "Settings":
         # A plain field copy (copy.copy goes through __reduce_ex__: slow, and

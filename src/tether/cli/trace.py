@@ -116,10 +116,20 @@ class TraceSession:
         else:
             self._run(self.opts.program)
 
-    def _new_debugger(self, argv=(), path=None, at_first_instruction=False):
+    def _new_debugger(self, argv=(), path=None, at_first_instruction=False, started=False):
         return debugger(list(argv), path=path, follow_children=self.opts.follow,
                         inherit_stopping_events=True,
-                        continue_to_binary_entrypoint=not at_first_instruction)
+                        continue_to_binary_entrypoint=not at_first_instruction,
+                        syscall_filter=self.kernel_filter() if started else None)
+
+    def kernel_filter(self):
+        """The syscalls of -e trace=SET for a seccomp-bpf filter, or None: all
+        of them are traced, --no-seccomp-bpf, or --no-follow (a process let go
+        would keep the filter, and its filtered calls would fail)."""
+        opts = self.opts
+        if not opts.syscalls or not opts.seccomp or not opts.follow:
+            return None
+        return list(opts.syscalls)
 
     def _run(self, argv) -> None:
         path, argv = resolve_command(argv)
@@ -127,7 +137,7 @@ class TraceSession:
         # loader's syscalls show too (like strace); -b breakpoints are planted
         # as their libraries are mapped (breaks.py), from there too.
         first = self.opts.syscalls is not None or bool(self.opts.breaks)
-        d = self._new_debugger(argv, path, at_first_instruction=first)
+        d = self._new_debugger(argv, path, at_first_instruction=first, started=True)
         try:
             d.run(redirect_pipes=False)  # the program's stdio is ours: passes through
         except OSError as e:

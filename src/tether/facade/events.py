@@ -95,6 +95,10 @@ class EventsMixin:
             proc.syscall_all = handler
         else:
             nr = syscall_number(syscall)
+            declared = ctl.settings.syscall_filter
+            if declared is not None and nr not in declared:
+                raise ValueError(f"{syscall_name(nr)} is not in the syscall_filter declared at "
+                                 "launch: the process never stops at it")
             handler = SyscallHandler(nr, syscall_name(nr), on_enter, on_exit, recursive, ctl)
             proc.syscall_handlers[nr] = handler
         ctl.events.update_syscall_tracing(proc)

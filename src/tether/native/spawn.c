@@ -13,8 +13,11 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 
-/* spawn(path, argv, envp, aslr, stdin_fd, stdout_fd, stderr_fd, go_fd, errpipe_fd) -> (pid, stack)
+/* spawn(path, argv, envp, aslr, stdin_fd, stdout_fd, stderr_fd, go_fd, errpipe_fd[, filter])
+ *   -> (pid, stack)
  * envp: a sequence of "NAME=value" str/bytes, or None for our own environment.
+ * filter: a seccomp-bpf program (bytes, see seccomp_filter.c) installed
+ * just before the execve, or None.
  * Creates the child from the calling (tracer) thread, so it is this thread's
  * child. The child applies the ASLR setting, installs the pipes, then blocks
  * reading go_fd until the tracer has PTRACE_SEIZEd it, and only then execs:
@@ -32,6 +35,8 @@ struct spawn_args {
     const char *path;
     char **argv, **envp;
     int aslr, in_fd, out_fd, err_fd, go_fd, errpipe_fd;
+    const char *filter;
+    Py_ssize_t filter_len;
 };
 
 #define SPAWN_STACK (64 * 1024)
@@ -83,7 +88,9 @@ static int spawn_child(void *arg)
             if (fd != a->errpipe_fd)
                 raw6(SYS_close, fd, 0, 0, 0, 0, 0);
     raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&none, 0, 8, 0, 0);
-    long rc = raw6(SYS_execve, (long)a->path, (long)a->argv, (long)a->envp, 0, 0, 0);
+    long rc = a->filter_len ? install_seccomp_filter(a->filter, a->filter_len) : 0;
+    if (rc == 0)
+        rc = raw6(SYS_execve, (long)a->path, (long)a->argv, (long)a->envp, 0, 0, 0);
     int e = (int)-rc;
     raw6(SYS_write, a->errpipe_fd, (long)&e, sizeof e, 0, 0, 0);
     raw6(SYS_exit, 127, 0, 0, 0, 0, 0);
@@ -94,9 +101,16 @@ PyObject *py_spawn(PyObject *self, PyObject *args)
 {
     struct spawn_args a;
     PyObject *argv_obj, *env_obj;
-    if (!PyArg_ParseTuple(args, "sOOpiiiii", &a.path, &argv_obj, &env_obj, &a.aslr, &a.in_fd,
-                          &a.out_fd, &a.err_fd, &a.go_fd, &a.errpipe_fd))
+    a.filter = NULL;
+    a.filter_len = 0;
+    if (!PyArg_ParseTuple(args, "sOOpiiiii|z#", &a.path, &argv_obj, &env_obj, &a.aslr, &a.in_fd,
+                          &a.out_fd, &a.err_fd, &a.go_fd, &a.errpipe_fd, &a.filter,
+                          &a.filter_len))
         return NULL;
+    if (a.filter_len > 4096 * 8) {
+        PyErr_SetString(PyExc_ValueError, "spawn: seccomp filter too long");
+        return NULL;
+    }
     /* env None: this process's own environment (what os.environ's changes
        are written through to, with putenv), without building a Python list
        of it at every start. */
@@ -143,7 +157,8 @@ PyObject *py_spawn(PyObject *self, PyObject *args)
         strbytes += strlen(a.argv[i]) + 1;
     for (Py_ssize_t i = 0; i < envc; i++)
         strbytes += strlen(a.envp[i]) + 1;
-    size_t argbytes = (sizeof a + (argc + 1 + envc + 1) * sizeof(char *) + strbytes + 15) & ~(size_t)15;
+    size_t argbytes = (sizeof a + (argc + 1 + envc + 1) * sizeof(char *) + strbytes + 8
+                       + a.filter_len + 15) & ~(size_t)15;
     size_t mapsize = (SPAWN_STACK + argbytes + 4095) & ~(size_t)4095;
     char *stack = mmap(NULL, mapsize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {
@@ -168,6 +183,11 @@ PyObject *py_spawn(PyObject *self, PyObject *args)
     }
     child_args->argv[argc] = NULL;
     child_args->envp[envc] = NULL;
+    if (a.filter_len) {   /* after the strings, 8-byte aligned */
+        char *code = (char *)(((uintptr_t)str + 7) & ~(uintptr_t)7);
+        memcpy(code, a.filter, a.filter_len);
+        child_args->filter = code;
+    }
     size_t pathlen = strlen(a.path) + 1;
     if (pathlen > SPAWN_STACK / 4) {
         munmap(stack, mapsize);
