@@ -126,14 +126,15 @@ def test_statx_and_modes():
 
 # ------------------------------------------------------------------ the formatter's options
 class FakeMemory:
-    """A tracee's memory: {address: bytes}."""
+    """A tracee's memory: {address: bytes}, each block alone in its zeroed
+    page(s); reading past them fails, as an unmapped page does."""
 
     def __init__(self, blocks):
-        self.blocks = blocks
+        self.blocks = {a: d + bytes(-(a + len(d)) % 4096) for a, d in blocks.items()}
 
     def read(self, address, size):
         for start, data in self.blocks.items():
-            if start <= address < start + len(data):
+            if start <= address and address + size <= start + len(data):
                 return data[address - start:address - start + size]
         return None
 
@@ -143,12 +144,14 @@ class FakeMemory:
 
 
 def test_execve_argv_envp_and_string_size():
-    argv = {0x1000: b"/bin/echo\0", 0x1100: b"a long argument here\0", 0x1200: b"HOME=/root\0"}
-    arrays = {0x2000: struct.pack("<QQQ", 0x1000, 0x1100, 0), 0x3000: struct.pack("<QQ", 0x1200, 0)}
+    argv = {0x1000: b"/bin/echo\0", 0x11000: b"a long argument here\0", 0x12000: b"HOME=/root\0"}
+    arrays = {0x2000: struct.pack("<QQQ", 0x1000, 0x11000, 0),
+              0x3ff8: struct.pack("<Q", 0x12000),     # across a page boundary
+              0x4000: struct.pack("<Q", 0)}
     mem = FakeMemory({**argv, **arrays})
-    args = [0x1000, 0x2000, 0x3000]
+    args = [0x1000, 0x2000, 0x3ff8]
     text = format_syscall("execve", args, mem.string, 0, read_memory=mem.read, string_limit=6)
-    assert text == 'execve("/bin/echo", ["/bin/e"..., "a long"...], 0x3000 /* 1 vars */) = 0'
+    assert text == 'execve("/bin/echo", ["/bin/e"..., "a long"...], 0x3ff8 /* 1 vars */) = 0'
     text = format_syscall("execve", args, mem.string, None, read_memory=mem.read, verbose=True)
     assert text == 'execve("/bin/echo", ["/bin/echo", "a long argument here"], ["HOME=/root"])'
 

@@ -5,6 +5,7 @@ value (errno names for errors).
 from __future__ import annotations
 
 import errno as _errno
+import struct
 
 from .signals import SIGNAL_NAMES
 from .syscall_structs import STAT_SIZE, STATX_SIZE, format_stat, format_statx
@@ -111,6 +112,8 @@ _MAX_ERRNO = 4095  # returns in [-4095, -1] are errors (include/linux/err.h)
 _STRING_LIMIT = 32      # like strace's default -s 32, for data buffers
 _PATH_LIMIT = 4096      # paths are shown whole (PATH_MAX)
 _ARRAY_LIMIT = 1024     # at most this many argv/envp entries are read
+_PAGE = 4096
+_U64 = struct.Struct("<Q")
 # Syscalls whose return value is a new file descriptor (shown with its path under -y).
 _RETURNS_FD = frozenset((
     "open", "openat", "openat2", "creat", "dup", "dup2", "dup3", "socket", "accept", "accept4",
@@ -178,20 +181,23 @@ class _Reader:
             return None
         return None if data is None or len(data) < size else bytes(data[:size])
 
-    def string_array(self, address: int) -> tuple[list, bool] | None:
-        """The strings of a NULL-terminated array of char * (argv, envp):
-        (strings, complete?), at most _ARRAY_LIMIT of them; None if unreadable."""
-        if not address:
+    def pointer_array(self, address: int) -> tuple[list, bool] | None:
+        """The pointers of a NULL-terminated array (argv, envp): (pointers,
+        complete?), at most _ARRAY_LIMIT of them; None if unreadable. Read a
+        page at a time (the array may end just before an unmapped page)."""
+        if not address or address % 8:
             return None
         out = []
         while len(out) < _ARRAY_LIMIT:
-            raw = self.struct(address + 8 * len(out), 8)
+            at = address + 8 * len(out)
+            size = min(_PAGE - at % _PAGE, 8 * (_ARRAY_LIMIT - len(out)))
+            raw = self.struct(at, size)
             if raw is None:
                 return None if not out else (out, False)
-            pointer = int.from_bytes(raw, "little")
-            if pointer == 0:
-                return out, True
-            out.append(self.string(pointer))
+            for (pointer,) in _U64.iter_unpack(raw):
+                if pointer == 0:
+                    return out, True
+                out.append(pointer)
         return out, False
 
     def string(self, address: int) -> bytes | None:
@@ -329,13 +335,14 @@ def _format_arg(kind: str, value: int, args: list[int], ret: int | None,
 def _string_array(kind: str, value: int, reader: _Reader) -> str:
     """execve's argv as a list of strings; its envp as '0x7ffd... /* 20 vars */'
     unless verbose (strace's abbreviation)."""
-    found = reader.string_array(value)
+    found = reader.pointer_array(value)
     if found is None:
         return _pointer(value)
-    strings, complete = found
-    if kind == "envp" and not reader.verbose:
+    pointers, complete = found
+    if kind == "envp" and not reader.verbose:   # counted, not read
         more = "" if complete else "+"
-        return f"{_pointer(value)} /* {len(strings)}{more} vars */"
+        return f"{_pointer(value)} /* {len(pointers)}{more} vars */"
+    strings = [reader.string(p) for p in pointers]
     shown = ["?" if s is None else _quote(s, reader.limit) for s in strings]
     return "[" + ", ".join(shown) + ("" if complete else ", ...") + "]"
 
