@@ -162,10 +162,22 @@ def test_data_strings_honour_the_size_and_fds_their_paths():
                           string_limit=4, fd_path=lambda fd: "/dev/null" if fd == 1 else None)
     assert text == 'write(1</dev/null>, "0123"..., 16) = 16'
     opened = format_syscall("openat", [2**64 - 100, 0x6000, 0], lambda a: b"/etc/passwd", 3,
-                            fd_path=lambda fd: "/etc/passwd")
-    assert opened == 'openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3</etc/passwd>'
+                            fd_path=lambda fd: "/root" if fd == -100 else "/etc/passwd")
+    assert opened == 'openat(AT_FDCWD</root>, "/etc/passwd", O_RDONLY) = 3</etc/passwd>'
     with pytest.raises(ValueError, match="string_limit"):
         format_syscall("write", [1, 0, 0], string_limit=-1)
+
+
+@pytest.mark.parametrize("data, text", [
+    (b"\x06\x00\x00\x00", '"\\6\\0\\0\\0"'),
+    (b"\x7fELF", '"\\177ELF"'),
+    (b"\x001", '"\\0001"'),          # an octal digit follows: three digits
+    (b'a"\\\n\t\r\v\f', '"a\\"\\\\\\n\\t\\r\\v\\f"'),
+])
+def test_strings_are_escaped_as_strace_escapes_them(data, text):
+    mem = FakeMemory({0x5000: data})
+    line = format_syscall("write", [1, 0x5000, len(data)], None, len(data), read_memory=mem.read)
+    assert line == f"write(1, {text}, {len(data)}) = {len(data)}"
 
 
 def test_a_stat_is_decoded_after_a_successful_call_only():
@@ -173,7 +185,7 @@ def test_a_stat_is_decoded_after_a_successful_call_only():
     ok = format_syscall("fstat", [3, 0x7000], mem.string, 0, read_memory=mem.read)
     assert ok == "fstat(3, {st_mode=S_IFREG|0644, st_size=1234, ...}) = 0"
     failed = format_syscall("fstat", [3, 0x7000], mem.string, 2**64 - 9, read_memory=mem.read)
-    assert failed == "fstat(3, 0x7000) = -1 EBADF"
+    assert failed == "fstat(3, 0x7000) = -1 EBADF (Bad file descriptor)"
 
 
 # ------------------------------------------------------------------ -c

@@ -18,7 +18,8 @@ from .breaks import BreakPlanter
 from .output import Event
 from .program import CommandError, cmdline, reason, resolve_command
 from .syscall_stats import SyscallStats
-from .syscall_text import exec_text, fd_path_reader, signed, string_reader, syscall_registers
+from .syscall_text import (entry_fd_paths, exec_text, fd_path_reader, signed, string_reader,
+                           syscall_registers)
 from .timeline import Timeline
 
 # Syscalls that create a task (asm/unistd_64.h) and the clone(2) flags that
@@ -71,7 +72,8 @@ class TraceSession:
         self.order = []            # ProcRecords, in birth order
         self.counts = Counter()    # event kind -> how many
         self.syscall_counts = Counter()
-        self.pending = {}          # tid -> (nr, args, text at entry or None, pid, time) enter->exit
+        # tid -> (nr, args, text at entry or None, pid, time, -y fd paths) from entry to exit
+        self.pending = {}
         self.planter = BreakPlanter(opts.breaks, self._on_breakpoint)
         self.stats = SyscallStats() if opts.count else None
         self.timeline = Timeline() if opts.timeline else None
@@ -327,26 +329,28 @@ class TraceSession:
         values = syscall_registers(thread)
         nr, args = values[0], tuple(values[1:7])
         text = self._format(thread.debugger, nr, args, None) if nr in EXEC_SYSCALLS else None
-        self.pending[thread.tid] = (nr, args, text, thread.pid, self.now())
+        fds = entry_fd_paths(thread.pid, nr, args) if self.opts.decode_fds else None
+        self.pending[thread.tid] = (nr, args, text, thread.pid, self.now(), fds)
 
     def _on_syscall_exit(self, thread, handler) -> None:
         values = syscall_registers(thread)
         ret = values[7]
         entry = self.pending.pop(thread.tid, None)
         now = self.now()
+        fds = None
         if entry is None:  # entered before we started (the root's own execve) or attached
             nr, args, text, start = values[0], tuple(values[1:7]), None, now
             if nr in EXEC_SYSCALLS:
                 # Its arguments were in the image it replaced: describe the new one.
                 text = exec_text(thread.debugger, nr)
         else:
-            nr, args, text, start = entry[0], entry[1], entry[2], entry[4]
+            nr, args, text, start, fds = entry[0], entry[1], entry[2], entry[4], entry[5]
         if text is not None:
             # Formatted at entry; only the result is new (formatting without
             # memory readers can't touch the new image).
             text += " = " + format_syscall(nr, list(args), None, ret).rsplit(" = ", 1)[1]
         else:
-            text = self._format(thread.debugger, nr, args, ret)
+            text = self._format(thread.debugger, nr, args, ret, fds=fds)
         self._syscall_event(thread.debugger, thread.tid, nr, args, signed(ret), text, start, now)
 
     def _syscall_event(self, dbg, tid, nr, args, ret, text, start, end) -> None:
@@ -377,10 +381,10 @@ class TraceSession:
                 text = self._format(dbg, nr, args, None, readable=False)
             self._syscall_event(dbg, t, nr, args, None, text + " = ?", entry[4], self.now())
 
-    def _format(self, dbg, nr, args, ret, readable=True) -> str:
+    def _format(self, dbg, nr, args, ret, readable=True, fds=None) -> str:
         opts = self.opts
         readers = string_reader(dbg.memory) if readable else (None, None)
-        fd_path = fd_path_reader(dbg.pid) if opts.decode_fds and readable else None
+        fd_path = fd_path_reader(dbg.pid, fds) if opts.decode_fds and readable else None
         try:
             return format_syscall(nr, list(args), readers[0], ret, read_memory=readers[1],
                                   string_limit=opts.string_limit, verbose=opts.verbose,

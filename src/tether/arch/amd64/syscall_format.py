@@ -5,6 +5,7 @@ value (errno names for errors).
 from __future__ import annotations
 
 import errno as _errno
+import os
 import struct
 
 from .signals import SIGNAL_NAMES
@@ -123,23 +124,25 @@ _RETURNS_FD = frozenset((
     "memfd_secret", "io_uring_setup", "fsopen", "fsmount", "fspick", "open_tree"))
 
 
+_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\t"): "\\t",
+            ord("\r"): "\\r", ord("\v"): "\\v", ord("\f"): "\\f"}
+
+
 def _quote(data: bytes, limit: int) -> str:
-    """A C-like string literal of `data`, cut after `limit` bytes with '...'."""
+    """A C string literal of `data` as strace writes it (octal escapes, as
+    short as the next character allows), cut after `limit` bytes with '...'."""
+    shown = data[:limit]
     out = []
-    for byte in data[:limit]:
-        char = chr(byte)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif char == "\r":
-            out.append("\\r")
+    for i, byte in enumerate(shown):
+        escape = _ESCAPES.get(byte)
+        if escape is not None:
+            out.append(escape)
         elif 32 <= byte < 127:
-            out.append(char)
+            out.append(chr(byte))
+        elif i + 1 < len(shown) and 0x30 <= shown[i + 1] <= 0x37:
+            out.append(f"\\{byte:03o}")   # an octal digit follows: all three digits
         else:
-            out.append(f"\\x{byte:02x}")
+            out.append(f"\\{byte:o}")
     return '"' + "".join(out) + '"' + ("..." if len(data) > limit else "")
 
 
@@ -161,15 +164,17 @@ class _Reader:
         self.verbose = verbose
         self.fd_path = fd_path
 
-    def fd(self, fd: int) -> str:
-        """'3', or '3</etc/passwd>' when the caller can tell fds' paths."""
-        if self.fd_path is None or fd < 0:
-            return str(fd)
+    def fd(self, fd: int, label: str | None = None) -> str:
+        """'3', or '3</etc/passwd>' when the caller can tell fds' paths
+        (AT_FDCWD: the working directory, 'AT_FDCWD</home/me>')."""
+        label = str(fd) if label is None else label
+        if self.fd_path is None or (fd < 0 and fd != AT_FDCWD):
+            return label
         try:
             path = self.fd_path(fd)
         except (OSError, ValueError):
             path = None
-        return str(fd) if path is None else f"{fd}<{path}>"
+        return label if path is None else f"{label}<{path}>"
 
     def struct(self, address: int, size: int) -> bytes | None:
         """Exactly `size` bytes at `address`, or None."""
@@ -250,11 +255,13 @@ def _format_arg(kind: str, value: int, args: list[int], ret: int | None,
         return str(value & ((1 << 64) - 1))
     if kind == "hex":
         return hex(value)
+    if kind == "offset":
+        return hex(value) if value else "0"
     if kind == "ptr":
         return _pointer(value)
     if kind == "dirfd":
         fd = _signed32(value)
-        return "AT_FDCWD" if fd == AT_FDCWD else reader.fd(fd)
+        return reader.fd(fd, "AT_FDCWD" if fd == AT_FDCWD else None)
     if kind == "str":
         data = reader.string(value)
         return _pointer(value) if data is None else _quote(data, _PATH_LIMIT)
@@ -357,7 +364,12 @@ def _format_return(name: str, ret: int, reader: _Reader) -> str:
     signed = _signed64(ret)
     if -_MAX_ERRNO <= signed < 0:
         code = -signed
-        return f"-1 {_ERRNO_NAMES.get(code, f'errno {code}')}"
+        name = _ERRNO_NAMES.get(code)
+        if name is None:
+            return f"-1 errno {code}"
+        if code in _errno.errorcode:   # strace adds the description (strerror)
+            return f"-1 {name} ({os.strerror(code)})"
+        return f"-1 {name}"
     if _RETURN_KINDS.get(name) == "ptr":
         return hex(ret & ((1 << 64) - 1))
     if name in _RETURNS_FD:

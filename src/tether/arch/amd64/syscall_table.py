@@ -131,7 +131,7 @@ def syscall_name(number: int) -> str:
 # --- argument metadata -------------------------------------------------------------------
 #
 # Kinds:  int (C int: low 32 bits, signed)   long (64-bit signed)   ulong (64-bit unsigned)
-#         hex   ptr (hex, NULL for 0)   fd   dirfd (fd or AT_FDCWD)   str (C string, a path)
+#         hex   offset (hex, 0 for 0)   ptr (hex, NULL for 0)   fd   dirfd (fd or AT_FDCWD)   str (C string, a path)
 #         buf@N  (input bytes, length in argument N)
 #         obuf@N (output bytes, shown after the call: as many as the return value)
 #         ostr   (output C string, shown after the call)
@@ -150,7 +150,7 @@ _SPECS = {
     "lstat": "pathname:str statbuf:ostat",
     "poll": "fds:ptr nfds:ulong timeout:int",
     "lseek": "fd:fd offset:long whence:whence",
-    "mmap": "addr:ptr length:ulong prot:prot flags:mapflags fd:fd offset:hex",
+    "mmap": "addr:ptr length:ulong prot:prot flags:mapflags fd:fd offset:offset",
     "mprotect": "addr:ptr len:ulong prot:prot",
     "munmap": "addr:ptr length:ulong",
     "brk": "addr:ptr",
