@@ -7,7 +7,7 @@ programs, with libdebug's API.
 """
 from .config import Settings
 from .debugger import Debugger
-from .facade.settings import checked_pass_fds
+from .facade.settings import checked_pass_fds, syscall_filter_of
 from .libcontext import libcontext
 
 __all__ = ["debugger", "Debugger", "libcontext"]
@@ -19,11 +19,15 @@ def debugger(argv=(), path=None, aslr: bool = True, env=None, escape_antidebug: 
              fast_memory: bool = False, kill_on_exit: bool = True, follow_children: bool = True,
              *, inherit_stopping_events: bool = False, follow_fork_mode: str = "parent",
              detach_on_fork: bool = False, scheduler_locking: str = "off",
-             close_fds: bool = False, pass_fds=()) -> Debugger:
+             close_fds: bool = False, pass_fds=(), syscall_filter=None) -> Debugger:
     """Create a Debugger for `argv` (a path or a list). Nothing runs until run()
     (or attach()). Keyword-only extras beyond libdebug: inherit_stopping_events,
     follow_fork_mode, detach_on_fork, scheduler_locking (gdb's controls);
-    close_fds, pass_fds (which fds the program gets, as in subprocess)."""
+    close_fds, pass_fds (which fds the program gets, as in subprocess); and
+    syscall_filter: the syscalls (names or numbers) that handlers will be
+    given; a seccomp-bpf filter installed before the program's first
+    instruction then stops the program (and every process it starts) only at
+    those, instead of at every syscall."""
     flags = dict(aslr=aslr, escape_antidebug=escape_antidebug,
                  continue_to_binary_entrypoint=continue_to_binary_entrypoint,
                  auto_interrupt_on_command=auto_interrupt_on_command, fast_memory=fast_memory,
@@ -38,7 +42,9 @@ def debugger(argv=(), path=None, aslr: bool = True, env=None, escape_antidebug: 
     if scheduler_locking not in ("off", "step", "on"):
         raise ValueError(f"scheduler_locking must be 'off', 'step' or 'on', not {scheduler_locking!r}")
     settings = Settings(follow_fork_mode=follow_fork_mode, scheduler_locking=scheduler_locking,
-                        pass_fds=checked_pass_fds(pass_fds), **flags)
+                        pass_fds=checked_pass_fds(pass_fds),
+                        syscall_filter=syscall_filter_of(syscall_filter, follow_children,
+                                                         detach_on_fork), **flags)
     if argv in ((), [], None, ""):
         # No program: fine for attach(); run() will say what is missing.
         argv = [path] if path is not None else []

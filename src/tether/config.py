@@ -22,6 +22,9 @@ class Settings:
     # 0-2 and pass_fds (a sorted tuple).
     close_fds: bool = False
     pass_fds: tuple = ()
+    # The syscall numbers declared at launch (debugger(syscall_filter=...)):
+    # a seccomp-bpf filter makes only these stop the process. None: no filter.
+    syscall_filter: frozenset | None = None
 
     def for_child(self) -> "Settings":
         # A plain field copy (copy.copy goes through __reduce_ex__: slow, and

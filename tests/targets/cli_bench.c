@@ -1,5 +1,5 @@
 // cflags: -O2
-/* Syscall-heavy, for `tether trace -s` against `strace -f`: forks once, then
+/* Syscall-heavy, for `tether trace -e trace=all` against `strace -f`: forks once, then
  * parent and child each make N (argv[1], default 20000) getppid() and N
  * write(fd, "0123456789", 10) calls to /dev/null. Exits 0. */
 #include <fcntl.h>

@@ -6,8 +6,7 @@ import stat
 
 import pytest
 
-from tether.cli.args import (TraceOptions, UsageError, parse_args, parse_syscall_names,
-                             split_double_dash, usage_text)
+from tether.cli.args import TraceOptions, UsageError, parse_args, split_double_dash, usage_text
 from tether.cli.main import main
 from tether.cli.output import Event, Printer, describe, format_text, wants_color
 from tether.cli.summary import format_summary
@@ -33,28 +32,70 @@ def test_double_dash_after_the_program_belongs_to_the_program():
     assert parse_args(["trace", "./prog", "--", "-y"]).program == ["./prog", "--", "-y"]
 
 
-def test_syscalls_option_without_names_means_all():
-    assert parse_args(["trace", "-s", "--", "prog"]).syscalls == []
-    assert parse_args(["trace", "--syscalls", "--", "prog"]).syscalls == []
+def test_trace_all_means_every_syscall():
+    assert parse_args(["trace", "-e", "trace=all", "--", "prog"]).syscalls == []
+    assert parse_args(["trace", "--trace=all", "--", "prog"]).syscalls == []
+    assert parse_args(["trace", "--", "prog"]).syscalls is None
 
 
-def test_syscalls_option_with_names_and_numbers():
-    opts = parse_args(["trace", "-s", "write,openat,1", "--", "prog"])
+def test_trace_set_with_names_and_numbers_in_number_order():
+    opts = parse_args(["trace", "-e", "trace=write,openat,1", "--", "prog"])
     assert opts.syscalls == ["write", "openat"]  # 1 is write: listed once
-    assert parse_args(["trace", "--syscalls=read", "--", "prog"]).syscalls == ["read"]
+    assert parse_args(["trace", "-e", "read", "--", "prog"]).syscalls == ["read"]  # bare SET
 
 
 def test_unknown_syscall_name_is_a_usage_error():
     with pytest.raises(UsageError, match="frobnicate"):
-        parse_args(["trace", "-s", "write,frobnicate", "--", "prog"])
+        parse_args(["trace", "-e", "trace=write,frobnicate", "--", "prog"])
 
 
-def test_parse_syscall_names():
-    assert parse_syscall_names("all") == []
-    assert parse_syscall_names("*") == []
-    assert parse_syscall_names(" execve , exit_group ") == ["execve", "exit_group"]
-    with pytest.raises(UsageError):
-        parse_syscall_names(",")
+def test_s_is_the_string_size_never_a_syscall_list():
+    assert parse_args(["trace", "-s", "100", "--", "prog"]).string_limit == 100
+    assert parse_args(["trace", "-s100", "--", "prog"]).string_limit == 100
+    assert parse_args(["trace", "--", "prog"]).string_limit == 32
+    with pytest.raises(UsageError, match="-e trace=write,open"):
+        parse_args(["trace", "-s", "write,open", "--", "prog"])
+    with pytest.raises(UsageError, match="negative"):
+        parse_args(["trace", "-s", "-1", "--", "prog"])
+
+
+def test_strace_flags_keep_their_meaning():
+    opts = parse_args(["trace", "-f", "-tt", "-T", "-y", "-v", "-C", "-o", "out", "--", "prog"])
+    assert (opts.follow, opts.timestamps, opts.syscall_times, opts.decode_fds, opts.verbose,
+            opts.count, opts.output) == (True, 2, True, True, True, "also", "out")
+    assert parse_args(["trace", "-ttt", "--", "p"]).timestamps == 3
+    assert parse_args(["trace", "-t", "--", "p"]).timestamps == 1
+    counted = parse_args(["trace", "-c", "--", "p"])
+    assert counted.count == "only" and counted.syscalls == []  # -c counts every call
+    assert parse_args(["trace", "-c", "-e", "trace=read", "--", "p"]).syscalls == ["read"]
+    assert parse_args(["trace", "--seccomp-bpf", "-e", "trace=read", "--", "p"]).seccomp
+    assert not parse_args(["trace", "--no-seccomp-bpf", "--", "p"]).seccomp
+    assert parse_args(["trace", "--timeline", "t.json", "--", "p"]).timeline == "t.json"
+
+
+def test_signal_set():
+    opts = parse_args(["trace", "-e", "signal=SIGUSR1,term", "--", "p"])
+    assert opts.signals == frozenset({10, 15})
+    opts = parse_args(["trace", "-e", "signal=!SIGCHLD", "--", "p"])
+    assert 17 not in opts.signals and 10 in opts.signals
+    assert parse_args(["trace", "-e", "signal=all", "--", "p"]).signals is None
+    assert parse_args(["trace", "-e", "signal=none", "--", "p"]).signals == frozenset()
+    with pytest.raises(UsageError, match="SIGFOO"):
+        parse_args(["trace", "-e", "signal=SIGFOO", "--", "p"])
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["-Z"], "-Z"), (["--frob"], "--frob"), (["-ff"], "-ff"), (["-e", "raw=all"], "raw="),
+    (["--sec"], "--sec"),   # no abbreviations of long options
+])
+def test_unknown_or_unsupported_flags_are_named(args, flag):
+    with pytest.raises(UsageError, match=flag):
+        parse_args(["trace", *args, "--", "prog"])
+
+
+def test_unknown_option_without_double_dash_is_named():
+    with pytest.raises(UsageError, match="-Q"):
+        parse_args(["trace", "-Q", "prog"])
 
 
 def test_break_is_repeatable():
@@ -81,7 +122,7 @@ def test_missing_program_and_missing_command_are_usage_errors():
     with pytest.raises(UsageError, match="missing PROGRAM"):
         parse_args(["trace"])
     with pytest.raises(UsageError, match="missing PROGRAM"):
-        parse_args(["trace", "-s", "--"])
+        parse_args(["trace", "-f", "--"])
     with pytest.raises(UsageError, match="missing command"):
         parse_args([])
     with pytest.raises(UsageError):
@@ -103,7 +144,7 @@ def test_other_options():
 
 
 def test_demo_takes_trace_options_but_no_program():
-    opts = parse_args(["demo", "-s", "write", "-b", "work", "--json"])
+    opts = parse_args(["demo", "-e", "trace=write", "-b", "work", "--json"])
     assert opts.command == "demo" and opts.program == []
     assert opts.syscalls == ["write"] and opts.breaks == ["work"] and opts.json
     with pytest.raises(UsageError):
@@ -144,7 +185,7 @@ def test_main_help_and_version_exit_0(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("tether ")
     assert main(["trace", "--help"]) == 0
-    assert "--syscalls" in capsys.readouterr().out
+    assert "--seccomp-bpf" in capsys.readouterr().out
 
 
 def test_main_program_not_found_exits_127(capsys):

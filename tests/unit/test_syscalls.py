@@ -91,7 +91,7 @@ def test_open_mode_shown_only_when_creating():
     flags = 0o1 | 0o100 | 0o1000 | 0o2000000  # O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC
     assert (format_syscall("openat", [AT_FDCWD, 0x1000, flags, 0o644], read, ret=ENOENT)
             == 'openat(AT_FDCWD, "/tmp/x", O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644)'
-               ' = -1 ENOENT')
+               ' = -1 ENOENT (No such file or directory)')
     assert (format_syscall("open", [0x1000, 0o2 | 0o200000, 0o777], read)
             == 'open("/tmp/x", O_RDWR|O_DIRECTORY)')
 
@@ -106,14 +106,14 @@ def test_read_buffer_shown_only_at_exit():
     assert format_syscall("read", [0, 0x2000, 100], read) == "read(0, 0x2000, 100)"
     assert format_syscall("read", [0, 0x2000, 100], read, ret=3) == 'read(0, "abc", 100) = 3'
     assert (format_syscall("read", [0, 0x2000, 100], read, ret=2**64 - 11)
-            == "read(0, 0x2000, 100) = -1 EAGAIN")
+            == "read(0, 0x2000, 100) = -1 EAGAIN (Resource temporarily unavailable)")
 
 
 def test_long_buffers_are_cut_and_bytes_escaped():
     data = b'"\\\t\x00\x7f' + b"A" * 100
     line = format_syscall("write", [2, 0x10, len(data)], None, ret=len(data),
                           read_memory=lambda address, size: data[:size])
-    assert line.startswith('write(2, "\\"\\\\\\t\\x00\\x7f' + "A" * 27 + '"..., 105) = 105')
+    assert line.startswith('write(2, "\\"\\\\\\t\\0\\177' + "A" * 27 + '"..., 105) = 105')
 
 
 def test_unreadable_memory_shows_addresses():
@@ -127,7 +127,7 @@ def test_unreadable_memory_shows_addresses():
 
 def test_mmap_flags_and_pointer_return():
     line = format_syscall("mmap", [0, 4096, 3, 0x22, 2**64 - 1, 0], None, ret=0x7F0000001000)
-    assert line == ("mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x0)"
+    assert line == ("mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)"
                     " = 0x7f0000001000")
     assert "PROT_NONE" in format_syscall("mprotect", [0x1000, 4096, 0], None)
     assert "= -1 ENOMEM" in format_syscall("mmap", [0, 1, 0, 0x22, 0, 0], None, ret=2**64 - 12)

@@ -129,6 +129,45 @@ def test_route(proc_state, task_state, stepping, locked, ev, expected):
     assert tracker.route(task, ev) is expected
 
 
+SECCOMP_ROUTES = [
+    # (our filter?, process state, step lock held by another) -> route
+    (True, ProcState.RUNNING, False, Route.SYSCALL),    # our filter's stop: a syscall's entry
+    (False, ProcState.RUNNING, False, Route.OTHER),     # the program's own filter: resume
+    (True, ProcState.STOPPING, False, Route.HOLD),      # kept like a syscall stop
+    (True, ProcState.RUNNING, True, Route.HOLD),
+    (False, ProcState.STOPPED, False, Route.HOLD),
+]
+
+
+@pytest.mark.parametrize("ours, proc_state, locked, expected", SECCOMP_ROUTES)
+def test_route_of_a_seccomp_stop(ours, proc_state, locked, expected):
+    proc = make_proc(proc_state, threads=2,
+                     config=Settings(syscall_filter=frozenset({59}) if ours else None))
+    assert proc.seccomp is ours
+    task = leader(proc)
+    task.state = TaskState.STOPPED
+    if locked:
+        proc.step_lock = proc.tasks[PID + 1]
+    assert tracker.route(task, SECCOMP) is expected
+
+
+def test_exec_keeps_the_execing_threads_syscall_so_its_exit_stop_is_asked_for():
+    proc = make_proc(threads=3)
+    execing = proc.tasks[PID + 2]
+    execing.in_syscall, execing.syscall_nr = True, 59
+    lead = leader(proc)
+    lead.in_syscall, lead.syscall_nr = True, 0     # the leader was blocked in a read
+    tracker.exec_vanished(proc, PID + 2)
+    assert lead.in_syscall and lead.syscall_nr == 59
+    proc = make_proc(threads=1)
+    lead = leader(proc)
+    lead.in_syscall, lead.syscall_nr = True, 59
+    tracker.exec_vanished(proc, PID)
+    assert lead.in_syscall and lead.syscall_nr == 59
+    tracker.exec_vanished(proc, PID + 7)            # the exec'ing thread is unknown
+    assert not lead.in_syscall
+
+
 def test_the_owner_of_the_step_lock_is_not_held_by_it():
     proc = make_proc(threads=2)
     task = leader(proc)

@@ -9,7 +9,7 @@ from .args import PROG, UsageError, parse_args, usage_text
 from .demo import demo_binary
 from .output import Event, open_printer
 from .program import CommandError
-from .summary import build_summary, format_summary
+from .summary import build_summary, format_counts, format_summary
 from .trace import TraceSession
 
 
@@ -61,13 +61,24 @@ def run(opts) -> int:
             return 130
         session.wait()
         summary = build_summary(session)
+        if opts.timeline is not None:
+            try:
+                session.timeline.write(opts.timeline, session.t_end - session.t0)
+            except OSError as e:
+                _error(f"cannot write the timeline to {opts.timeline}: {e.strerror}")
         if opts.json:
             root = session.records.get(session.root)
             printer.emit(Event(session.t_end - session.t0, root.pid, root.pid, root.ppid,
                                "summary", summary))
         else:
             encoding = (getattr(printer.stream, "encoding", None) or "").lower().replace("-", "")
+            if session.stats is not None:
+                printer.write_block(format_counts(session))
             printer.write_block(format_summary(summary, unicode=encoding == "utf8"))
+        for symbol in summary["breakpoints_never_found"]:
+            if opts.json or opts.output is not None:  # (else the summary said it, on stderr)
+                _error(f"-b {symbol}: no function {symbol!r} in any traced program "
+                       "or its libraries")
         return summary["exit_status"]
     finally:
         printer.flush()

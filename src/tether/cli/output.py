@@ -9,6 +9,7 @@ import os
 import shlex
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 
 # ANSI SGR colours (ECMA-48) for each kind of event.
@@ -19,7 +20,7 @@ _KIND_COLORS = {
     "start": "\x1b[1;32m", "attach": "\x1b[1;32m", "exec": "\x1b[32m",
     "fork": "\x1b[36m", "vfork": "\x1b[36m", "clone": "\x1b[36m",
     "thread": "\x1b[34m", "thread_exit": "\x1b[34m",
-    "signal": "\x1b[33m", "breakpoint": "\x1b[35m", "syscall": "",
+    "signal": "\x1b[33m", "stopped": "\x1b[33m", "breakpoint": "\x1b[35m", "syscall": "",
     "exit": "\x1b[1m", "detach": "\x1b[33m",
 }
 _RED = "\x1b[1;31m"
@@ -35,6 +36,7 @@ class Event:
     kind: str
     details: dict = field(default_factory=dict)
     depth: int = 0         # generation in the traced tree (text indentation only)
+    wall: float | None = None   # time.time() when it happened (for -t/-tt/-ttt)
 
     def to_json(self) -> str:
         return json.dumps({"time": round(self.time, 6), "pid": self.pid, "tid": self.tid,
@@ -64,6 +66,8 @@ def describe(event: Event) -> str:
         return f"exec {d.get('path')}{rest}"
     if kind == "signal":
         return f"signal {d['signal']}"
+    if kind == "stopped":
+        return f"stopped by {d['signal']}"
     if kind == "syscall":
         return d["text"]
     if kind == "breakpoint":
@@ -82,10 +86,24 @@ def who(event: Event) -> str:
     return f"{event.pid}/{event.tid}"
 
 
-def format_text(event: Event, color: bool = False) -> str:
+def stamp_of(event: Event, timestamps: int = 0) -> str:
+    """The time column: seconds since the start (default), or strace's -t
+    (time of day), -tt (with microseconds), -ttt (seconds since the epoch)."""
+    if not timestamps or event.wall is None:
+        return f"{event.time:9.4f}"
+    if timestamps >= 3:
+        return f"{event.wall:.6f}"
+    local = time.localtime(event.wall)
+    text = time.strftime("%H:%M:%S", local)
+    if timestamps == 2:
+        text += f".{int((event.wall % 1) * 1_000_000):06d}"
+    return text
+
+
+def format_text(event: Event, color: bool = False, timestamps: int = 0) -> str:
     indent = "  " * event.depth
     words = describe(event)
-    stamp = f"{event.time:9.4f}"
+    stamp = stamp_of(event, timestamps)
     if not color:
         return f"{stamp} {indent}{who(event)} {words}"
     tint = _KIND_COLORS.get(event.kind, "")
@@ -124,8 +142,9 @@ class Printer:
     erased before each event line and redrawn by the main thread."""
 
     def __init__(self, stream, as_json: bool = False, color: bool = False, progress: bool = False,
-                 live: bool = True):
+                 live: bool = True, timestamps: int = 0):
         self.stream = stream
+        self.timestamps = timestamps
         self.as_json = as_json
         self.color = color and not as_json
         self.progress = progress and not as_json
@@ -136,7 +155,8 @@ class Printer:
         self.lines = 0
 
     def emit(self, event: Event) -> None:
-        line = event.to_json() if self.as_json else format_text(event, self.color)
+        line = event.to_json() if self.as_json else format_text(event, self.color,
+                                                                   self.timestamps)
         with self.lock:
             self._erase_status()
             self._write(line + "\n", self.live)
@@ -212,4 +232,5 @@ def open_printer(opts) -> tuple:
         to_close, live = stream, False
     color = wants_color(opts.color, stream)
     progress = opts.progress and _isatty(stream) and not opts.json
-    return Printer(stream, as_json=opts.json, color=color, progress=progress, live=live), to_close
+    return Printer(stream, as_json=opts.json, color=color, progress=progress, live=live,
+                   timestamps=opts.timestamps), to_close

@@ -4,9 +4,11 @@ time. One dict (the JSON "summary" event's details) and its text rendering."""
 
 import os
 
+from .syscall_stats import format_stats
+
 # Event kinds in the order the text summary lists their counts.
 _KIND_ORDER = ("start", "attach", "fork", "vfork", "clone", "thread", "thread_exit", "exec",
-               "signal", "breakpoint", "syscall", "exit", "detach")
+               "signal", "stopped", "breakpoint", "syscall", "exit", "detach")
 _TOP_SYSCALLS = 8
 
 
@@ -32,6 +34,8 @@ def build_summary(session) -> dict:
         "events": {k: v for k, v in session.counts.items()},
         "syscalls": dict(session.syscall_counts.most_common()),
         "breakpoints": breakpoints,
+        "breakpoints_never_found": session.planter.never_found(),
+        "syscall_stats": None if session.stats is None else session.stats.to_json(),
         "exit_status": session.exit_status(),
         "interrupted": session.interrupted,
         "unreported_exits": session.missed_exits,
@@ -92,10 +96,18 @@ def format_summary(summary: dict, unicode: bool = True) -> str:
         total = sum(per_pid.values())
         each = ", ".join(f"{pid}: {n}" for pid, n in per_pid.items())
         lines.append(f"breakpoint {symbol}: {total} hit{'s' if total != 1 else ''} ({each})")
+    for symbol in summary.get("breakpoints_never_found") or ():
+        lines.append(f"breakpoint {symbol}: no function {symbol!r} in any traced program "
+                     "or its libraries")
     status = summary["exit_status"]
     note = " (interrupted)" if summary["interrupted"] else ""
     lines.append(f"exit status {status}{note}")
     return "\n".join(lines)
+
+
+def format_counts(session) -> str:
+    """-c / -C: the strace-like tables, per process and for the tree."""
+    return format_stats(session.stats, session.order)
 
 
 def _short(path) -> str:

@@ -1,8 +1,9 @@
 """Syscall lines for `tether trace -s`: the registers of a syscall stop and
 readers of the tracee's memory for tether's strace-like formatter."""
 import json
+import os
 
-from ..arch.amd64.syscalls import syscall_name
+from ..arch.amd64.syscalls import syscall_name, syscall_signature
 from .program import cmdline
 
 PAGE = 4096
@@ -58,3 +59,39 @@ def string_reader(memory):
         except Exception:
             return None
     return read_string, read_memory
+
+
+AT_FDCWD = -100
+_FD_KINDS = ("fd", "dirfd")
+
+
+def fd_path_reader(pid: int, known: dict | None = None):
+    """fd_path(fd) for -y: what /proc/PID/fd/FD links to ("pipe:[123]",
+    "socket:[456]" and "/dev/pts/0" as the kernel names them; AT_FDCWD: the
+    working directory), or None. `known`: paths read at the syscall's entry,
+    used first (close(3) has closed 3 by its exit)."""
+    def fd_path(fd: int):
+        fd = int(fd)
+        if known and fd in known:
+            return known[fd]
+        link = f"/proc/{pid}/cwd" if fd == AT_FDCWD else f"/proc/{pid}/fd/{fd}"
+        try:
+            return os.readlink(link)
+        except OSError:
+            return None
+    return fd_path
+
+
+def entry_fd_paths(pid: int, nr: int, args) -> dict:
+    """{fd: path} of a syscall's file-descriptor arguments, read at its entry."""
+    signature = syscall_signature(syscall_name(nr)) or ()
+    read = fd_path_reader(pid)
+    paths = {}
+    for (_, kind), value in zip(signature, args):
+        if kind in _FD_KINDS:
+            low = value & 0xFFFFFFFF           # an fd is a C int
+            fd = low - (1 << 32) if low >> 31 else low
+            path = read(fd)
+            if path is not None:
+                paths[fd] = path
+    return paths

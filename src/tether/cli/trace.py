@@ -10,13 +10,17 @@ import time
 from collections import Counter
 
 from .. import debugger
-from ..arch.amd64.signals import signal_number
+from ..arch.amd64.signals import signal_name, signal_number
 from ..arch.amd64.syscalls import format_syscall, syscall_name
 from ..ptrace import parent_of
 from ..state.states import GONE, ProcState
+from .breaks import BreakPlanter
 from .output import Event
 from .program import CommandError, cmdline, reason, resolve_command
-from .syscall_text import exec_text, signed, string_reader, syscall_registers
+from .syscall_stats import SyscallStats
+from .syscall_text import (entry_fd_paths, exec_text, fd_path_reader, signed, string_reader,
+                           syscall_registers)
+from .timeline import Timeline
 
 # Syscalls that create a task (asm/unistd_64.h) and the clone(2) flags that
 # tell a fork from a vfork or an address-space-sharing clone (linux/sched.h).
@@ -68,17 +72,30 @@ class TraceSession:
         self.order = []            # ProcRecords, in birth order
         self.counts = Counter()    # event kind -> how many
         self.syscall_counts = Counter()
-        self.pending = {}          # tid -> (nr, args, text at entry or None, pid) from enter to exit
+        # tid -> (nr, args, text at entry or None, pid, time, -y fd paths) from entry to exit
+        self.pending = {}
+        self.planter = BreakPlanter(opts.breaks, self._on_breakpoint)
+        self.stats = SyscallStats() if opts.count else None
+        self.timeline = Timeline() if opts.timeline else None
+        # -c: the calls are counted, not shown
+        self.show_syscalls = opts.count != "only"
         self.stopped_seen = set()  # Debuggers found stopped by the main loop once already
         self.attached = False
         self.interrupted = False
         self.missed_exits = 0      # deaths the library did not report (see _settle_records)
 
     # -------------------------------------------------------------- events
-    def emit(self, record, tid, kind, details=None) -> None:
+    def emit(self, record, tid, kind, details=None, show=True) -> float:
+        """Count (and unless `show` is false, print) one event; its time."""
         self.counts[kind] += 1
-        self.printer.emit(Event(time.monotonic() - self.t0, record.pid, tid, record.ppid, kind,
-                                details or {}, record.depth))
+        now = time.monotonic() - self.t0
+        if show:
+            self.printer.emit(Event(now, record.pid, tid, record.ppid, kind, details or {},
+                                    record.depth, wall=time.time()))
+        return now
+
+    def now(self) -> float:
+        return time.monotonic() - self.t0
 
     def _record(self, dbg):
         record = self.records.get(dbg)
@@ -90,6 +107,8 @@ class TraceSession:
         record = ProcRecord(dbg.pid, ppid, parent, dbg.path)
         self.records[dbg] = record
         self.order.append(record)
+        if self.timeline is not None:
+            self.timeline.process_started(dbg.pid, record.path, self.now())
         return record
 
     # -------------------------------------------------------------- start
@@ -99,18 +118,28 @@ class TraceSession:
         else:
             self._run(self.opts.program)
 
-    def _new_debugger(self, argv=(), path=None, at_first_instruction=False):
+    def _new_debugger(self, argv=(), path=None, at_first_instruction=False, started=False):
         return debugger(list(argv), path=path, follow_children=self.opts.follow,
                         inherit_stopping_events=True,
-                        continue_to_binary_entrypoint=not at_first_instruction)
+                        continue_to_binary_entrypoint=not at_first_instruction,
+                        syscall_filter=self.kernel_filter() if started else None)
+
+    def kernel_filter(self):
+        """The syscalls of -e trace=SET for a seccomp-bpf filter, or None: all
+        of them are traced, --no-seccomp-bpf, or --no-follow (a process let go
+        would keep the filter, and its filtered calls would fail)."""
+        opts = self.opts
+        if not opts.syscalls or not opts.seccomp or not opts.follow:
+            return None
+        return list(opts.syscalls)
 
     def _run(self, argv) -> None:
         path, argv = resolve_command(argv)
-        # With -s, stop at the very first instruction so the dynamic loader's
-        # syscalls show too (like strace); -b needs the libraries loaded to
-        # find their symbols, so it starts at the program's entry point.
-        first = self.opts.syscalls is not None and not self.opts.breaks
-        d = self._new_debugger(argv, path, at_first_instruction=first)
+        # Traced syscalls: start at the very first instruction so the dynamic
+        # loader's syscalls show too (like strace); -b breakpoints are planted
+        # as their libraries are mapped (breaks.py), from there too.
+        first = self.opts.syscalls is not None or bool(self.opts.breaks)
+        d = self._new_debugger(argv, path, at_first_instruction=first, started=True)
         try:
             d.run(redirect_pipes=False)  # the program's stdio is ours: passes through
         except OSError as e:
@@ -141,12 +170,7 @@ class TraceSession:
     def _install(self, d) -> None:
         """Hooks and stopping events on the root; children inherit both."""
         try:
-            for symbol in self.opts.breaks:
-                try:
-                    d.breakpoint(symbol, callback=self._on_breakpoint, file="hybrid")
-                except ValueError:
-                    raise CommandError(f"-b {symbol}: no function {symbol!r} in {d.path} "
-                                       "or its libraries", 2) from None
+            self.planter.plant(d)
             if self.opts.syscalls is not None:
                 for name in self.opts.syscalls or ["*"]:
                     d.handle_syscall(name, on_enter=self._on_syscall_enter,
@@ -157,6 +181,7 @@ class TraceSession:
             d.on_exit(self._on_exit)
             d.on_thread(self._on_thread)
             d.on_thread_exit(self._on_thread_exit)
+            d.on_stop(self._on_stop)
         except BaseException:
             self.abort()
             raise
@@ -182,7 +207,9 @@ class TraceSession:
             record = self._new_record(child, precord, parent.pid)
             record.path = precord.path
             kind, how = self._fork_kind(child)
-            self.emit(precord, parent.pid, kind, {"child": child.pid, "syscall": how})
+            t = self.emit(precord, parent.pid, kind, {"child": child.pid, "syscall": how})
+            if self.timeline is not None:
+                self.timeline.fork(parent.pid, parent.pid, child.pid, how, t)
         finally:
             child.cont()  # every followed child runs at once
 
@@ -213,88 +240,134 @@ class TraceSession:
 
     def _on_exec(self, dbg) -> None:
         record = self._record(dbg)
-        # Threads other than the exec-ing one vanish; a pending execve moves
-        # to the pid (the survivor takes the leader's tid, ptrace(2)).
+        # Threads other than the exec-ing one vanish (ptrace(2), "execve(2)
+        # under ptrace"): a syscall one of them was blocked in never returns,
+        # and is shown as such ("= ?", like strace); the pending execve moves
+        # to the pid (the survivor takes the leader's tid).
+        exec_entry = None
         for tid, entry in list(self.pending.items()):
-            if entry[3] == dbg.pid:
+            if entry[3] != dbg.pid:
+                continue
+            if entry[0] in EXEC_SYSCALLS and exec_entry is None and entry[2] is not None:
+                exec_entry = entry
                 del self.pending[tid]
-                if entry[0] in EXEC_SYSCALLS:
-                    self.pending[dbg.pid] = entry
+            else:
+                self._flush_pending(dbg, tid)
+        if exec_entry is not None:
+            self.pending[dbg.pid] = exec_entry
+        for tid in list(record.threads):
+            if tid != dbg.pid and self.timeline is not None:
+                self.timeline.ended(dbg.pid, tid, "gone at exec", self.now())
         record.path = dbg.path
         argv = cmdline(dbg.pid)
         record.execs.append(record.path)
         record.threads.add(dbg.pid)
-        self.emit(record, dbg.pid, "exec", {"path": record.path, "argv": argv})
-        # The new image has no breakpoints: put ours in again if it has the symbols.
-        for symbol in self.opts.breaks:
-            try:
-                dbg.breakpoint(symbol, callback=self._on_breakpoint, file="hybrid")
-            except ValueError:
-                pass  # this program has no such function
+        t = self.emit(record, dbg.pid, "exec", {"path": record.path, "argv": argv})
+        if self.timeline is not None:
+            self.timeline.renamed(dbg.pid, record.path)
+            self.timeline.instant(dbg.pid, dbg.pid, "exec", "exec", t,
+                                  {"path": record.path, "argv": argv})
+        # The new image has no breakpoints: ours go in as their files are mapped.
+        self.planter.plant(dbg)
 
     def _on_exit(self, dbg) -> None:
         record = self._record(dbg)
         self._flush_pending(dbg)
         record.exit_code = dbg.exit_code
         record.exit_signal = dbg.exit_signal
+        self.planter.forget(dbg)
         details = {"signal": record.exit_signal} if record.exit_signal else {"code": record.exit_code}
-        self.emit(record, dbg.pid, "exit", details)
+        t = self.emit(record, dbg.pid, "exit", details)
+        if self.timeline is not None:
+            self.timeline.ended(dbg.pid, dbg.pid, record.status(), t)
 
     def _on_thread(self, dbg, thread) -> None:
         record = self._record(dbg)
         record.threads.add(thread.tid)
-        self.emit(record, thread.tid, "thread")
+        t = self.emit(record, thread.tid, "thread")
+        if self.timeline is not None:
+            self.timeline.thread_started(dbg.pid, thread.tid, t)
 
     def _on_thread_exit(self, dbg, thread) -> None:
         record = self._record(dbg)
         self._flush_pending(dbg, thread.tid)
         details = {"signal": thread.exit_signal} if thread.exit_signal else {"code": thread.exit_code}
-        self.emit(record, thread.tid, "thread_exit", details)
+        t = self.emit(record, thread.tid, "thread_exit", details)
+        if self.timeline is not None:
+            self.timeline.ended(dbg.pid, thread.tid, "exited", t)
 
     def _on_signal(self, thread, catcher) -> None:
         record = self._record(thread.debugger)
         name = thread.signal
-        self.emit(record, thread.tid, "signal", {"signal": name, "number": signal_number(name)})
+        number = signal_number(name)
+        self._signal_event(record, thread.tid, "signal", {"signal": name, "number": number})
+
+    def _on_stop(self, dbg, thread, number) -> None:
+        """A job-control stop (SIGSTOP and the like, from itself or another)."""
+        record = self._record(dbg)
+        self._signal_event(record, thread.tid, "stopped",
+                           {"signal": signal_name(number), "number": number})
+
+    def _signal_event(self, record, tid, kind, details) -> None:
+        if self.opts.signals is not None and details["number"] not in self.opts.signals:
+            return  # -e signal=SET leaves it out
+        t = self.emit(record, tid, kind, details)
+        if self.timeline is not None:
+            self.timeline.instant(record.pid, tid, "signal", f"{kind} {details['signal']}", t,
+                                  details)
 
     def _on_breakpoint(self, thread, bp) -> None:
         record = self._record(thread.debugger)
         record.breakpoint_hits[bp.symbol] += 1
-        self.emit(record, thread.tid, "breakpoint",
-                  {"symbol": bp.symbol, "address": hex(bp.address),
-                   "hits": record.breakpoint_hits[bp.symbol]})
+        details = {"symbol": bp.symbol, "address": hex(bp.address),
+                   "hits": record.breakpoint_hits[bp.symbol]}
+        t = self.emit(record, thread.tid, "breakpoint", details)
+        if self.timeline is not None:
+            self.timeline.instant(record.pid, thread.tid, "breakpoint", bp.symbol, t, details)
 
     def _on_syscall_enter(self, thread, handler) -> None:
         values = syscall_registers(thread)
         nr, args = values[0], tuple(values[1:7])
         text = self._format(thread.debugger, nr, args, None) if nr in EXEC_SYSCALLS else None
-        self.pending[thread.tid] = (nr, args, text, thread.pid)
+        fds = entry_fd_paths(thread.pid, nr, args) if self.opts.decode_fds else None
+        self.pending[thread.tid] = (nr, args, text, thread.pid, self.now(), fds)
 
     def _on_syscall_exit(self, thread, handler) -> None:
         values = syscall_registers(thread)
         ret = values[7]
         entry = self.pending.pop(thread.tid, None)
+        now = self.now()
+        fds = None
         if entry is None:  # entered before we started (the root's own execve) or attached
-            nr, args, text = values[0], tuple(values[1:7]), None
+            nr, args, text, start = values[0], tuple(values[1:7]), None, now
             if nr in EXEC_SYSCALLS:
                 # Its arguments were in the image it replaced: describe the new one.
                 text = exec_text(thread.debugger, nr)
         else:
-            nr, args, text = entry[0], entry[1], entry[2]
+            nr, args, text, start, fds = entry[0], entry[1], entry[2], entry[4], entry[5]
         if text is not None:
             # Formatted at entry; only the result is new (formatting without
             # memory readers can't touch the new image).
             text += " = " + format_syscall(nr, list(args), None, ret).rsplit(" = ", 1)[1]
         else:
-            text = self._format(thread.debugger, nr, args, ret)
-        self._syscall_event(thread.debugger, thread.tid, nr, args, signed(ret), text)
+            text = self._format(thread.debugger, nr, args, ret, fds=fds)
+        self._syscall_event(thread.debugger, thread.tid, nr, args, signed(ret), text, start, now)
 
-    def _syscall_event(self, dbg, tid, nr, args, ret, text) -> None:
+    def _syscall_event(self, dbg, tid, nr, args, ret, text, start, end) -> None:
         record = self._record(dbg)
         name = syscall_name(nr)
         record.syscalls += 1
         self.syscall_counts[name] += 1
+        error = ret is not None and -4095 <= ret < 0
+        if self.stats is not None:
+            self.stats.add(record, name, error, end - start)
+        if self.opts.syscall_times and ret is not None:
+            text += f" <{end - start:.6f}>"
+        if self.timeline is not None:
+            self.timeline.syscall(record.pid, tid, text, name, start, end, ret)
         self.emit(record, tid, "syscall", {"name": name, "args": list(args), "return": ret,
-                                           "text": text})
+                                           "text": text, "duration": round(end - start, 6)},
+                  show=self.show_syscalls)
 
     def _flush_pending(self, dbg, tid=None) -> None:
         """Syscalls of `dbg` (or of its thread `tid`) that never returned
@@ -306,13 +379,16 @@ class TraceSession:
             nr, args, text = entry[0], entry[1], entry[2]
             if text is None:
                 text = self._format(dbg, nr, args, None, readable=False)
-            self._syscall_event(dbg, t, nr, args, None, text + " = ?")
+            self._syscall_event(dbg, t, nr, args, None, text + " = ?", entry[4], self.now())
 
-    @staticmethod
-    def _format(dbg, nr, args, ret, readable=True) -> str:
+    def _format(self, dbg, nr, args, ret, readable=True, fds=None) -> str:
+        opts = self.opts
         readers = string_reader(dbg.memory) if readable else (None, None)
+        fd_path = fd_path_reader(dbg.pid, fds) if opts.decode_fds and readable else None
         try:
-            return format_syscall(nr, list(args), readers[0], ret, read_memory=readers[1])
+            return format_syscall(nr, list(args), readers[0], ret, read_memory=readers[1],
+                                  string_limit=opts.string_limit, verbose=opts.verbose,
+                                  fd_path=fd_path)
         except Exception:
             return f"{syscall_name(nr)}(...)" + ("" if ret is None else f" = {signed(ret)}")
 

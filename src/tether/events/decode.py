@@ -59,8 +59,9 @@ _EVENT_KIND = {
 
 _NEW_CHILD = frozenset((Stop.FORK, Stop.VFORK, Stop.CLONE))
 # Stops that the kernel may report for a thread while we stop its process,
-# and that are kept (pending) for when the process is resumed.
-_DEFERRABLE = frozenset((Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP))
+# and that are kept (pending) for when the process is resumed. A seccomp stop
+# is a syscall's entry (our filter's SECCOMP_RET_TRACE), kept like one.
+_DEFERRABLE = frozenset((Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP, Stop.SECCOMP))
 
 
 class StopEvent:

@@ -95,6 +95,10 @@ class EventsMixin:
             proc.syscall_all = handler
         else:
             nr = syscall_number(syscall)
+            declared = ctl.settings.syscall_filter
+            if declared is not None and nr not in declared:
+                raise ValueError(f"{syscall_name(nr)} is not in the syscall_filter declared at "
+                                 "launch: the process never stops at it")
             handler = SyscallHandler(nr, syscall_name(nr), on_enter, on_exit, recursive, ctl)
             proc.syscall_handlers[nr] = handler
         ctl.events.update_syscall_tracing(proc)
@@ -220,6 +224,13 @@ class EventsMixin:
     def on_thread_exit(self, callback):
         """callback(debugger, thread) after a (non-main) thread exited."""
         return self._add_hook("thread_exit", callback)
+
+    def on_stop(self, callback):
+        """callback(debugger, thread, signal_number) when a thread of the
+        process enters a job-control stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
+        sent by itself or another); it stays stopped until SIGCONT, as
+        without a debugger. Inherited by children."""
+        return self._add_hook("stop", callback)
 
     def _add_hook(self, kind, callback):
         if not callable(callback):

@@ -88,6 +88,9 @@ class LifeMixin:
             raise ValueError(f"no process has pid {pid}")
         if pid == os.getpid():
             raise PermissionError(errno.EPERM, "a process cannot trace itself (ptrace forbids it)")
+        if ctl.settings.syscall_filter is not None:
+            raise ValueError("syscall_filter works with run() only: the filter is installed "
+                             "before the program's first instruction")
         if ctl.process is not None and ctl.process.state not in GONE:
             raise RuntimeError(f"this Debugger already traces process {ctl.process.pid}; "
                                "detach() or kill() it first")

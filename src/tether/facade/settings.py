@@ -4,7 +4,31 @@ The values live in the process's Settings (`control.settings`, which a
 followed child copies at its birth) and, for the program, on the control."""
 import os
 
+from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..symbols.elf import program_location
+
+# With a syscall filter, a process we let go would keep the filter, and with
+# no tracer its SECCOMP_RET_TRACE calls fail with ENOSYS (seccomp(2)): the
+# settings that let children go are refused.
+_LETS_CHILDREN_GO = {"follow_children": False, "detach_on_fork": True}
+
+
+def syscall_filter_of(syscalls, follow_children: bool, detach_on_fork: bool):
+    """debugger(syscall_filter=...) -> frozenset of syscall numbers, or None.
+    ValueError for an unknown syscall, an empty list, or settings that let
+    children go untraced."""
+    if syscalls is None:
+        return None
+    if isinstance(syscalls, (str, int)):
+        syscalls = [syscalls]
+    numbers = frozenset(syscall_number(s) for s in syscalls)
+    if not numbers:
+        raise ValueError("syscall_filter is an empty list (None: no filter)")
+    if not follow_children or detach_on_fork:
+        raise ValueError("syscall_filter needs follow_children=True and detach_on_fork=False: "
+                         "a process let go keeps the filter, and its filtered syscalls would "
+                         "fail with ENOSYS")
+    return numbers
 
 
 def _setting(name, doc):
@@ -15,7 +39,11 @@ def _setting(name, doc):
     def set_(self, value):
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
-        setattr(self._ctl.settings, name, value)
+        settings = self._ctl.settings
+        if settings.syscall_filter is not None and _LETS_CHILDREN_GO.get(name) is value:
+            raise ValueError(f"{name}={value} with a syscall_filter: a process let go keeps "
+                             "the filter, and its filtered syscalls would fail with ENOSYS")
+        setattr(settings, name, value)
     return property(get, set_, doc=doc)
 
 
@@ -61,6 +89,13 @@ class SettingsMixin:
     @pass_fds.setter
     def pass_fds(self, value) -> None:
         self._ctl.settings.pass_fds = checked_pass_fds(value)
+
+    @property
+    def syscall_filter(self):
+        """The syscall names declared at launch (debugger(syscall_filter=...)),
+        the only ones that stop the process; None without a filter."""
+        numbers = self._ctl.settings.syscall_filter
+        return None if numbers is None else sorted(syscall_name(n) for n in numbers)
 
     @property
     def escape_antidebug(self) -> bool:

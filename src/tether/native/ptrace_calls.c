@@ -230,9 +230,10 @@ PyObject *py_get_syscall_info(PyObject *self, PyObject *arg)
 }
 
 /* syscall_stop(tid) -> int: at a syscall-stop, the syscall's number at its
- * entry (>= 0), -1 at its exit, -2 for any other stop. All a syscall stop
- * needs unless the arguments are wanted (get_syscall_info): one small int,
- * no tuple, at every syscall stop. */
+ * entry (>= 0), -1 at its exit, -2 for any other stop. A seccomp stop
+ * (PTRACE_EVENT_SECCOMP from our filter's SECCOMP_RET_TRACE) is a syscall's
+ * entry too. All a syscall stop needs unless the arguments are wanted
+ * (get_syscall_info): one small int, no tuple, at every syscall stop. */
 PyObject *py_syscall_stop(PyObject *self, PyObject *arg)
 {
     long pid = PyLong_AsLong(arg);
@@ -244,6 +245,8 @@ PyObject *py_syscall_stop(PyObject *self, PyObject *arg)
         return os_error();
     if (info.op == PTRACE_SYSCALL_INFO_ENTRY)
         return PyLong_FromUnsignedLongLong(info.entry.nr);
+    if (info.op == PTRACE_SYSCALL_INFO_SECCOMP)
+        return PyLong_FromUnsignedLongLong(info.seccomp.nr);
     return PyLong_FromLong(info.op == PTRACE_SYSCALL_INFO_EXIT ? -1 : -2);
 }
 

@@ -16,8 +16,8 @@
 #include <sys/personality.h>
 #include <sys/resource.h>
 
-/* spawn(path, argv, envp, stdio, keep_fds, aslr, sigmask, sched, cpus, go_fd, errpipe_fd)
- *     -> (pid, stack, stack_size)
+/* spawn(path, argv, envp, stdio, keep_fds, aslr, sigmask, sched, cpus, go_fd, errpipe_fd
+ *       [, filter]) -> (pid, stack, stack_size)
  * envp: a sequence of "NAME=value" str/bytes, or None for our own environment.
  * stdio: (in, out, err), the fds to install as 0, 1, 2 (-1: keep ours).
  * keep_fds: None: every inheritable fd passes (subprocess's close_fds=False);
@@ -25,6 +25,8 @@
  * sigmask: the signal mask the program starts with (bit n-1: signal n).
  * sched: (policy, priority, nice) to set (policy -1: leave it).
  * cpus: the CPU affinity mask to set (empty: leave it).
+ * filter: a seccomp-bpf program (bytes, see seccomp_filter.c) installed
+ *   just before the execve, or None.
  * (runtime/launch.py decides these: what a subprocess child of the script's
  * thread would get.)
  *
@@ -56,10 +58,12 @@ struct spawn_args {
     const unsigned char *cpus;
     size_t ncpus;
     int go_fd, errpipe_fd;
+    const char *filter;       /* NULL: no seccomp filter */
+    Py_ssize_t filter_len;
 };
 
 /* The steps a failure report names (the first int written to errpipe_fd). */
-enum { STEP_EXEC, STEP_STDIO, STEP_FDS };
+enum { STEP_EXEC, STEP_STDIO, STEP_FDS, STEP_FILTER };
 
 #define SPAWN_STACK (64 * 1024)
 
@@ -219,6 +223,8 @@ static int spawn_child(void *arg)
     set_scheduling(a);
     restore_python_dispositions();
     raw6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&a->sigmask, 0, 8, 0, 0);
+    if (a->filter_len && (r = install_seccomp_filter(a->filter, a->filter_len)) < 0)
+        fail(a, STEP_FILTER, r);
     r = raw6(SYS_execve, (long)a->path, (long)a->argv, (long)a->envp, 0, 0, 0);
     fail(a, STEP_EXEC, r);
     return 127;
@@ -256,10 +262,15 @@ PyObject *py_spawn(PyObject *self, PyObject *args)
     Py_ssize_t ncpus;
     unsigned long long sigmask;
     memset(&a, 0, sizeof a);
-    if (!PyArg_ParseTuple(args, "sOO(iii)OpK(iii)y#ii", &a.path, &argv_obj, &env_obj,
+    if (!PyArg_ParseTuple(args, "sOO(iii)OpK(iii)y#ii|z#", &a.path, &argv_obj, &env_obj,
                           &a.stdio[0], &a.stdio[1], &a.stdio[2], &keep_obj, &a.aslr, &sigmask,
-                          &a.policy, &a.priority, &a.nice, &cpus, &ncpus, &a.go_fd, &a.errpipe_fd))
+                          &a.policy, &a.priority, &a.nice, &cpus, &ncpus, &a.go_fd, &a.errpipe_fd,
+                          &a.filter, &a.filter_len))
         return NULL;
+    if (a.filter_len > 4096 * 8) {   /* BPF_MAXINSNS instructions of 8 bytes */
+        PyErr_SetString(PyExc_ValueError, "spawn: seccomp filter too long");
+        return NULL;
+    }
     a.sigmask = sigmask;
     /* env None: this process's own environment (what os.environ's changes
        are written through to, with putenv), without building a Python list
@@ -321,7 +332,8 @@ PyObject *py_spawn(PyObject *self, PyObject *args)
     for (Py_ssize_t i = 0; i < envc; i++)
         strbytes += strlen(envp[i]) + 1;
     size_t ptrbytes = (argc + 1 + envc + 1) * sizeof(char *);
-    size_t argbytes = (sizeof a + ptrbytes + nkeep * sizeof(int) + ncpus + strbytes + 15) & ~(size_t)15;
+    size_t argbytes = (sizeof a + ptrbytes + nkeep * sizeof(int) + ncpus + strbytes + 8
+                       + a.filter_len + 15) & ~(size_t)15;
     size_t mapsize = (SPAWN_STACK + argbytes + 4095) & ~(size_t)4095;
     char *stack = mmap(NULL, mapsize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {
@@ -357,6 +369,11 @@ PyObject *py_spawn(PyObject *self, PyObject *args)
     }
     child_args->argv[argc] = NULL;
     child_args->envp[envc] = NULL;
+    if (a.filter_len) {   /* after the strings, 8-byte aligned */
+        char *code = (char *)(((uintptr_t)cursor + 7) & ~(uintptr_t)7);
+        memcpy(code, a.filter, a.filter_len);
+        child_args->filter = code;
+    }
     /* The path goes at the bottom of the mapping, far below the stack in use. */
     memcpy(stack, a.path, pathlen);
     child_args->path = stack;

@@ -97,7 +97,11 @@ class Resumer:
             self.let_run(task, PTRACE_LISTEN)
             task.state = TASK_LISTENING
             return
-        request = PTRACE_SYSCALL if proc.trace_syscalls else PTRACE_CONT
+        # Under our seccomp filter a syscall's entry is a seccomp stop: only
+        # its exit stop is asked for (in_syscall: its entry was seen);
+        # otherwise the thread runs without syscall stops (seccomp_bpf.py).
+        request = PTRACE_SYSCALL if proc.trace_syscalls and (task.in_syscall or not proc.seccomp) \
+            else PTRACE_CONT
         installed = proc.aspace.installed
         emulated_and_resumed = False
         if installed and task.stepping is None:

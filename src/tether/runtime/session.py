@@ -10,7 +10,8 @@ import os
 import signal
 
 from .. import _native as native
-from ..events.decode import STOP_EXEC, STOP_TRAP, decode_stop
+from ..arch.amd64.seccomp_bpf import seccomp_program
+from ..events.decode import STOP_EXEC, STOP_SECCOMP, STOP_TRAP, decode_stop
 from ..ptrace import (
     BASE_OPTIONS,
     O_EXITKILL,
@@ -18,6 +19,7 @@ from ..ptrace import (
     PTRACE_DETACH,
     PTRACE_INTERRUPT,
     PTRACE_SEIZE,
+    PTRACE_SYSCALL,
     THREAD_OPTIONS,
     proc_state,
 )
@@ -38,13 +40,16 @@ from ..state.task import Task
 from . import tracker
 from .dispatch import Dispatcher
 from .registry import Registry, uptime_ticks
+
+SYS_PTRACE, SYS_EXECVE = 101, 59   # asm/unistd_64.h
 from .resume import Resumer
 from .stops import Stops
 from .tree import Tree
 
 
 # What failed in the spawned child, by the step number it reports (spawn.c).
-_SPAWN_STEPS = {0: "execute", 1: "set up the stdin/stdout/stderr of", 2: "pass pass_fds to"}
+_SPAWN_STEPS = {0: "execute", 1: "set up the stdin/stdout/stderr of", 2: "pass pass_fds to",
+                3: "install the seccomp syscall filter for"}
 
 
 class Session:
@@ -91,10 +96,15 @@ class Session:
         err_r, err_w = os.pipe()
         # None: the script's own environment, which spawn reads in C.
         envlist = None if env is None else [f"{k}={v}" for k, v in env.items()]
+        code = None
+        if config.syscall_filter is not None:
+            # escape_antidebug must see ptrace(PTRACE_TRACEME) to fake it.
+            code = seccomp_program(config.syscall_filter
+                                   | ({SYS_PTRACE} if config.escape_antidebug else set()))
         try:
             pid, *stack = native.spawn(path, argv, envlist, launch.stdio, launch.keep_fds,
                                        config.aslr, launch.sigmask, launch.sched, launch.cpus,
-                                       go_r, err_w)
+                                       go_r, err_w, code)
         finally:
             os.close(go_r)
             os.close(err_w)
@@ -110,6 +120,13 @@ class Session:
                 os.write(go_w, b"g")  # the child may exec now
                 os.close(go_w)
             _, status = native.wait_pid(pid)
+            execve_seen = decode_stop(status).kind is STOP_SECCOMP
+            if execve_seen:
+                # Our filter stops the child's own execve (when execve is in the
+                # set): let it in, with its exit stop asked for, so the program's
+                # execve is reported whole like every later one.
+                native.ptrace(PTRACE_SYSCALL, pid, 0, 0)
+                _, status = native.wait_pid(pid)
         finally:
             # The child runs on a stack in our memory until its exec or death.
             if status is None:  # an error above: make sure it is gone first
@@ -134,6 +151,9 @@ class Session:
         proc = Proc(pid, config, hub=self.registry.hub)
         task = Task(pid, proc, TASK_STOPPED)
         task.options = options
+        if execve_seen:
+            task.in_syscall = True
+            task.syscall_nr = SYS_EXECVE
         self.registry.add(task)
         self.registry.procs[pid] = proc
         proc.set_state(PROC_STOPPED)

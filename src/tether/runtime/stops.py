@@ -252,9 +252,14 @@ class Stops:
             self.resumer.resume(task)  # a late PTRACE_INTERRUPT: nothing to report
 
     def on_group_stop(self, task, ev) -> None:
+        proc = task.proc
+        if not task.group_stopped and proc.hooks["stop"]:
+            # A new job-control stop (PTRACE_LISTEN's wake-ups report the same
+            # stop again, with group_stopped already set).
+            for hook in proc.hooks["stop"]:
+                self.tree.run_hook(proc, hook, proc.debugger, thread_context(task), ev.value)
         task.group_stopped = True
         self.resumer.resume(task)
-        proc = task.proc
         if not proc.job_stopped and tracker.job_stopped(proc):
             # The last thread joined the job-control stop: the user sees the
             # process stopped (wait() returns, d.job_stopped), while the

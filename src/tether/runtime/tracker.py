@@ -54,7 +54,7 @@ class Route(IntEnum):
     HOLD = 3         # kept in task.pending: its process is being stopped, or held for a step-over
     TRAP = 4         # SIGTRAP: a breakpoint, a hardware debug trap, or a real SIGTRAP
     STEP_DONE = 5    # SIGTRAP ending a single step we asked for
-    SYSCALL = 6      # syscall-enter or -exit stop
+    SYSCALL = 6      # syscall-enter or -exit stop, or a seccomp stop of our filter (an entry)
     SIGNAL = 7       # signal-delivery-stop
     INTERRUPT = 8    # PTRACE_INTERRUPT's stop (or the end of a PTRACE_LISTEN)
     GROUP_STOP = 9   # job-control stop
@@ -62,7 +62,7 @@ class Route(IntEnum):
     EXEC = 11        # PTRACE_EVENT_EXEC
     VFORK_DONE = 12  # PTRACE_EVENT_VFORK_DONE
     EXIT_EVENT = 13  # PTRACE_EVENT_EXIT: about to exit
-    OTHER = 14       # seccomp stops and anything newer: just resume
+    OTHER = 14       # the program's own seccomp filter's stops, anything newer: just resume
 
 
 (ROUTE_DIED, ROUTE_FIRST_STOP, ROUTE_HOLD, ROUTE_TRAP, ROUTE_STEP_DONE, ROUTE_SYSCALL,
@@ -119,7 +119,10 @@ def route(task, ev, fresh: bool = True) -> Route:
                 return ROUTE_TRAP
         elif kind is STOP_TRAP:
             return ROUTE_STEP_DONE
-        if kind is STOP_SYSCALL:
+        if kind is STOP_SYSCALL or (kind is STOP_SECCOMP and proc.seccomp):
+            # Under our filter a seccomp stop is the syscall's entry; a
+            # program's own SECCOMP_RET_TRACE (no filter of ours: syscall
+            # stops are on) comes after the entry's syscall stop: resume.
             return ROUTE_SYSCALL
     return _BY_KIND.get(kind, ROUTE_OTHER)
 
@@ -318,6 +321,10 @@ def exec_vanished(proc, former_tid: int) -> list:
     execing = proc.tasks.get(former_tid)
     if execing is not None and execing is not task:
         task.options = execing.options
+    # The Task is the exec'ing thread, inside its execve (its exit stop is to
+    # come: under a seccomp filter it is asked for only if its entry was seen).
+    in_execve = execing is not None and execing.in_syscall
+    nr = execing.syscall_nr if in_execve else task.syscall_nr
     gone = [t for tid, t in proc.tasks.items() if tid != proc.pid]
     for t in gone:
         t.state = TASK_DEAD
@@ -328,7 +335,8 @@ def exec_vanished(proc, former_tid: int) -> list:
         task.pending = None
         task.stepping = None
         task.state = TASK_STOPPED
-    task.in_syscall = False
+    task.in_syscall = in_execve
+    task.syscall_nr = nr
     task.dr_dirty = True
     return gone
 

@@ -5,7 +5,7 @@ from .address_space import AddressSpace
 from .hub import Hub
 from .states import ProcState
 
-NO_HOOKS = {"fork": (), "exec": (), "exit": (), "thread": (), "thread_exit": ()}
+NO_HOOKS = {"fork": (), "exec": (), "exit": (), "thread": (), "thread_exit": (), "stop": ()}
 
 
 class Proc:
@@ -60,6 +60,10 @@ class Proc:
         self.step_lock = None
         self.hw_used = False
         self.trace_syscalls = False
+        # Runs under our seccomp filter (started by run() with a
+        # syscall_filter, or a descendant: the filter is inherited and kept
+        # across exec): only the filtered syscalls stop it, at a seccomp stop.
+        self.seccomp = config.syscall_filter is not None
         self.pprint_syscalls = False
         self.run_epoch = 0
         self.syscall_all = None

@@ -5,8 +5,11 @@ value (errno names for errors).
 from __future__ import annotations
 
 import errno as _errno
+import os
+import struct
 
 from .signals import SIGNAL_NAMES
+from .syscall_structs import STAT_SIZE, STATX_SIZE, format_stat, format_statx
 from .syscall_table import SYSCALL_ARGS, syscall_name
 
 __all__ = ["format_syscall", "AT_FDCWD"]
@@ -109,25 +112,37 @@ _MAX_ERRNO = 4095  # returns in [-4095, -1] are errors (include/linux/err.h)
 
 _STRING_LIMIT = 32      # like strace's default -s 32, for data buffers
 _PATH_LIMIT = 4096      # paths are shown whole (PATH_MAX)
+_ARRAY_LIMIT = 1024     # at most this many argv/envp entries are read
+_PAGE = 4096
+_U64 = struct.Struct("<Q")
+# Syscalls whose return value is a new file descriptor (shown with its path under -y).
+_RETURNS_FD = frozenset((
+    "open", "openat", "openat2", "creat", "dup", "dup2", "dup3", "socket", "accept", "accept4",
+    "memfd_create", "epoll_create", "epoll_create1", "eventfd", "eventfd2", "signalfd",
+    "signalfd4", "timerfd_create", "inotify_init", "inotify_init1", "pidfd_open",
+    "pidfd_getfd", "fanotify_init", "userfaultfd", "perf_event_open", "open_by_handle_at",
+    "memfd_secret", "io_uring_setup", "fsopen", "fsmount", "fspick", "open_tree"))
+
+
+_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\t"): "\\t",
+            ord("\r"): "\\r", ord("\v"): "\\v", ord("\f"): "\\f"}
 
 
 def _quote(data: bytes, limit: int) -> str:
-    """A C-like string literal of `data`, cut after `limit` bytes with '...'."""
+    """A C string literal of `data` as strace writes it (octal escapes, as
+    short as the next character allows), cut after `limit` bytes with '...'."""
+    shown = data[:limit]
     out = []
-    for byte in data[:limit]:
-        char = chr(byte)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif char == "\r":
-            out.append("\\r")
+    for i, byte in enumerate(shown):
+        escape = _ESCAPES.get(byte)
+        if escape is not None:
+            out.append(escape)
         elif 32 <= byte < 127:
-            out.append(char)
+            out.append(chr(byte))
+        elif i + 1 < len(shown) and 0x30 <= shown[i + 1] <= 0x37:
+            out.append(f"\\{byte:03o}")   # an octal digit follows: all three digits
         else:
-            out.append(f"\\x{byte:02x}")
+            out.append(f"\\{byte:o}")
     return '"' + "".join(out) + '"' + ("..." if len(data) > limit else "")
 
 
@@ -137,11 +152,58 @@ def _signal_text(value: int) -> str:
 
 
 class _Reader:
-    """Reads tracee memory through the caller's callables; unreadable memory gives None."""
+    """Reads tracee memory through the caller's callables (unreadable memory
+    gives None), and carries how to show what it read: the string size
+    (strace's -s), verbose (-v), the path of a file descriptor (-y)."""
 
-    def __init__(self, read_string, read_memory):
+    def __init__(self, read_string, read_memory, limit=_STRING_LIMIT, verbose=False,
+                 fd_path=None):
         self.read_string = read_string
         self.read_memory = read_memory
+        self.limit = limit
+        self.verbose = verbose
+        self.fd_path = fd_path
+
+    def fd(self, fd: int, label: str | None = None) -> str:
+        """'3', or '3</etc/passwd>' when the caller can tell fds' paths
+        (AT_FDCWD: the working directory, 'AT_FDCWD</home/me>')."""
+        label = str(fd) if label is None else label
+        if self.fd_path is None or (fd < 0 and fd != AT_FDCWD):
+            return label
+        try:
+            path = self.fd_path(fd)
+        except (OSError, ValueError):
+            path = None
+        return label if path is None else f"{label}<{path}>"
+
+    def struct(self, address: int, size: int) -> bytes | None:
+        """Exactly `size` bytes at `address`, or None."""
+        if not address or self.read_memory is None:
+            return None
+        try:
+            data = self.read_memory(address, size)
+        except (OSError, ValueError):
+            return None
+        return None if data is None or len(data) < size else bytes(data[:size])
+
+    def pointer_array(self, address: int) -> tuple[list, bool] | None:
+        """The pointers of a NULL-terminated array (argv, envp): (pointers,
+        complete?), at most _ARRAY_LIMIT of them; None if unreadable. Read a
+        page at a time (the array may end just before an unmapped page)."""
+        if not address or address % 8:
+            return None
+        out = []
+        while len(out) < _ARRAY_LIMIT:
+            at = address + 8 * len(out)
+            size = min(_PAGE - at % _PAGE, 8 * (_ARRAY_LIMIT - len(out)))
+            raw = self.struct(at, size)
+            if raw is None:
+                return None if not out else (out, False)
+            for (pointer,) in _U64.iter_unpack(raw):
+                if pointer == 0:
+                    return out, True
+                out.append(pointer)
+        return out, False
 
     def string(self, address: int) -> bytes | None:
         if not address or self.read_string is None:
@@ -158,7 +220,7 @@ class _Reader:
     def block(self, address: int, size: int) -> bytes | None:
         if not address:
             return None
-        size = min(size, _STRING_LIMIT)  # no need to fetch what is not shown
+        size = min(size, self.limit)  # no need to fetch what is not shown
         if self.read_memory is not None:
             try:
                 data = self.read_memory(address, size)
@@ -183,19 +245,23 @@ def _format_arg(kind: str, value: int, args: list[int], ret: int | None,
                 reader: _Reader) -> str | None:
     """One argument as text; None means "leave it out" (an unused open mode)."""
     kind, _, ref = kind.partition("@")
-    if kind in ("int", "fd"):
+    if kind == "int":
         return str(_signed32(value))
+    if kind == "fd":
+        return reader.fd(_signed32(value))
     if kind == "long":
         return str(_signed64(value))
     if kind == "ulong":
         return str(value & ((1 << 64) - 1))
     if kind == "hex":
         return hex(value)
+    if kind == "offset":
+        return hex(value) if value else "0"
     if kind == "ptr":
         return _pointer(value)
     if kind == "dirfd":
         fd = _signed32(value)
-        return "AT_FDCWD" if fd == AT_FDCWD else str(fd)
+        return reader.fd(fd, "AT_FDCWD" if fd == AT_FDCWD else None)
     if kind == "str":
         data = reader.string(value)
         return _pointer(value) if data is None else _quote(data, _PATH_LIMIT)
@@ -209,8 +275,16 @@ def _format_arg(kind: str, value: int, args: list[int], ret: int | None,
         data = reader.block(value, length)
         if data is None:
             return _pointer(value)
-        return _quote(data[:_STRING_LIMIT], _STRING_LIMIT) + ("..." if length > _STRING_LIMIT
-                                                               else "")
+        limit = reader.limit
+        return _quote(data[:limit], limit) + ("..." if length > limit else "")
+    if kind in ("argv", "envp"):
+        return _string_array(kind, value, reader)
+    if kind in ("ostat", "ostatx"):
+        if ret is None or _is_error(ret):
+            return _pointer(value)
+        size, decode = (STAT_SIZE, format_stat) if kind == "ostat" else (STATX_SIZE, format_statx)
+        data = reader.struct(value, size)
+        return _pointer(value) if data is None else decode(data, reader.verbose)
     if kind == "ostr":
         if ret is None or _is_error(ret):
             return _pointer(value)
@@ -265,24 +339,47 @@ def _format_arg(kind: str, value: int, args: list[int], ret: int | None,
     raise ValueError(f"unknown syscall argument kind {kind!r}")
 
 
+def _string_array(kind: str, value: int, reader: _Reader) -> str:
+    """execve's argv as a list of strings; its envp as '0x7ffd... /* 20 vars */'
+    unless verbose (strace's abbreviation)."""
+    found = reader.pointer_array(value)
+    if found is None:
+        return _pointer(value)
+    pointers, complete = found
+    if kind == "envp" and not reader.verbose:   # counted, not read
+        more = "" if complete else "+"
+        return f"{_pointer(value)} /* {len(pointers)}{more} vars */"
+    strings = [reader.string(p) for p in pointers]
+    shown = ["?" if s is None else _quote(s, reader.limit) for s in strings]
+    return "[" + ", ".join(shown) + ("" if complete else ", ...") + "]"
+
+
 def _is_error(ret: int) -> bool:
     return -_MAX_ERRNO <= _signed64(ret) < 0
 
 
-def _format_return(name: str, ret: int) -> str:
+def _format_return(name: str, ret: int, reader: _Reader) -> str:
     if _RETURN_KINDS.get(name) == "none":
         return "?"
     signed = _signed64(ret)
     if -_MAX_ERRNO <= signed < 0:
         code = -signed
-        return f"-1 {_ERRNO_NAMES.get(code, f'errno {code}')}"
+        name = _ERRNO_NAMES.get(code)
+        if name is None:
+            return f"-1 errno {code}"
+        if code in _errno.errorcode:   # strace adds the description (strerror)
+            return f"-1 {name} ({os.strerror(code)})"
+        return f"-1 {name}"
     if _RETURN_KINDS.get(name) == "ptr":
         return hex(ret & ((1 << 64) - 1))
+    if name in _RETURNS_FD:
+        return reader.fd(signed)
     return str(signed)
 
 
 def format_syscall(name, args: list[int], read_string=None, ret: int | None = None,
-                   read_memory=None) -> str:
+                   read_memory=None, string_limit: int = _STRING_LIMIT, verbose: bool = False,
+                   fd_path=None) -> str:
     """One strace-like line: `openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3`.
 
     name: syscall name or number. args: the six raw argument registers (fewer are
@@ -290,7 +387,12 @@ def format_syscall(name, args: list[int], read_string=None, ret: int | None = No
     tracee (None or OSError/ValueError: shown as an address). read_memory(address,
     size) -> bytes | None, if given, is used for data buffers so they are not cut at
     a NUL byte. ret: the raw rax at syscall exit, or None at syscall entry (then no
-    " = ..." part, and output buffers show as addresses)."""
+    " = ..." part, and output buffers show as addresses). string_limit: bytes of
+    a data string or argv entry shown (strace's -s; paths are shown whole).
+    verbose: execve's environment and every stat field (strace's -v).
+    fd_path(fd) -> str | None: the path behind a file descriptor (strace's -y)."""
+    if isinstance(string_limit, bool) or not isinstance(string_limit, int) or string_limit < 0:
+        raise ValueError(f"string_limit must be a non-negative int, not {string_limit!r}")
     if isinstance(name, int) and not isinstance(name, bool):
         name = syscall_name(name)
     elif not isinstance(name, str):
@@ -298,7 +400,7 @@ def format_syscall(name, args: list[int], read_string=None, ret: int | None = No
                         f"not {type(name).__name__}")
     args = [int(arg) & ((1 << 64) - 1) for arg in args][:6]
     args += [0] * (6 - len(args))
-    reader = _Reader(read_string, read_memory)
+    reader = _Reader(read_string, read_memory, string_limit, verbose, fd_path)
     signature = SYSCALL_ARGS.get(name)
     if signature is None:
         shown = [hex(arg) for arg in args]  # no metadata: all six registers, raw
@@ -310,5 +412,5 @@ def format_syscall(name, args: list[int], read_string=None, ret: int | None = No
                 shown.append(text)
     line = f"{name}({', '.join(shown)})"
     if ret is not None:
-        line += f" = {_format_return(name, ret)}"
+        line += f" = {_format_return(name, ret, reader)}"
     return line

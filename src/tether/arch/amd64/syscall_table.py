@@ -131,7 +131,7 @@ def syscall_name(number: int) -> str:
 # --- argument metadata -------------------------------------------------------------------
 #
 # Kinds:  int (C int: low 32 bits, signed)   long (64-bit signed)   ulong (64-bit unsigned)
-#         hex   ptr (hex, NULL for 0)   fd   dirfd (fd or AT_FDCWD)   str (C string, a path)
+#         hex   offset (hex, 0 for 0)   ptr (hex, NULL for 0)   fd   dirfd (fd or AT_FDCWD)   str (C string, a path)
 #         buf@N  (input bytes, length in argument N)
 #         obuf@N (output bytes, shown after the call: as many as the return value)
 #         ostr   (output C string, shown after the call)
@@ -139,17 +139,18 @@ def syscall_name(number: int) -> str:
 #         mode (octal)   cmode@N (octal, shown only if flags argument N creates a file)
 #         prot   mapflags   cloneflags   signal   atflags   whence   amode (access mode)
 #         sighow   fcntl   futexop   archprctl
+#         argv envp (execve's string arrays)   ostat ostatx (struct stat / statx, filled)
 _SPECS = {
     "read": "fd:fd buf:obuf@2 count:ulong",
     "write": "fd:fd buf:buf@2 count:ulong",
     "open": "pathname:str flags:oflags mode:cmode@1",
     "close": "fd:fd",
-    "stat": "pathname:str statbuf:ptr",
-    "fstat": "fd:fd statbuf:ptr",
-    "lstat": "pathname:str statbuf:ptr",
+    "stat": "pathname:str statbuf:ostat",
+    "fstat": "fd:fd statbuf:ostat",
+    "lstat": "pathname:str statbuf:ostat",
     "poll": "fds:ptr nfds:ulong timeout:int",
     "lseek": "fd:fd offset:long whence:whence",
-    "mmap": "addr:ptr length:ulong prot:prot flags:mapflags fd:fd offset:hex",
+    "mmap": "addr:ptr length:ulong prot:prot flags:mapflags fd:fd offset:offset",
     "mprotect": "addr:ptr len:ulong prot:prot",
     "munmap": "addr:ptr length:ulong",
     "brk": "addr:ptr",
@@ -196,7 +197,7 @@ _SPECS = {
     "clone": "flags:cloneflags stack:ptr parent_tid:ptr child_tid:ptr tls:hex",
     "fork": "",
     "vfork": "",
-    "execve": "pathname:str argv:ptr envp:ptr",
+    "execve": "pathname:str argv:argv envp:envp",
     "exit": "status:int",
     "wait4": "pid:int wstatus:ptr options:hex rusage:ptr",
     "kill": "pid:int sig:signal",
@@ -263,7 +264,7 @@ _SPECS = {
     "waitid": "idtype:int id:int infop:ptr options:hex rusage:ptr",
     "openat": "dirfd:dirfd pathname:str flags:oflags mode:cmode@2",
     "mkdirat": "dirfd:dirfd pathname:str mode:mode",
-    "newfstatat": "dirfd:dirfd pathname:str statbuf:ptr flags:atflags",
+    "newfstatat": "dirfd:dirfd pathname:str statbuf:ostat flags:atflags",
     "unlinkat": "dirfd:dirfd pathname:str flags:atflags",
     "renameat": "olddirfd:dirfd oldpath:str newdirfd:dirfd newpath:str",
     "renameat2": "olddirfd:dirfd oldpath:str newdirfd:dirfd newpath:str flags:hex",
@@ -287,8 +288,8 @@ _SPECS = {
     "prlimit64": "pid:int resource:int new_limit:ptr old_limit:ptr",
     "getrandom": "buf:ptr buflen:ulong flags:hex",
     "memfd_create": "name:str flags:hex",
-    "execveat": "dirfd:dirfd pathname:str argv:ptr envp:ptr flags:atflags",
-    "statx": "dirfd:dirfd pathname:str flags:atflags mask:hex statxbuf:ptr",
+    "execveat": "dirfd:dirfd pathname:str argv:argv envp:envp flags:atflags",
+    "statx": "dirfd:dirfd pathname:str flags:atflags mask:hex statxbuf:ostatx",
     "rseq": "rseq:ptr rseq_len:int flags:int sig:hex",
     "clone3": "cl_args:ptr size:ulong",
     "close_range": "first:fd last:fd flags:hex",

@@ -1,0 +1,92 @@
+"""The sets of `-e trace=SET` and `-e signal=SET`, read as strace reads them.
+
+A set is a comma-separated list; a leading '!' negates the whole of it.
+Syscall items: a name, a number, %CLASS (see arch/amd64/syscall_classes),
+/REGEX (names it matches), `all`, `none`; '?' before an item lets it match
+nothing without an error. Signal items: names with or without SIG, numbers,
+`all`, `none`."""
+import re
+
+from ..arch.amd64.signals import SIGNAL_NAMES, signal_number
+from ..arch.amd64.syscall_classes import syscall_class
+from ..arch.amd64.syscalls import SYSCALL_NAMES, syscall_name, syscall_number
+
+_ALL_SYSCALLS = frozenset(SYSCALL_NAMES.values())
+
+
+def _syscall_item(item: str) -> set:
+    optional = item.startswith("?")
+    if optional:
+        item = item[1:]
+    try:
+        if item == "all":
+            return set(_ALL_SYSCALLS)
+        if item == "none":
+            return set()
+        if item.startswith("%"):
+            return set(syscall_class(item[1:]))
+        if item.startswith("/"):
+            try:
+                pattern = re.compile(item[1:])
+            except re.error as e:
+                raise ValueError(f"bad regular expression {item[1:]!r} in -e trace=: {e}") \
+                    from None
+            found = {name for name in _ALL_SYSCALLS if pattern.search(name)}
+            if not found:
+                raise ValueError(f"-e trace=: no system call matches {item}")
+            return found
+        try:
+            number = syscall_number(int(item) if item.isdigit() else item)
+        except ValueError:
+            raise ValueError(f"unknown system call name {item!r} in -e trace=") from None
+        return {syscall_name(number)}
+    except ValueError:
+        if optional:
+            return set()
+        raise
+
+
+def parse_syscall_set(text: str):
+    """-e trace=SET -> None (no syscall traced), [] (all of them) or the
+    names, in syscall-number order. ValueError naming a bad item."""
+    text = text.strip()
+    negate = text.startswith("!")
+    if negate:
+        text = text[1:]
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise ValueError("-e trace= got an empty set (use none to trace no system call)")
+    chosen = set()
+    for item in items:
+        chosen |= _syscall_item(item)
+    if negate:
+        chosen = _ALL_SYSCALLS - chosen
+    if not chosen:
+        return None
+    if chosen >= _ALL_SYSCALLS:
+        return []
+    return sorted(chosen, key=syscall_number)
+
+
+def parse_signal_set(text: str):
+    """-e signal=SET -> None (every signal shown) or the frozenset of the
+    signal numbers shown. ValueError naming a bad item."""
+    text = text.strip()
+    negate = text.startswith("!")
+    if negate:
+        text = text[1:]
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise ValueError("-e signal= got an empty set (use none to show no signal)")
+    chosen = set()
+    for item in items:
+        if item == "all":
+            chosen |= set(SIGNAL_NAMES)
+        elif item != "none":
+            try:
+                chosen.add(signal_number(item))
+            except ValueError:
+                raise ValueError(f"unknown signal {item!r} in -e signal=") from None
+    if negate:
+        chosen = set(SIGNAL_NAMES) - chosen
+    return None if chosen >= set(SIGNAL_NAMES) else frozenset(chosen)
