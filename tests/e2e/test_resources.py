@@ -64,3 +64,24 @@ def test_with_block_kills_the_tree_and_closes_the_pipes(target):
     with pytest.raises(RuntimeError, match="terminated"):
         d.regs
     assert _open_fds() == before
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("follow", [False, True])
+def test_a_forking_program_leaves_no_table_growing(target, follow):
+    # 3,000 short-lived children (issue 17, item 10): the tracer's tables of
+    # ids keep only what can still report something.
+    d = debugger([target("fork_churn"), "3000"], follow_children=follow)
+    try:
+        d.run(redirect_pipes=False)
+        if follow:
+            d.on_fork(lambda parent, child: child.cont())
+        d.cont()
+        d.wait(timeout=150)
+        assert d.exit_code == 0
+        registry = d.control.session.registry
+        assert len(registry.gone) <= 2048 and len(registry.seen_pids) <= 2048
+        assert d.pid not in registry.procs and d.pid not in registry.tasks
+        assert len(d.children) == (3000 if follow else 0)
+    finally:
+        d.terminate()

@@ -18,8 +18,44 @@ class Registry:
         # thread is reaped (pid_max may be only 32768), so an entry only
         # stands for threads born before that tick (see is_gone).
         self.gone: dict = {}
-        self.seen_pids: set = set()  # every process ever traced (for the untraced-child check)
+        self.seen_pids: set = set()  # processes traced (for the untraced-child check)
         self.reported_untraced: set = set()
+        # These three only grow as processes come and go (a forking server's
+        # tracer sees thousands): entries of ids that no longer exist are
+        # dropped whenever a table doubles (see _pruned).
+        self._limits = {"gone": _PRUNE_AT, "seen_pids": _PRUNE_AT, "reported_untraced": _PRUNE_AT}
+
+    def note_seen(self, pid: int) -> None:
+        """A new process is traced."""
+        self.seen_pids.add(pid)
+        if len(self.seen_pids) > self._limits["seen_pids"]:
+            self._prune("seen_pids")
+
+    def note_untraced(self, pid: int) -> None:
+        """An untraced child was reported (once per pid)."""
+        self.reported_untraced.add(pid)
+        if len(self.reported_untraced) > self._limits["reported_untraced"]:
+            self._prune("reported_untraced")
+
+    def _let_go(self, tid: int, when: int) -> None:
+        self.gone[tid] = when
+        if len(self.gone) > self._limits["gone"]:
+            self._prune("gone")
+
+    def _prune(self, name: str) -> None:
+        """Drop the ids of `name` that no longer exist: a thread that is dead
+        and reaped reports nothing more, and a later thread given its id is
+        born after our entry (is_gone checks the birth time for the ids
+        still there). Runs when the table has doubled since the last prune,
+        so it costs about one /proc lookup per entry added."""
+        table = getattr(self, name)
+        dead = [tid for tid in table if not os.path.exists(f"/proc/{tid}")]
+        for tid in dead:
+            if isinstance(table, dict):
+                del table[tid]
+            else:
+                table.discard(tid)
+        self._limits[name] = max(_PRUNE_AT, 2 * len(table))
 
     def hold_first_stop(self, tid: int, ev):
         """Keep the first stop of a new tracee that came before its creator's
@@ -64,14 +100,14 @@ class Registry:
     def forget_task(self, tid: int, let_go: bool) -> None:
         self.tasks.pop(tid, None)
         if let_go:
-            self.gone[tid] = uptime_ticks()
+            self._let_go(tid, uptime_ticks())
 
     def forget(self, proc) -> None:
         """A process we let go of: its tids may still report stops."""
         now = uptime_ticks()
         for tid in list(proc.tasks):
             self.tasks.pop(tid, None)
-            self.gone[tid] = now
+            self._let_go(tid, now)
         self.procs.pop(proc.pid, None)
 
 
@@ -85,6 +121,7 @@ def uptime_ticks() -> int:
 
 
 UNKNOWN_START = 1 << 62
+_PRUNE_AT = 1024   # the smallest size at which a table is pruned
 
 
 def creator_of(tid: int):
