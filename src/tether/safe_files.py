@@ -7,6 +7,9 @@ or file planted in the directory is never opened), flushes it to disk, and
 renames it over `path` (rename replaces a symlink at `path` itself, it never
 writes through it). A reader sees the old file or the whole new one.
 
+A stream written as it goes (an event log) can't be renamed into place:
+`open_log(path)` opens it without following a symlink at `path`.
+
 Reading: `open_regular(path)` opens a path for reading only if it is a
 regular file (checked on the opened descriptor with fstat, so a swap after
 the check cannot matter), without blocking (a FIFO's open would wait for a
@@ -23,7 +26,7 @@ import os
 import stat
 import tempfile
 
-__all__ = ["UnsafeFileError", "atomic_write", "open_regular", "read_at", "read_whole"]
+__all__ = ["UnsafeFileError", "atomic_write", "open_log", "open_regular", "read_at", "read_whole"]
 
 
 class UnsafeFileError(ValueError):
@@ -138,3 +141,16 @@ def atomic_write(path):
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def open_log(path):
+    """A text file object writing (truncating) `path`, created if missing,
+    never through a symlink at `path` (an OSError saying so: name its target)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "it is a symlink, and tether does not write through one "
+                          "(name its target instead)", os.fsdecode(path)) from None
+        raise
+    return os.fdopen(fd, "w", encoding="utf-8")

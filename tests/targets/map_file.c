@@ -1,6 +1,7 @@
-/* map_file: maps the file named by argv[1] (read-only, shared) into its
- * address space, then calls mapped() so a test can stop there and look at
- * its maps and symbols; the hostile-input tests give it a 1 GiB sparse file. */
+/* map_file: maps each file named on its command line (read-only, shared)
+ * into its address space, then calls mapped() so a test can stop there and
+ * look at its maps and symbols; the hostile-input tests give it 1 GiB sparse
+ * files. Exits 0, or 3 if a file can't be opened, 4 if it can't be mapped. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -14,17 +15,17 @@ __attribute__((noinline)) void mapped(void *where)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return 2;
-    int fd = open(argv[1], O_RDONLY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0)
-        return 3;
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED)
-        return 4;
-    mapped(p);
-    munmap(p, (size_t)st.st_size);
-    close(fd);
+    void *last = NULL;
+    for (int i = 1; i < argc; i++) {
+        int fd = open(argv[i], O_RDONLY);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) != 0)
+            return 3;
+        last = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (last == MAP_FAILED)
+            return 4;
+        close(fd);
+    }
+    mapped(last);
     return 0;
 }
