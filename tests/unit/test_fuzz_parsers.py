@@ -13,6 +13,7 @@ import gzip
 import json
 import os
 import struct
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -47,7 +48,6 @@ def _valid_document() -> dict:
     struct.pack_into("<Q", regs, 8 * 19, 0x7ff080)
     snap = ProcessSnapshot(ProcessImage(100, "writable", maps, {}, "/nonexistent/prog"),
                            [(100, bytes(regs), b"")], 0)
-    import tempfile
     with tempfile.TemporaryDirectory() as d:
         snap.save(os.path.join(d, "s.json"))
         with open(os.path.join(d, "s.json")) as f:

@@ -181,7 +181,8 @@ class _Snapshot:
 
     def save(self, path, compress: bool | None = None) -> None:
         """Write the snapshot as JSON; gzip-compressed when `compress` is True
-        or (by default) when the path ends with ".gz"."""
+        or (by default) when the path ends with ".gz". The file (mode 0600)
+        replaces `path` whole, and is never written through a symlink."""
         from .file_writer import write_snapshot
         write_snapshot(self, self._file_kind, path, compress)
 
