@@ -18,8 +18,8 @@ a corrupted or hostile file gives a ValueError naming what is wrong and
 never runs code. It reads only a regular file, of at most max_size bytes of
 JSON (inflated: gzip data is inflated piece by piece and refused past the
 limit), and never opens a file the snapshot names (its maps' backing files)
-unless asked to with read_mapped_files=True. Memory is written in pieces, so saving a large snapshot
-does not build one huge string.
+unless asked to with read_mapped_files=True. Memory is written in pieces,
+so saving a large snapshot does not build one huge string.
 
 file_writer.py writes the files; this module reads them, and its
 save_snapshot() tells the writer which kind of snapshot it is given.
