@@ -9,6 +9,7 @@ UnsafeFileError...; CfiError / UnknownValue for CFI), never another
 exception, and never hangs (pytest-timeout) or allocates without bound (the
 inputs are small and every count is capped). Example counts are kept low so
 the whole file runs in a few seconds in CI."""
+import base64
 import gzip
 import json
 import os
@@ -18,7 +19,7 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tether.arch.amd64.registers import GPR_SIZE
+from tether.arch.amd64.registers import GPR_SIZE, format_registers
 from tether.events.decode import Stop, decode, decoded
 from tether.memory.maps import read_maps
 from tether.snapshots.memory import SnapshotMap
@@ -130,6 +131,28 @@ def test_snapshot_loader_on_damaged_files(cut, flip, bit):
     if flip < len(raw):
         raw[flip] ^= 1 << bit
     _load(bytes(raw[:len(raw) - cut]))
+
+
+@FUZZ
+@given(gpr=st.binary(min_size=GPR_SIZE, max_size=GPR_SIZE),
+       xstate=st.binary(min_size=512, max_size=1200) | st.binary(min_size=0, max_size=0),
+       xcr0=st.integers(0, 2 ** 64 - 1), bv=st.integers(0, 2 ** 64 - 1))
+def test_snapshot_loader_on_hostile_register_images(gpr, xstate, xcr0, bv):
+    xstate = bytearray(xstate)
+    if len(xstate) >= 576:  # the XSAVE header: which components exist, which are in use
+        struct.pack_into("<Q", xstate, 464, xcr0)
+        struct.pack_into("<Q", xstate, 512, bv)
+    doc = json.loads(json.dumps(VALID))
+    thread = doc["snapshot"]["threads"][0]
+    thread["gpr"] = base64.b64encode(gpr).decode()
+    thread["xstate"] = base64.b64encode(bytes(xstate)).decode()
+    snap = parse_snapshot(json.dumps(doc).encode())
+    regs = snap.regs
+    for name in dir(regs):  # every register this XSAVE image claims to hold
+        if name != "filter":
+            getattr(regs, name)
+    format_registers(regs, include_fp=True)
+    assert not snap.diff(snap).has_changes
 
 
 # --- the ELF reader, symbols and unwind tables -------------------------------------------------
