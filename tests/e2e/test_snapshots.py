@@ -312,14 +312,14 @@ def test_save_and_load_round_trip(state, tmp_path, filename):
     doc = json.loads(gzip.decompress(raw) if filename.endswith(".gz") else raw)
     assert doc["kind"] == "process" and doc["snapshot"]["level"] == "writable"
 
-    l1, l2 = d.load_snapshot(str(p1)), d.load_snapshot(p2)
+    l1, l2 = d.load_snapshot(str(p1), read_mapped_files=True), d.load_snapshot(p2)
     assert isinstance(l1, ProcessSnapshot)
     assert (l1.level, l1.name, l1.pid, l1.snapshot_id) == ("writable", "before", d.pid, before.snapshot_id)
     assert [t.tid for t in l1.threads] == [t.tid for t in before.threads]
     assert l1.regs.rdi == 0x1111 and l1.regs.xmm0 == before.regs.xmm0
     assert list(l1.maps) == list(before.maps)
     assert l1.memory["counter", 8, "binary"] == before.memory["counter", 8, "binary"]
-    assert l2.memory["first_stop", 8, "binary"] == after.memory["first_stop", 8, "binary"]
+    assert l2.memory[after.regs.rip, 8, "absolute"] == after.memory["second_stop", 8, "binary"]
     assert l2.skipped_maps == after.skipped_maps
     assert not before.diff(l1).has_changes and not after.diff(l2).has_changes
     live, loaded = before.diff(after), l1.diff(l2)
@@ -328,6 +328,11 @@ def test_save_and_load_round_trip(state, tmp_path, filename):
     assert {m.start: [(r.start, r.old, r.new) for r in rs] for m, rs in loaded.memory.items()} == \
         {m.start: [(r.start, r.old, r.new) for r in rs] for m, rs in live.memory.items()}
     assert l1.backtrace(as_symbols=True)[0] == "first_stop"
+    # Without read_mapped_files, the files the maps name are never opened:
+    # no symbols, and the message says how to get them.
+    assert len(l2.symbols) == 0
+    with pytest.raises(ValueError, match="read_mapped_files=True"):
+        l2.resolve_symbol("first_stop", "binary")
 
 
 def test_thread_snapshot_round_trip(state, tmp_path):

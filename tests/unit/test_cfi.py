@@ -614,3 +614,44 @@ def test_leb128_and_encoded_pointers():
     assert read_encoded(b"", 0, 0xFF, 0) == (None, 0)
     with pytest.raises(CfiError):
         read_encoded(data, 0, 0x07, 0)
+
+
+# --- hostile CFI (issue 18): cycles and unbounded state end, with CfiError at worst ----------
+
+def test_a_signal_frame_that_unwinds_to_itself_stops_at_the_frame_limit():
+    """Signal frames may keep rsp (the unwinder can't insist it grows), so
+    one whose saved rip and rsp are its own makes a cycle: it ends at
+    max_frames, it does not loop."""
+    eh = EhBuilder()
+    sig_cie = eh.cie(aug=b"zRS")
+    # CFA = rsp; rip saved at CFA+0, rsp saved at CFA+8.
+    eh.fde(sig_cie, 0x100, 0x10, b"\x0c\x07\x00" + b"\x10\x10" + block(b"\x77\x00")
+           + b"\x10\x07" + block(b"\x77\x08"))
+    unwinder = Unwinder([(BASE, FakeElf(eh))])
+    mem = Memory({S: BASE + 0x100, S + 8: S})
+    frames = unwinder.unwind(BASE + 0x100, S, 0, mem.read, max_frames=64)
+    assert frames == [BASE + 0x100] * 64
+
+
+def test_an_fde_whose_cie_pointer_points_at_itself_is_no_fde():
+    eh = EhBuilder()
+    offset = len(eh.data)
+    body = struct.pack("<I", 4) + struct.pack("<iI", 0, 0x1000)  # CIE pointer 4: back to its own start
+    eh.data += struct.pack("<I", len(body)) + body
+    frame = EhFrame(FakeElf(eh))
+    with pytest.raises(CfiError):
+        frame.fde_at(offset)
+    assert frame.find(0x8000 + 8) is None
+
+
+def test_unbounded_cfa_state_is_refused():
+    eh = EhBuilder()
+    cie = eh.cie()
+    eh.fde(cie, 0x100, 0x10, b"\x0a" * 100)                   # remember_state x100
+    eh.fde(cie, 0x200, 0x10, b"\x10" + uleb(1 << 40) + block(b"\x30"))  # register 2^40
+    eh.fde(cie, 0x300, 0x10, b"\x0e" + b"\x80" * 20 + b"\x00")  # a 21-byte LEB128
+    frame = EhFrame(FakeElf(eh))
+    for pc, message in ((0x100, "nested deeper than 64"), (0x200, "register .* out of range"),
+                        (0x300, "longer than 10 bytes")):
+        with pytest.raises(CfiError, match=message):
+            row_for(frame.find(pc), pc)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from tether.symbols import elf as elfmod
-from tether.symbols.elf import ElfFile, check_program, program_location, shebang
+from tether.symbols.elf import ElfFile
+from tether.symbols.program_file import check_program, program_location, shebang
 
 LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6"
 

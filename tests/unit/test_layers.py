@@ -24,7 +24,7 @@ import pytest
 
 # Lowest first.
 LAYERS = [
-    ("basic", ("tether._native", "tether.errors", "tether.config", "tether.ptrace",
+    ("basic", ("tether._native", "tether.errors", "tether.config", "tether.safe_files", "tether.ptrace",
                "tether.events", "tether.arch")),
     # The address space's layout and contents: maps, addressing modes, reading
     # and writing memory.

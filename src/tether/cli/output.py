@@ -12,6 +12,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..safe_files import open_log
+
 # ANSI SGR colours (ECMA-48) for each kind of event.
 _RESET = "\x1b[0m"
 _DIM = "\x1b[2m"
@@ -228,7 +230,7 @@ def open_printer(opts) -> tuple:
     elif opts.output == "-":
         stream, to_close, live = sys.stdout, None, True
     else:
-        stream = open(opts.output, "w", encoding="utf-8")
+        stream = open_log(opts.output)  # never through a symlink planted at that name
         to_close, live = stream, False
     color = wants_color(opts.color, stream)
     progress = opts.progress and _isatty(stream) and not opts.json

@@ -4,7 +4,7 @@ import os
 import re
 import shutil
 
-from ..symbols.elf import check_program, shebang
+from ..symbols.program_file import check_program, shebang
 
 
 class CommandError(Exception):

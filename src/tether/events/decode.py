@@ -145,6 +145,10 @@ def _decode(status: int) -> tuple[Stop, int]:
     if low == 0:
         return Stop.EXITED, (status >> 8) & 0xFF
     if (status & 0xFF) != 0x7F:
+        if low == 0x7F:
+            # 0xff in the low byte is WIFCONTINUED (only with WCONTINUED, which
+            # tether never asks for): no exit, death or stop, and no signal 127.
+            raise ValueError(f"wait status {status:#x} is not an exit, a death or a stop")
         # WIFSIGNALED (bit 7 is the core-dump flag)
         return Stop.KILLED, low
     sig = (status >> 8) & 0xFF

@@ -23,7 +23,7 @@ from ..runtime.stepping import Stepper
 from ..runtime.stopping_events import StoppingEvents
 from ..state.states import GONE, ProcState
 from ..state.stopping_events import Breakpoint
-from ..symbols.elf import check_program
+from ..symbols.program_file import check_program
 from ..symbols.position import resolve_position as position_in
 from ..symbols.symbol_list import build_symbols
 from ..arch.amd64.signals import signal_name

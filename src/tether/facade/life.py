@@ -10,7 +10,7 @@ from ..commlink.pipes import PipeManager
 from ..ptrace import exe_of, proc_state
 from ..runtime.launch import launch_from_thread
 from ..state.states import GONE, ProcState
-from ..symbols.elf import check_program
+from ..symbols.program_file import check_program
 from ..thread_context import context_of
 from .. import lifecycle
 from .control import SETTLED

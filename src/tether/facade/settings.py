@@ -5,7 +5,7 @@ followed child copies at its birth) and, for the program, on the control."""
 import os
 
 from ..arch.amd64.syscalls import syscall_name, syscall_number
-from ..symbols.elf import program_location
+from ..symbols.program_file import program_location
 
 # With a syscall filter, a process we let go would keep the filter, and with
 # no tracer its SECCOMP_RET_TRACE calls fail with ENOSYS (seccomp(2)): the

@@ -17,7 +17,9 @@ class SnapshotsMixin:
         from ..snapshots.snapshot import tree_snapshot
         return tree_snapshot(self, level, name)
 
-    def load_snapshot(self, path: str):
-        """Read a snapshot written by a snapshot's save()."""
+    def load_snapshot(self, path: str, max_size: int | None = None,
+                      read_mapped_files: bool = False):
+        """Read a snapshot written by a snapshot's save() (see
+        tether.snapshots.load_snapshot for max_size and read_mapped_files)."""
         from ..snapshots.snapshot import load_snapshot
-        return load_snapshot(path)
+        return load_snapshot(path, max_size, read_mapped_files)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import base64
 import gzip
+import io
 import json
 import os
+
+from ..safe_files import atomic_write
 
 __all__ = ["write_snapshot", "FORMAT", "VERSION"]
 
@@ -59,7 +62,8 @@ def _write_process(out, snap, threads, tid) -> None:
 def write_snapshot(snap, kind, path, compress: bool | None = None) -> None:
     """Write `snap`, a snapshot of `kind` ("process", "thread" or "tree"),
     to `path`; gzip-compressed when `compress` is True or (by default) when
-    the path ends with ".gz". The file appears whole or not at all. Any
+    the path ends with ".gz". The file appears whole or not at all, with
+    mode 0600, and is never written through a symlink (see atomic_write). Any
     other kind (None: `snap` is no snapshot) is a TypeError, raised after
     the path and compress arguments are checked."""
     if not isinstance(path, (str, os.PathLike)):
@@ -68,31 +72,33 @@ def write_snapshot(snap, kind, path, compress: bool | None = None) -> None:
         compress = os.fspath(path).endswith(".gz")
     elif not isinstance(compress, bool):
         raise TypeError("compress must be a bool or None")
-    opener = gzip.open if compress else open
-    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-    try:
-        with opener(tmp, "wt", encoding="utf-8") as out:
-            if kind == "tree":
-                out.write('{"format": "%s", "version": %d, "kind": "tree", "tree": ' % (FORMAT, VERSION))
-                out.write(json.dumps({"level": snap.level, "name": snap.name,
-                                      "snapshot_id": snap.snapshot_id})[:-1] + ', "processes": [')
-                for i, p in enumerate(snap.processes):
-                    out.write(("" if i == 0 else ", ") + '{"path": %s, "process": '
-                              % json.dumps(list(snap.path_of(p.pid))))
-                    _write_process(out, p, p.threads, None)
-                    out.write("}")
-                out.write("]}}")
-            elif kind in ("process", "thread"):
-                out.write('{"format": "%s", "version": %d, "kind": "%s", "snapshot": '
-                          % (FORMAT, VERSION, kind))
-                if kind == "process":
-                    _write_process(out, snap, snap.threads, None)
-                else:
-                    _write_process(out, snap, [snap], snap.tid)
+    if kind not in ("tree", "process", "thread"):
+        raise TypeError(f"cannot save a {type(snap).__name__}: not a snapshot")
+    # A temporary file only this call can have created, renamed over `path`
+    # when whole (safe_files.atomic_write): never written through a symlink.
+    with atomic_write(path) as raw:
+        # filename="" and mtime=0: the gzip header names no temporary file.
+        packed = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if compress else None
+        out = io.TextIOWrapper(packed or raw, encoding="utf-8")
+        if kind == "tree":
+            out.write('{"format": "%s", "version": %d, "kind": "tree", "tree": ' % (FORMAT, VERSION))
+            out.write(json.dumps({"level": snap.level, "name": snap.name,
+                                  "snapshot_id": snap.snapshot_id})[:-1] + ', "processes": [')
+            for i, p in enumerate(snap.processes):
+                out.write(("" if i == 0 else ", ") + '{"path": %s, "process": '
+                          % json.dumps(list(snap.path_of(p.pid))))
+                _write_process(out, p, p.threads, None)
                 out.write("}")
+            out.write("]}}")
+        else:
+            out.write('{"format": "%s", "version": %d, "kind": "%s", "snapshot": '
+                      % (FORMAT, VERSION, kind))
+            if kind == "process":
+                _write_process(out, snap, snap.threads, None)
             else:
-                raise TypeError(f"cannot save a {type(snap).__name__}: not a snapshot")
-        os.replace(tmp, path)  # a reader never sees half a file
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+                _write_process(out, snap, [snap], snap.tid)
+            out.write("}")
+        out.flush()
+        out.detach()  # `raw` stays open: atomic_write fsyncs and closes it
+        if packed is not None:
+            packed.close()  # writes the gzip trailer into `raw`

@@ -15,8 +15,11 @@ Document (version 1):
 
 Loading only parses JSON and checks every field's type, range and size, so
 a corrupted or hostile file gives a ValueError naming what is wrong and
-never runs code. Memory is written in pieces, so saving a large snapshot
-does not build one huge string.
+never runs code. It reads only a regular file, of at most max_size bytes of
+JSON (inflated: gzip data is inflated piece by piece and refused past the
+limit), and never opens a file the snapshot names (its maps' backing files)
+unless asked to with read_mapped_files=True. Memory is written in pieces,
+so saving a large snapshot does not build one huge string.
 
 file_writer.py writes the files; this module reads them, and its
 save_snapshot() tells the writer which kind of snapshot it is given.
@@ -25,17 +28,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
 import os
 import re
+import zlib
 
 from ..arch.amd64.registers import GPR_SIZE
+from ..safe_files import read_whole
 from .file_writer import FORMAT, VERSION, write_snapshot
 from .memory import LEVELS, SnapshotMap
 from .snapshot_types import ProcessImage, ProcessSnapshot, ThreadSnapshot, TreeSnapshot
 
-__all__ = ["save_snapshot", "read_snapshot", "parse_snapshot", "FORMAT", "VERSION"]
+__all__ = ["save_snapshot", "read_snapshot", "parse_snapshot", "FORMAT", "VERSION", "MAX_SIZE"]
+
+# The default bound on a snapshot's JSON text (inflated): the parsed document
+# costs a few times this in memory. A larger snapshot loads with max_size=.
+MAX_SIZE = 256 << 20
+_INFLATE_STEP = 1 << 20
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _U64_END = 1 << 64
@@ -146,7 +155,7 @@ def _parse_maps(c: _Checker) -> list:
     return maps
 
 
-def _parse_process(raw, where: str, kind: str):
+def _parse_process(raw, where: str, kind: str, read_mapped_files: bool):
     c = _Checker(raw, where, _PROCESS_KEYS)
     pid = c.int("pid", 1, _MAX_PID + 1)
     level = c.str("level")
@@ -186,7 +195,8 @@ def _parse_process(raw, where: str, kind: str):
             raise ValueError(f"{mc.where}.data holds {len(data)} bytes, the map is {size} bytes")
         contents[start] = data
     image = ProcessImage(pid, level, [SnapshotMap(s, e, p, e - s, o, f, b, contents.get(s))
-                                      for s, e, p, o, f, b in maps], skipped, binary_path)
+                                      for s, e, p, o, f, b in maps], skipped, binary_path,
+                         reads_files=read_mapped_files)
 
     threads, tids = [], set()
     for i, raw_thread in enumerate(c.list("threads")):
@@ -220,7 +230,7 @@ def _parse_process(raw, where: str, kind: str):
     return ProcessSnapshot(image, threads, snapshot_id, name, skipped_threads)
 
 
-def _parse_tree(raw):
+def _parse_tree(raw, read_mapped_files: bool):
     c = _Checker(raw, "tree", ("level", "name", "snapshot_id", "processes"))
     level = c.str("level")
     if level not in LEVELS:
@@ -236,7 +246,7 @@ def _parse_tree(raw):
         if path in seen_paths:
             raise ValueError(f"{e.where}: two processes at tree path {list(path)}")
         seen_paths.add(path)
-        p = _parse_process(e.obj["process"], f"{e.where}.process", "process")
+        p = _parse_process(e.obj["process"], f"{e.where}.process", "process", read_mapped_files)
         if p.pid in paths:
             raise ValueError(f"{e.where}: process {p.pid} appears twice")
         if p.level != level:
@@ -249,15 +259,47 @@ def _parse_tree(raw):
                         c.str("name", none_ok=True))
 
 
-def parse_snapshot(data: bytes):
-    """The snapshot held by the bytes of a saved file (gzip or plain JSON)."""
+def _inflate(data: bytes, limit: int) -> bytes:
+    """The bytes a gzip file (one or more members) inflates to, refused with
+    a ValueError as soon as they pass `limit`: a small hostile file can
+    inflate a thousandfold (a "gzip bomb")."""
+    out, total, rest = [], 0, data
+    try:
+        while True:
+            inflater = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer
+            while not inflater.eof:
+                piece = inflater.decompress(rest, _INFLATE_STEP)
+                rest = inflater.unconsumed_tail
+                if not piece and not rest:
+                    raise ValueError("not a snapshot file: the gzip data is truncated")
+                total += len(piece)
+                if total > limit:
+                    raise ValueError(f"snapshot file inflates to more than {limit} bytes (the "
+                                     f"max_size limit); pass a larger max_size if you trust it")
+                out.append(piece)
+            rest = inflater.unused_data
+            if not rest:
+                return b"".join(out)
+            if rest[:2] != _GZIP_MAGIC:
+                raise ValueError("not a snapshot file: data follows the gzip stream")
+    except zlib.error as e:
+        raise ValueError(f"not a snapshot file: bad gzip data ({e})") from None
+
+
+def parse_snapshot(data: bytes, max_size: int = MAX_SIZE, read_mapped_files: bool = False):
+    """The snapshot held by the bytes of a saved file (gzip or plain JSON).
+
+    max_size bounds the JSON text (inflated, for gzip data). The snapshot
+    reads the files its maps name (for symbols and unwind tables) only with
+    read_mapped_files=True."""
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError(f"parse_snapshot takes bytes, not {type(data).__name__}")
+    _check_options(max_size, read_mapped_files)
     if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
-            raise ValueError(f"not a snapshot file: bad gzip data ({e})") from None
+        data = _inflate(bytes(data), max_size)
+    elif len(data) > max_size:
+        raise ValueError(f"snapshot file is {len(data)} bytes, more than the max_size limit "
+                         f"({max_size}); pass a larger max_size if you trust it")
     try:
         doc = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
                          parse_constant=_no_constants)
@@ -275,18 +317,27 @@ def parse_snapshot(data: bytes):
     if top.int("version", 0, 1 << 31) != VERSION:
         raise ValueError(f"snapshot file version {doc['version']} is not supported (this tether reads {VERSION})")
     if kind == "tree":
-        return _parse_tree(doc["tree"])
+        return _parse_tree(doc["tree"], read_mapped_files)
     if kind not in ("process", "thread"):
         raise ValueError(f"snapshot file kind {kind!r} is not 'process', 'thread' or 'tree'")
-    return _parse_process(doc["snapshot"], "snapshot", kind)
+    return _parse_process(doc["snapshot"], "snapshot", kind, read_mapped_files)
 
 
-def read_snapshot(path):
+def _check_options(max_size, read_mapped_files) -> None:
+    if type(max_size) is not int or max_size <= 0:
+        raise TypeError(f"max_size must be a positive int, not {max_size!r}")
+    if not isinstance(read_mapped_files, bool):
+        raise TypeError(f"read_mapped_files must be a bool, not {type(read_mapped_files).__name__}")
+
+
+def read_snapshot(path, max_size: int = MAX_SIZE, read_mapped_files: bool = False):
+    """The snapshot in file `path`: only a regular file (a FIFO or a device
+    is refused without being read), of at most max_size bytes."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or path-like, not {type(path).__name__}")
-    with open(path, "rb") as f:
-        data = f.read()
+    _check_options(max_size, read_mapped_files)
+    data = read_whole(path, max_size, "snapshot file")
     try:
-        return parse_snapshot(data)
+        return parse_snapshot(data, max_size, read_mapped_files)
     except ValueError as e:
         raise ValueError(f"{os.fspath(path)}: {e}") from None

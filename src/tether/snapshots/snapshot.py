@@ -174,8 +174,14 @@ def tree_snapshot(debugger, level: str = "base", name=None) -> TreeSnapshot:
     return TreeSnapshot(snaps, paths, level, snaps[0].snapshot_id, name)
 
 
-def load_snapshot(path):
+def load_snapshot(path, max_size: int | None = None, read_mapped_files: bool = False):
     """Read a snapshot written by save(): a ProcessSnapshot, ThreadSnapshot or
-    TreeSnapshot. A malformed file raises ValueError saying what is wrong."""
-    from .serialize import read_snapshot
-    return read_snapshot(path)
+    TreeSnapshot. A malformed file raises ValueError saying what is wrong.
+
+    Only a regular file is read, and at most `max_size` bytes of JSON
+    (inflated; default 256 MiB). Loading never runs code, and never opens
+    the files the snapshot's maps name unless read_mapped_files=True (then
+    symbols and unwind tables are read from them, regular ELF files only,
+    each read bounded)."""
+    from .serialize import MAX_SIZE, read_snapshot
+    return read_snapshot(path, MAX_SIZE if max_size is None else max_size, read_mapped_files)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from ..arch.amd64.registers import format_registers, frozen_registers
 from ..memory.maps import MemoryMapList, format_maps
 from ..symbols.position import resolve_position, resolve_symbol
-from ..symbols.symbol_list import build_symbols, symbol_at
+from ..symbols.cfi import Unwinder, modules_of
+from ..symbols.symbol_list import SymbolList, build_symbols, symbol_at
 from .memory import SnapshotMemory, SnapshotMemoryView
 
 __all__ = ["ProcessImage", "ProcessSnapshot", "ThreadSnapshot", "TreeSnapshot"]
@@ -15,11 +16,17 @@ __all__ = ["ProcessImage", "ProcessSnapshot", "ThreadSnapshot", "TreeSnapshot"]
 
 class ProcessImage:
     """What the threads of one process share in a snapshot: pid, level,
-    maps (with captured contents) and the maps the level could not read."""
+    maps (with captured contents) and the maps the level could not read.
+
+    reads_files: whether the files its maps name may be opened for symbols
+    and unwind tables. True for a snapshot of a live process (the kernel
+    named them); a loaded snapshot names whatever its file says, so it
+    reads them only when load_snapshot(read_mapped_files=True) asked."""
 
     def __init__(self, pid: int, level: str, maps, skipped: dict, binary_path: str | None,
-                 arch: str = "amd64"):
+                 arch: str = "amd64", reads_files: bool = True):
         self.pid = pid
+        self.reads_files = reads_files
         self.level = level
         self.binary_path = binary_path
         self.arch = arch
@@ -31,16 +38,36 @@ class ProcessImage:
     @property
     def symbols(self):
         """The symbols of the mapped files, read from the files on disk when
-        first needed (a loaded snapshot whose files are gone has fewer)."""
+        first needed (a loaded snapshot whose files are gone has fewer; one
+        loaded without read_mapped_files=True has none)."""
         if self._symbols is None:
-            self._symbols = build_symbols(self.maps)
+            self._symbols = build_symbols(self.maps) if self.reads_files else SymbolList()
         return self._symbols
+
+    def unwind_modules(self) -> list:
+        """(load base, ElfFile) of the mapped files, for the unwinder ([] when
+        the files may not be read)."""
+        return modules_of(self.maps) if self.reads_files else []
 
     def resolve_position(self, position, file: str = "hybrid") -> int:
         """The address a position names in these maps: the live Debugger's
         rules (an int per the addressing mode `file`, or a symbol expression)."""
-        return resolve_position(position, file, lambda: self.maps, lambda: self.symbols,
-                                lambda: self.binary_path)
+        return self._explained(resolve_position, position, file, lambda: self.maps,
+                               lambda: self.symbols, lambda: self.binary_path)
+
+    def resolve_symbol(self, symbol, file: str = "hybrid") -> int:
+        """The address of a symbol expression in these maps."""
+        return self._explained(resolve_symbol, symbol, self.symbols, self.maps, file)
+
+    def _explained(self, resolve, *args):
+        try:
+            return resolve(*args)
+        except ValueError as e:
+            if self.reads_files or "not found" not in str(e):
+                raise
+            raise ValueError(f"{e} (this snapshot was loaded without reading the files its maps "
+                             f"name, so it has no symbols: load it with read_mapped_files=True "
+                             f"to read them)") from None
 
 
 class _Snapshot:
@@ -104,7 +131,7 @@ class _Snapshot:
 
     def resolve_symbol(self, symbol: str, file: str = "hybrid") -> int:
         """The address of a symbol expression in the saved maps."""
-        return resolve_symbol(symbol, self.symbols, self.maps, file)
+        return self._image.resolve_symbol(symbol, file)
 
     def _resolve_position(self, position, file: str = "hybrid") -> int:
         # The same rules as the live Debugger, on the saved maps.
@@ -112,11 +139,10 @@ class _Snapshot:
 
     # --- backtrace of one thread's registers over the saved memory ---
     def _backtrace_of(self, regs, as_symbols: bool):
-        from ..symbols.cfi import Unwinder, modules_of
         if self.level == "base":
             raise ValueError("a 'base' snapshot holds no stack contents: take it with "
                              "level='writable' or 'full' to get a backtrace")
-        frames = Unwinder(modules_of(self.maps)).unwind(regs.rip, regs.rsp, regs.rbp,
+        frames = Unwinder(self._image.unwind_modules()).unwind(regs.rip, regs.rsp, regs.rbp,
                                                         self._image.memory.try_read_u64)
         if as_symbols:
             return [symbol_at(a, self.symbols) or hex(a) for a in frames]
@@ -155,7 +181,8 @@ class _Snapshot:
 
     def save(self, path, compress: bool | None = None) -> None:
         """Write the snapshot as JSON; gzip-compressed when `compress` is True
-        or (by default) when the path ends with ".gz"."""
+        or (by default) when the path ends with ".gz". The file (mode 0600)
+        replaces `path` whole, and is never written through a symlink."""
         from .file_writer import write_snapshot
         write_snapshot(self, self._file_kind, path, compress)
 

@@ -27,6 +27,20 @@ class Row:
         return Row(self.cfa, self.rules)
 
 
+# Bounds on hostile CFI: real programs are a few dozen bytes, remember at most
+# a few states, and name DWARF registers below 130 (x86-64 psABI table).
+MAX_PROGRAM = 1 << 16
+MAX_REMEMBERED = 64
+MAX_REGISTER = 256
+
+
+def _read_reg(code, pos):
+    number, pos = read_uleb(code, pos)
+    if number >= MAX_REGISTER:
+        raise CfiError(f"DWARF register {number} out of range")
+    return number, pos
+
+
 def _block(data, pos):
     size, pos = read_uleb(data, pos)
     return bytes(data[pos:pos + size]), pos + size
@@ -37,6 +51,8 @@ def execute_cfa_program(code, cie, row, loc, target, initial=None, code_addr=0, 
     before the first advance that moves past `target`. `initial` is the row
     the CIE's instructions produced (for DW_CFA_restore); code_addr is the
     virtual address of code[0] (for a pc-relative DW_CFA_set_loc)."""
+    if len(code) > MAX_PROGRAM:
+        raise CfiError(f"CFA program of {len(code)} bytes, more than {MAX_PROGRAM}")
     stack = []
     pos, n = 0, len(code)
     daf, caf = cie.data_align, cie.code_align
@@ -62,23 +78,25 @@ def execute_cfa_program(code, cie, row, loc, target, initial=None, code_addr=0, 
             pos += size
             new_loc = loc + delta * caf
         elif op == 0x05:  # offset_extended
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             off, pos = read_uleb(code, pos)
             row.rules[reg] = ("offset", off * daf)
         elif op == 0x06:  # restore_extended
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             _restore(row, initial, reg)
         elif op == 0x07:  # undefined
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             row.rules[reg] = ("undefined",)
         elif op == 0x08:  # same_value
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             row.rules[reg] = ("same",)
         elif op == 0x09:  # register
-            reg, pos = read_uleb(code, pos)
-            reg2, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
+            reg2, pos = _read_reg(code, pos)
             row.rules[reg] = ("register", reg2)
         elif op == 0x0A:  # remember_state (the CFA rule is saved too, as GCC expects)
+            if len(stack) >= MAX_REMEMBERED:
+                raise CfiError(f"DW_CFA_remember_state nested deeper than {MAX_REMEMBERED}")
             stack.append(row.copy())
         elif op == 0x0B:  # restore_state
             if not stack:
@@ -86,11 +104,11 @@ def execute_cfa_program(code, cie, row, loc, target, initial=None, code_addr=0, 
             saved = stack.pop()
             row.cfa, row.rules = saved.cfa, saved.rules
         elif op == 0x0C:  # def_cfa
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             off, pos = read_uleb(code, pos)
             row.cfa = ("reg", reg, off)
         elif op == 0x0D:  # def_cfa_register
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             row.cfa = ("reg", reg, row.cfa[2] if row.cfa and row.cfa[0] == "reg" else 0)
         elif op == 0x0E:  # def_cfa_offset
             off, pos = read_uleb(code, pos)
@@ -99,32 +117,32 @@ def execute_cfa_program(code, cie, row, loc, target, initial=None, code_addr=0, 
             expr, pos = _block(code, pos)
             row.cfa = ("expr", expr)
         elif op == 0x10:  # expression
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             expr, pos = _block(code, pos)
             row.rules[reg] = ("expr", expr)
         elif op == 0x11:  # offset_extended_sf
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             off, pos = read_sleb(code, pos)
             row.rules[reg] = ("offset", off * daf)
         elif op == 0x12:  # def_cfa_sf
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             off, pos = read_sleb(code, pos)
             row.cfa = ("reg", reg, off * daf)
         elif op == 0x13:  # def_cfa_offset_sf
             off, pos = read_sleb(code, pos)
             row.cfa = ("reg", row.cfa[1] if row.cfa and row.cfa[0] == "reg" else RSP, off * daf)
         elif op in (0x14, 0x15):  # val_offset, val_offset_sf
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             off, pos = (read_uleb if op == 0x14 else read_sleb)(code, pos)
             row.rules[reg] = ("val_offset", off * daf)
         elif op == 0x16:  # val_expression
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             expr, pos = _block(code, pos)
             row.rules[reg] = ("val_expr", expr)
         elif op == 0x2E:  # GNU_args_size: only matters for exception landing pads
             _, pos = read_uleb(code, pos)
         elif op == 0x2F:  # GNU_negative_offset_extended
-            reg, pos = read_uleb(code, pos)
+            reg, pos = _read_reg(code, pos)
             off, pos = read_uleb(code, pos)
             row.rules[reg] = ("offset", -off * daf)
         else:

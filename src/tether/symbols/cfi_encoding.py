@@ -31,11 +31,19 @@ _FIXED = {PE_ABSPTR: "<Q", PE_UDATA2: "<H", PE_UDATA4: "<I", PE_UDATA8: "<Q",
           PE_SDATA2: "<h", PE_SDATA4: "<i", PE_SDATA8: "<q"}
 
 
+_MAX_LEB_BYTES = 10  # a 64-bit value needs at most 10 bytes of 7 bits
+
+
 def read_uleb(data, pos):
+    """(unsigned LEB128 number at data[pos], position after it); CfiError
+    when truncated or longer than a 64-bit value needs."""
     result = shift = 0
+    start = pos
     while True:
-        if pos >= len(data):
+        if pos >= len(data) or pos < 0:
             raise CfiError("truncated LEB128")
+        if pos - start >= _MAX_LEB_BYTES:
+            raise CfiError("LEB128 number longer than 10 bytes")
         byte = data[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -45,6 +53,7 @@ def read_uleb(data, pos):
 
 
 def read_sleb(data, pos):
+    """(signed LEB128 number at data[pos], position after it)."""
     result, end = read_uleb(data, pos)
     bits = 7 * (end - pos)
     if result & (1 << (bits - 1)):
@@ -62,6 +71,8 @@ def read_encoded(data, pos, enc, section_addr, data_base=None, func_base=None):
     if app == PE_ALIGNED:
         pos = (pos + 7) & ~7
     field_addr = section_addr + pos
+    if pos < 0:
+        raise CfiError("encoded pointer before its data")
     if fmt == PE_ULEB128:
         value, pos = read_uleb(data, pos)
     elif fmt == PE_SLEB128:

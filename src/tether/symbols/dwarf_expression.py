@@ -14,12 +14,24 @@ def _signed(v):
     return v - (1 << 64) if v >> 63 else v
 
 
+# Branches can loop: a hostile expression is stopped after this many steps.
+MAX_STEPS = 10_000
+
+
 def evaluate_expression(expr, regs, read_u64, stack=None):
     """Evaluate a DWARF expression; registers from `regs` (DWARF numbers).
 
     Covers the operations CFI uses: glibc's PLT rule (breg7, breg16, lit,
     and, ge, shl, plus), signal frames (breg7) and stack realignment (breg,
-    deref)."""
+    deref). A malformed expression raises CfiError (an unreadable register
+    or memory UnknownValue), after at most MAX_STEPS operations."""
+    try:
+        return _evaluate(expr, regs, read_u64, stack)
+    except (IndexError, struct.error) as e:  # an operand past the end, or a short stack
+        raise CfiError(f"malformed DWARF expression ({e})") from None
+
+
+def _evaluate(expr, regs, read_u64, stack):
     stack = list(stack or [])
     pos, n = 0, len(expr)
 
@@ -48,7 +60,13 @@ def evaluate_expression(expr, regs, read_u64, stack=None):
     }
     consts = {0x08: "<B", 0x09: "<b", 0x0A: "<H", 0x0B: "<h", 0x0C: "<I", 0x0D: "<i",
               0x0E: "<Q", 0x0F: "<q"}
+    steps = 0
     while pos < n:
+        steps += 1
+        if steps > MAX_STEPS:
+            raise CfiError(f"DWARF expression runs more than {MAX_STEPS} steps")
+        if pos < 0:
+            raise CfiError("DWARF expression branches before its start")
         op = expr[pos]
         pos += 1
         if 0x30 <= op <= 0x4F:  # lit0..lit31
@@ -83,14 +101,22 @@ def evaluate_expression(expr, regs, read_u64, stack=None):
                 raise UnknownValue("unreadable memory in expression")
             stack.append(value & ((1 << (8 * size)) - 1) if size < 8 else value)
         elif op == 0x12:  # dup
+            if not stack:
+                raise CfiError("DWARF expression stack underflow")
             stack.append(stack[-1])
         elif op == 0x13:  # drop
             pop()
         elif op == 0x14:  # over
+            if len(stack) < 2:
+                raise CfiError("DWARF expression stack underflow")
             stack.append(stack[-2])
         elif op == 0x15:  # pick
+            if expr[pos] >= len(stack):
+                raise CfiError("DW_OP_pick past the bottom of the stack")
             stack.append(stack[-1 - expr[pos]])
             pos += 1
+        elif op in (0x16, 0x17) and len(stack) < op - 0x14:
+            raise CfiError("DWARF expression stack underflow")
         elif op == 0x16:  # swap
             stack[-1], stack[-2] = stack[-2], stack[-1]
         elif op == 0x17:  # rot

@@ -51,21 +51,27 @@ class EhFrame:
         _, pos = read_encoded(hdr, 4, hdr[1], hdr_addr, hdr_addr)
         count, pos = read_encoded(hdr, pos, hdr[2], hdr_addr, hdr_addr)
         # GNU ld, gold and lld all write datarel|sdata4 (0x3b) entries.
-        if count is None or hdr[3] != (PE_DATAREL | PE_SDATA4) or pos + 8 * count > len(hdr):
+        if count is None or count < 0 or hdr[3] != (PE_DATAREL | PE_SDATA4) \
+                or pos + 8 * count > len(hdr):
             return None
         return hdr, hdr_addr, pos, count
 
     def cie_at(self, offset: int) -> Cie:
+        """The CIE at .eh_frame+offset; CfiError if there is none."""
         cie = self._cies.get(offset)
         if cie is None:
-            cie = self._cies[offset] = self._parse_cie(offset)
+            try:
+                cie = self._parse_cie(offset)
+            except (IndexError, ValueError, struct.error) as e:  # a field past the entry's data
+                raise CfiError(f"corrupt CIE at .eh_frame+{offset:#x} ({e})") from None
+            self._cies[offset] = cie
         return cie
 
     def _entry_bounds(self, offset):
         """(start of the id field, end of entry) of the entry at offset."""
         data = self.data
-        if offset + 4 > len(data):
-            raise CfiError("entry past the end of .eh_frame")
+        if offset < 0 or offset + 4 > len(data):
+            raise CfiError("entry outside .eh_frame")
         length = struct.unpack_from("<I", data, offset)[0]
         pos = offset + 4
         if length == 0xFFFFFFFF:  # 64-bit DWARF length
@@ -123,6 +129,13 @@ class EhFrame:
         return cie
 
     def fde_at(self, offset: int) -> Fde:
+        """The FDE at .eh_frame+offset; CfiError if there is none."""
+        try:
+            return self._parse_fde(offset)
+        except (IndexError, ValueError, struct.error) as e:  # a field past the entry's data
+            raise CfiError(f"corrupt FDE at .eh_frame+{offset:#x} ({e})") from None
+
+    def _parse_fde(self, offset: int) -> Fde:
         data = self.data
         pos, end = self._entry_bounds(offset)
         cie_ptr = struct.unpack_from("<I", data, pos)[0]
@@ -136,6 +149,8 @@ class EhFrame:
         fde.pc_begin, pos = read_encoded(data, pos, cie.fde_enc, self.addr, self.data_base)
         # The range has the format of the encoding but no base applied.
         pc_range, pos = read_encoded(data, pos, cie.fde_enc & 0x0F, self.addr)
+        if fde.pc_begin is None or pc_range is None:
+            raise CfiError(f"FDE at .eh_frame+{offset:#x} has no address range")
         fde.pc_end = fde.pc_begin + pc_range
         if cie.has_z:
             aug_len, pos = read_uleb(data, pos)

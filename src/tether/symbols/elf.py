@@ -1,9 +1,12 @@
 """A small reader for ELF64 little-endian (x86-64) files.
 
-It reads the whole file once (plain read(), not mmap: a file truncated on disk
-while mapped would kill the debugger with SIGBUS) and decodes only what a
-debugger needs: the header, program headers, section headers, the symbol
-tables, the unwind tables (.eh_frame / .eh_frame_hdr) and the build id.
+It reads only what a debugger needs, with bounded reads (pread, not mmap: a
+file truncated on disk while mapped would kill the debugger with SIGBUS):
+the header, program headers, section headers, the symbol tables, the unwind
+tables (.eh_frame / .eh_frame_hdr) and the build id. A file that is not ELF
+costs one 64-byte read; no file costs more than MAX_READ bytes, and a
+corrupt or hostile file raises ElfError (a ValueError) or yields fewer
+symbols, never another exception, a hang or an unbounded allocation.
 Layouts follow the System V gABI ("ELF-64 Object File Format") and the
 x86-64 psABI.
 
@@ -18,15 +21,16 @@ import struct
 import threading
 from collections import OrderedDict, namedtuple
 
+from ..safe_files import open_regular, read_at
+
 __all__ = [
+    "ElfError",
     "ElfFile",
     "ElfSymbol",
     "Section",
     "Segment",
-    "check_program",
     "clear_cache",
-    "program_location",
-    "shebang",
+    "describe_non_elf",
 ]
 
 # --- constants from the gABI -------------------------------------------------
@@ -57,12 +61,12 @@ _SKIPPED_KINDS = {"section", "file", "tls"}
 NT_GNU_BUILD_ID = 3
 VERSYM_HIDDEN = 0x8000  # GNU symbol versioning: a non-default version
 
-_MACHINE_NAMES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64",
+MACHINE_NAMES = {3: "i386", 8: "MIPS", 20: "PowerPC", 21: "PowerPC64",
                   22: "s390", 40: "ARM", 62: "x86-64", 183: "AArch64",
                   243: "RISC-V", 258: "LoongArch"}
 
-_EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
-_PHDR = struct.Struct("<IIQQQQQQ")
+EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+PHDR = struct.Struct("<IIQQQQQQ")
 _SHDR = struct.Struct("<IIQQQQIIQQ")
 _SYM = struct.Struct("<IBBHQQ")
 
@@ -71,130 +75,36 @@ Segment = namedtuple("Segment", "type vaddr memsz offset filesz flags")
 ElfSymbol = namedtuple("ElfSymbol", "name value size kind")
 
 
-# --- validating a program path -------------------------------------------------
+def describe_non_elf(head: bytes) -> str:
+    """Say what a file that is not an x86-64 ELF64 executable is ("" if it is one).
 
-def _describe_non_elf(head: bytes) -> str:
-    """Say what a file that is not an x86-64 ELF64 executable is."""
+    The kernel decides as fs/binfmt_elf.c does: the magic, the machine and
+    the program header entry size, never the class, byte-order or version
+    bytes of e_ident (a file with those corrupted still runs, so it must
+    still be debuggable)."""
     if not head:
         return "an empty file"
     if not head.startswith(ELF_MAGIC):
         return "not an ELF file"
     if len(head) < 20:
         return "a truncated ELF file"
+    machine = struct.unpack_from("<H", head, 18)[0]
     cls, data = head[4], head[5]
+    phentsize = struct.unpack_from("<H", head, 54)[0] if len(head) >= EHDR.size else 0
+    if machine == EM_X86_64 and (phentsize == PHDR.size or (cls, data) == (ELFCLASS64, ELFDATA2LSB)):
+        e_type = struct.unpack_from("<H", head, 16)[0]
+        if e_type == 1:
+            return "a relocatable object file (.o), not an executable"
+        if e_type == 4:
+            return "a core dump, not an executable"
+        if phentsize != PHDR.size:
+            return "a truncated or corrupt ELF file (its program header size is not 56)"
+        return ""
     bits = {ELFCLASS32: "32-bit", ELFCLASS64: "64-bit"}.get(cls, "unknown-class")
     if data == ELFDATA2MSB:
         return f"a big-endian {bits} ELF file; only x86-64 is supported"
-    machine = struct.unpack_from("<H", head, 18)[0]
-    name = _MACHINE_NAMES.get(machine, f"machine {machine}")
-    if cls != ELFCLASS64 or machine != EM_X86_64:
-        return f"a {bits} {name} ELF file; only x86-64 ELF64 is supported"
-    e_type = struct.unpack_from("<H", head, 16)[0]
-    if e_type == 1:
-        return "a relocatable object file (.o), not an executable"
-    if e_type == 4:
-        return "a core dump, not an executable"
-    return ""
-
-
-def shebang(head: bytes):
-    """['interpreter', 'optional-arg'] from a '#!' first line (the first
-    bytes of a file), else None. Like the kernel (fs/binfmt_script.c), the
-    line ends at 255 bytes and everything after the interpreter name is one
-    argument."""
-    if not head.startswith(b"#!"):
-        return None
-    parts = head[2:256].split(b"\n", 1)[0].strip().split(None, 1)
-    return [os.fsdecode(p) for p in parts] or None
-
-
-def _resolve_program(path: str) -> str:
-    """Find the file `debugger(argv)` means, as libdebug 0.9 does: "~" is
-    expanded, a name with a '/' is used as given, a bare name is looked up in
-    PATH (like execvp(3)) and, when PATH has no such program, taken from the
-    current directory (libdebug's examples write debugger("test") for a file
-    next to the script). Returns an absolute path; FileNotFoundError when a
-    bare name is in neither place."""
-    path = os.path.expanduser(path)
-    if "/" in path:
-        return os.path.abspath(path)
-    dirs = os.environ.get("PATH", os.defpath).split(os.pathsep) + ["."]
-    candidates = [os.path.join(d or ".", path) for d in dirs]
-    for cand in candidates:
-        if os.path.isfile(cand) and os.access(cand, os.X_OK):
-            return os.path.abspath(cand)
-    # Nothing runnable: report the first existing match (so the error says
-    # "not executable" rather than "missing"), or the plain name.
-    for cand in candidates:
-        if os.path.exists(cand):
-            return os.path.abspath(cand)
-    raise FileNotFoundError(
-        f"program '{path}' not found in PATH or in the current directory")
-
-
-def program_location(path) -> str:
-    """The absolute path run() executes for `path` (see _resolve_program),
-    or `path` unchanged when there is no such program (yet)."""
-    try:
-        return _resolve_program(os.fsdecode(path))
-    except (FileNotFoundError, TypeError, ValueError):
-        return path
-
-
-def check_program(path) -> str:
-    """Validate the program `debugger(argv)` will run; return its absolute path.
-
-    The program is an ELF executable, or a '#!' script (which the kernel runs
-    through its interpreter). Raises FileNotFoundError (missing, or a script
-    whose interpreter is), PermissionError (a directory, not executable or
-    not readable), ValueError (not an x86-64 ELF64 executable nor a script;
-    the message says what the file is), TypeError (not a path)."""
-    if isinstance(path, bytes):
-        path = os.fsdecode(path)
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"program path must be a str or path, not {type(path).__name__}")
-    path = os.fspath(path)
-    if not path:
-        raise FileNotFoundError("program path is empty")
-    found = _resolve_program(path)
-    try:
-        st = os.stat(found)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"program '{path}' does not exist") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise PermissionError(f"program '{path}' is a directory")
-    if not stat.S_ISREG(st.st_mode):
-        raise PermissionError(f"program '{path}' is not a regular file")
-    if not os.access(found, os.X_OK):
-        raise PermissionError(f"program '{path}' is not executable")
-    try:
-        fd = os.open(found, os.O_RDONLY | os.O_CLOEXEC)  # (raw: at every run(), no buffer needed)
-    except PermissionError:
-        raise PermissionError(f"program '{path}' is not readable") from None
-    try:
-        head = os.read(fd, 256)
-    finally:
-        os.close(fd)
-    interpreter = shebang(head)
-    if interpreter is not None:
-        _check_interpreter(path, interpreter[0])
-        return found
-    problem = _describe_non_elf(head[:64])
-    if problem:
-        raise ValueError(f"program '{path}' is {problem}")
-    return found
-
-
-def _check_interpreter(path: str, interpreter: str) -> None:
-    """The kernel runs a script's interpreter by the path written after '#!'
-    (relative to the current directory when not absolute): say so when that
-    cannot work, instead of the bare ENOENT/EACCES that execve gives."""
-    if not os.path.exists(interpreter):
-        raise FileNotFoundError(
-            f"program '{path}' is a script whose interpreter '{interpreter}' does not exist")
-    if os.path.isdir(interpreter) or not os.access(interpreter, os.X_OK):
-        raise PermissionError(
-            f"program '{path}' is a script whose interpreter '{interpreter}' is not executable")
+    name = MACHINE_NAMES.get(machine, f"machine {machine}")
+    return f"a {bits} {name} ELF file; only x86-64 ELF64 is supported"
 
 
 # --- the reader ----------------------------------------------------------------
@@ -202,6 +112,22 @@ def _check_interpreter(path: str, interpreter: str) -> None:
 _cache: "OrderedDict[tuple, ElfFile]" = OrderedDict()
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 64
+
+# Bounds on what one file may cost, whatever its headers claim (a corrupt or
+# hostile file may name sections of any size and count).
+MAX_READ = 256 << 20        # bytes read from one file, all reads together
+_MAX_PHDRS_SIZE = 65536     # the kernel refuses larger program header tables (fs/binfmt_elf.c)
+_MAX_SECTIONS = 1 << 16
+_MAX_SYMBOLS = 1 << 21      # per symbol table
+_MAX_NAME = 4096            # longer names are cut
+_MAX_INTERP = 4096          # PATH_MAX
+_MAX_NOTES = 1 << 20
+_MAX_VERDEFS = 1 << 12
+
+
+class ElfError(ValueError):
+    """A file that is not an ELF file tether can read, or whose contents
+    are corrupt where it matters; the message names the file and the fault."""
 
 
 def clear_cache() -> None:
@@ -211,10 +137,50 @@ def clear_cache() -> None:
 
 
 def _cstr(data: bytes, offset: int) -> str:
-    end = data.find(b"\0", offset)
+    end = data.find(b"\0", offset, offset + _MAX_NAME)
     if end < 0:
-        end = len(data)
+        end = min(len(data), offset + _MAX_NAME)
     return data[offset:end].decode("utf-8", "replace")
+
+
+class _FileBytes:
+    """Bounded random access to one file's bytes: each read is cut to the
+    file's size, and all reads together to MAX_READ. For a file on disk each
+    read opens it again (regular files only) and checks it is still the
+    file first seen (device, inode, size, mtime): no descriptor stays open
+    in the cache, and a file replaced meanwhile is noticed."""
+
+    def __init__(self, path: str, data: bytes | None = None):
+        self.path = path
+        self.data = data
+        self.spent = 0
+        if data is None:
+            fd, st = open_regular(path, "ELF file")
+            os.close(fd)
+            self.identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            self.size = st.st_size
+        else:
+            self.size = len(data)
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Up to `size` bytes at `offset` (fewer at the end of the file)."""
+        if offset < 0 or size <= 0 or offset >= self.size:
+            return b""
+        size = min(size, self.size - offset)
+        if self.spent + size > MAX_READ:
+            raise ElfError(f"'{self.path}': reading it needs more than {MAX_READ} bytes")
+        self.spent += size
+        if self.data is not None:
+            return self.data[offset:offset + size]
+        # O_NOFOLLOW: the path was resolved once (ElfFile.__new__); a symlink
+        # found there now was put there since.
+        fd, st = open_regular(self.path, "ELF file", follow_symlinks=False)
+        try:
+            if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != self.identity:
+                raise ElfError(f"'{self.path}' changed on disk while tether was reading it")
+            return read_at(fd, offset, size, self.size)
+        finally:
+            os.close(fd)
 
 
 class ElfFile:
@@ -223,7 +189,14 @@ class ElfFile:
     Constructing it twice for the same unchanged file (same path, device,
     inode, mtime and size) returns the same cached object. Header, program
     headers and section headers are decoded at once; symbols and unwind data
-    on first use."""
+    on first use. Only those parts of the file are read (a 1 GiB file costs
+    what its headers and tables hold), never more than MAX_READ bytes.
+
+    The header is read as the kernel reads it: the file is usable when its
+    magic, machine (x86-64) and program header size say so, whatever its
+    class, byte-order and version bytes claim; broken section headers leave
+    it without sections (and symbols), not unusable. Other faults raise
+    ElfError (a ValueError)."""
 
     def __new__(cls, path):
         path = os.path.realpath(os.fspath(path))
@@ -260,36 +233,34 @@ class ElfFile:
 
     def _load(self, path: str, data: bytes | None = None) -> None:
         self.path = path
-        if data is None:
-            if stat.S_ISDIR(os.stat(path).st_mode):
-                raise ValueError(f"'{path}' is a directory, not an ELF file")
-            with open(path, "rb") as f:
-                data = f.read()
-        self._data = data
-        problem = _describe_non_elf(data[:64])
+        if data is None and stat.S_ISDIR(os.stat(path).st_mode):
+            raise ElfError(f"'{path}' is a directory, not an ELF file")
+        self._file = file = _FileBytes(path, data)
+        head = file.read(0, EHDR.size)
+        problem = describe_non_elf(head)
         if problem:
-            raise ValueError(f"'{path}' is {problem}")
-        if len(data) < _EHDR.size:
-            raise ValueError(f"'{path}' is a truncated ELF file")
+            raise ElfError(f"'{path}' is {problem}")
         (_, e_type, _, _, self.entry_point, phoff, shoff, _, _, phentsize,
-         phnum, shentsize, shnum, shstrndx) = _EHDR.unpack_from(data, 0)
+         phnum, shentsize, shnum, shstrndx) = EHDR.unpack_from(head, 0)
         self.elf_type = ET_NAMES.get(e_type, str(e_type))
         self.is_pie = e_type == ET_DYN
         self._symbols = None
+        self._cached_bytes = {}
 
+        if phnum * PHDR.size > _MAX_PHDRS_SIZE:
+            raise ElfError(f"'{path}': {phnum} program headers, more than the kernel accepts")
+        table = file.read(phoff, phnum * PHDR.size)
+        if len(table) < phnum * PHDR.size:
+            raise ElfError(f"'{path}': the program headers lie past the end of the file")
         self.segments = []
-        for i in range(phnum):
-            off = phoff + i * phentsize
-            if off + _PHDR.size > len(data):
-                raise ValueError(f"'{path}': program header {i} lies past the end of the file")
-            p_type, flags, p_off, vaddr, _, filesz, memsz, _ = _PHDR.unpack_from(data, off)
+        for p_type, flags, p_off, vaddr, _, filesz, memsz, _ in PHDR.iter_unpack(table):
             self.segments.append(Segment(p_type, vaddr, memsz, p_off, filesz, flags))
         self.load_segments = [s for s in self.segments if s.type == PT_LOAD]
 
         self.interpreter = None
         for seg in self.segments:
             if seg.type == PT_INTERP:
-                self.interpreter = _cstr(data[seg.offset:seg.offset + seg.filesz], 0)
+                self.interpreter = _cstr(file.read(seg.offset, min(seg.filesz, _MAX_INTERP)), 0)
 
         self.sections = self._read_sections(shoff, shnum, shentsize, shstrndx)
         self._by_name = {}
@@ -297,28 +268,44 @@ class ElfFile:
             self._by_name.setdefault(sec.name, sec)
 
     def _read_sections(self, shoff, shnum, shentsize, shstrndx):
-        data = self._data
-        if shoff == 0 or shoff + _SHDR.size > len(data):
-            return []  # stripped of section headers (e.g. sstrip): still usable
+        """The section table; [] when it is absent or broken (the kernel
+        never reads it: a program runs without one, e.g. after sstrip)."""
+        self._raw_sections = []
+        file = self._file
+        if shoff == 0 or shentsize != _SHDR.size:
+            return []
+        first = file.read(shoff, _SHDR.size)
+        if len(first) < _SHDR.size:
+            return []
         # Extended numbering (gABI): a count or string-table index too large
         # for the header lives in section 0's sh_size / sh_link.
-        first = _SHDR.unpack_from(data, shoff)
+        first = _SHDR.unpack_from(first, 0)
         if shnum == 0:
             shnum = first[5]
         if shstrndx == SHN_XINDEX:
             shstrndx = first[6]
-        raw = []
-        for i in range(shnum):
-            off = shoff + i * shentsize
-            if off + _SHDR.size > len(data):
-                break
-            raw.append(_SHDR.unpack_from(data, off))
+        shnum = min(shnum, _MAX_SECTIONS, (file.size - shoff) // _SHDR.size)
+        raw = list(_SHDR.iter_unpack(file.read(shoff, shnum * _SHDR.size)))
         names = b""
         if shstrndx < len(raw):
-            s = raw[shstrndx]
-            names = data[s[4]:s[4] + s[5]]
+            names = self._section_bytes(raw[shstrndx])
         self._raw_sections = raw
         return [Section(_cstr(names, r[0]), r[3], r[4], r[5], r[1]) for r in raw]
+
+    def _section_bytes(self, raw, limit: int | None = None) -> bytes:
+        """The file bytes of a raw section header (b"" for NOBITS), at most `limit`."""
+        if raw[1] == SHT_NOBITS:
+            return b""
+        return self._file.read(raw[4], raw[5] if limit is None else min(raw[5], limit))
+
+    def _kept(self, key, read):
+        """read() once; its bytes are kept (unwind tables are read again and again)."""
+        if key not in self._cached_bytes:
+            try:
+                self._cached_bytes[key] = read()
+            except (OSError, ElfError):
+                self._cached_bytes[key] = None
+        return self._cached_bytes[key]
 
     # -- simple accessors ---------------------------------------------------------
 
@@ -331,7 +318,7 @@ class ElfFile:
         sec = self._by_name.get(name)
         if sec is None or sec.type == SHT_NOBITS:
             return None
-        return self._data[sec.offset:sec.offset + sec.size]
+        return self._file.read(sec.offset, sec.size)
 
     def bytes_at(self, vaddr: int, size: int | None = None):
         """File bytes backing virtual address `vaddr` (up to `size`, or to the
@@ -342,7 +329,7 @@ class ElfFile:
                 end = seg.offset + seg.filesz
                 if size is not None:
                     end = min(end, start + size)
-                return self._data[start:end]
+                return self._file.read(start, end - start)
         return None
 
     @property
@@ -354,24 +341,27 @@ class ElfFile:
     def build_id(self):
         """The GNU build id as a hex string, or None."""
         if not hasattr(self, "_build_id"):
-            self._build_id = self._find_build_id()
+            try:
+                self._build_id = self._find_build_id()
+            except (OSError, ElfError):
+                self._build_id = None
         return self._build_id
 
     def _find_build_id(self):
-        data = self._data
         notes = [(s.offset, s.filesz) for s in self.segments if s.type == PT_NOTE]
         sec = self._by_name.get(".note.gnu.build-id")
         if sec is not None:
             notes.insert(0, (sec.offset, sec.size))
         for start, size in notes:
-            pos, end = start, start + size
+            data = self._file.read(start, min(size, _MAX_NOTES))
+            pos = 0
             # Note entries: namesz, descsz, type, name, desc; each padded to 4.
-            while pos + 12 <= end:
+            while pos + 12 <= len(data):
                 namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
                 name_off = pos + 12
                 desc_off = name_off + ((namesz + 3) & ~3)
                 if ntype == NT_GNU_BUILD_ID and data[name_off:name_off + namesz] == b"GNU\0":
-                    return data[desc_off:desc_off + descsz].hex()
+                    return data[desc_off:desc_off + descsz].hex() or None
                 pos = desc_off + ((descsz + 3) & ~3)
         return None
 
@@ -393,12 +383,15 @@ class ElfFile:
     @property
     def eh_frame_hdr(self):
         """Raw bytes of .eh_frame_hdr (found by section or PT_GNU_EH_FRAME)."""
+        return self._kept("eh_frame_hdr", self._read_eh_frame_hdr)
+
+    def _read_eh_frame_hdr(self):
         sec = self._by_name.get(".eh_frame_hdr")
         if sec is not None:
-            return self._data[sec.offset:sec.offset + sec.size]
+            return self._file.read(sec.offset, sec.size)
         for seg in self.segments:
             if seg.type == PT_GNU_EH_FRAME:
-                return self._data[seg.offset:seg.offset + seg.filesz]
+                return self._file.read(seg.offset, seg.filesz)
         return None
 
     @property
@@ -415,9 +408,12 @@ class ElfFile:
         Without section headers it is found through .eh_frame_hdr's
         eh_frame_ptr and runs to the end of its segment (the list ends with a
         zero-length terminator, so extra bytes are harmless)."""
+        return self._kept("eh_frame", self._read_eh_frame)
+
+    def _read_eh_frame(self):
         sec = self._by_name.get(".eh_frame")
         if sec is not None:
-            return self._data[sec.offset:sec.offset + sec.size]
+            return self._file.read(sec.offset, sec.size)
         addr = self._eh_frame_from_hdr()
         return None if addr is None else self.bytes_at(addr)
 
@@ -438,33 +434,40 @@ class ElfFile:
         """Defined symbols of .symtab and .dynsym as ElfSymbol(name, value,
         size, kind), sorted by value, without duplicates. Undefined, zero-value,
         section/file and TLS symbols are left out. A .dynsym symbol of a
-        non-default version is named "name@VERSION" (as readelf shows it)."""
+        non-default version is named "name@VERSION" (as readelf shows it).
+        A table that cannot be read (corrupt, or past the read bounds) adds
+        nothing, or what was read of it."""
         if self._symbols is None:
             seen = set()
             out = []
             for idx, sec in enumerate(self.sections):
                 if sec.type in (SHT_SYMTAB, SHT_DYNSYM):
-                    for sym in self._read_symtab(idx):
-                        key = (sym.name, sym.value)
-                        if key not in seen:
-                            seen.add(key)
-                            out.append(sym)
+                    try:
+                        for sym in self._read_symtab(idx):
+                            key = (sym.name, sym.value)
+                            if key not in seen:
+                                seen.add(key)
+                                out.append(sym)
+                    except (OSError, ElfError):
+                        continue
             out.sort(key=lambda s: (s.value, s.name))
             self._symbols = out
         return self._symbols
 
     def _read_symtab(self, index: int):
-        data = self._data
         raw = self._raw_sections[index]
-        sh_type, off, size, link = raw[1], raw[4], raw[5], raw[6]
+        sh_type, link = raw[1], raw[6]
+        table = self._section_bytes(raw, _MAX_SYMBOLS * _SYM.size)
         strtab = b""
         if link < len(self._raw_sections):
-            s = self._raw_sections[link]
-            strtab = data[s[4]:s[4] + s[5]]
+            strtab = self._section_bytes(self._raw_sections[link])
         versions = self._version_names(index) if sh_type == SHT_DYNSYM else None
-        count = min(size, len(data) - off) // _SYM.size
+        count = len(table) // _SYM.size
+        # Names may overlap (a hostile table can point every symbol into one
+        # long string): the text decoded is bounded, not just each name.
+        name_budget = 2 * len(strtab) + (1 << 20)
         for i, (name_off, info, _, shndx, value, sym_size) in enumerate(
-                _SYM.iter_unpack(data[off:off + count * _SYM.size])):
+                _SYM.iter_unpack(table[:count * _SYM.size])):
             if shndx in (SHN_UNDEF, SHN_ABS) or value == 0 or name_off == 0:
                 continue
             kind = STT_NAMES.get(info & 0xF, "notype")
@@ -473,6 +476,9 @@ class ElfFile:
             name = _cstr(strtab, name_off)
             if not name:
                 continue
+            name_budget -= len(name)
+            if name_budget < 0:
+                raise ElfError(f"'{self.path}': its symbol names overlap beyond reason")
             # ld writes "name@@VER" into .symtab for a default version: that is
             # the plain name users type.
             if "@@" in name:
@@ -487,7 +493,6 @@ class ElfFile:
 
     def _version_names(self, dynsym_index: int):
         """(versym array, {version index: name}) for .dynsym, or None."""
-        data = self._data
         versym = None
         verdef = None
         for raw in self._raw_sections:
@@ -497,21 +502,21 @@ class ElfFile:
                 verdef = raw
         if versym is None:
             return None
-        n = versym[5] // 2
-        indices = struct.unpack_from(f"<{n}H", data, versym[4])
+        data = self._section_bytes(versym, _MAX_SYMBOLS * 2)
+        indices = struct.unpack_from(f"<{len(data) // 2}H", data)
         names = {}
         if verdef is not None and verdef[6] < len(self._raw_sections):
-            s = self._raw_sections[verdef[6]]
-            strtab = data[s[4]:s[4] + s[5]]
-            pos = verdef[4]
+            strtab = self._section_bytes(self._raw_sections[verdef[6]])
+            table = self._section_bytes(verdef, _MAX_VERDEFS * 64)
+            pos = 0
             # Verdef entries (GNU extension): version, flags, ndx, cnt, hash,
             # aux, next; the first Verdaux names the version.
-            for _ in range(verdef[7] or 1000):
-                if pos + 20 > len(data):
+            for _ in range(min(verdef[7] or _MAX_VERDEFS, _MAX_VERDEFS)):
+                if pos + 20 > len(table):
                     break
-                _, _, ndx, cnt, _, aux, nxt = struct.unpack_from("<HHHHIII", data, pos)
-                if cnt:
-                    names[ndx] = _cstr(strtab, struct.unpack_from("<I", data, pos + aux)[0])
+                _, _, ndx, cnt, _, aux, nxt = struct.unpack_from("<HHHHIII", table, pos)
+                if cnt and pos + aux + 4 <= len(table):
+                    names[ndx] = _cstr(strtab, struct.unpack_from("<I", table, pos + aux)[0])
                 if not nxt:
                     break
                 pos += nxt
