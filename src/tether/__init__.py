@@ -9,8 +9,12 @@ from .config import Settings
 from .debugger import Debugger
 from .facade.settings import checked_pass_fds, syscall_filter_of
 from .libcontext import libcontext
+from .state.stopping_events import Breakpoint, SignalCatcher, SyscallHandler
+from .thread_context import ThreadContext
 
-__all__ = ["debugger", "Debugger", "libcontext"]
+# libdebug's top-level names.
+__all__ = ["Breakpoint", "Debugger", "SignalCatcher", "SyscallHandler", "ThreadContext",
+           "debugger", "libcontext"]
 __version__ = "0.1.0"
 
 

@@ -13,7 +13,7 @@ from .facade.flow import FlowMixin
 from .facade.inspection import InspectionMixin
 from .facade.life import LifeMixin
 from .facade.pretty import PrettyMixin
-from .facade.settings import SettingsMixin
+from .facade.settings import SettingsMixin, checked_env
 from .facade.snapshots import SnapshotsMixin
 from .runtime.tracer import get_tracer
 from . import lifecycle
@@ -28,7 +28,7 @@ class Debugger(SettingsMixin, LifeMixin, FlowMixin, InspectionMixin, EventsMixin
         # None: os.environ, copied only when `env` is read or set (a copy per
         # Debugger cost more than the rest of debugger()).
         ctl = ProcessControl(_facade_of, settings or Settings(), get_tracer(), path=path,
-                             env=None if env is None else dict(env))
+                             env=checked_env(env))
         self._ctl = ctl
         self._memory = ctl.memory
         ctl.debugger = self

@@ -101,13 +101,21 @@ class ThreadContext:
 
     # --- registers ---
     def _ready(self):
-        """The process's control, once the process is stopped and this thread alive."""
+        """The process's control, once the process is stopped (waited for,
+        or interrupted in ASAP mode) and this thread alive, or once the
+        thread is dead with its registers kept (post-mortem reads, as in
+        libdebug: see Task.keep_registers)."""
         task = self._task
         control = task.proc.listener
-        if control is not None:
-            control.ensure_stopped()
-        if task.state is _DEAD:
-            raise ProcessDeadError(f"thread {task.tid} is dead")
+        if control is not None and task.state is not _DEAD:
+            try:
+                control.ensure_stopped()
+            except ProcessDeadError:
+                if task.state is not _DEAD:
+                    raise
+        if task.state is _DEAD and task.gpr_cache is None and task.last_gpr is None:
+            raise ProcessDeadError(f"thread {task.tid} is dead and its registers were not kept "
+                                   "(they are kept at a signal that kills it and at kill())")
         return control
 
     @property
@@ -291,6 +299,9 @@ class ThreadContext:
     def pprint_registers_all(self):
         """Print every register, the FP/vector ones included."""
         print(format_registers(self.regs, include_fp=True))
+
+    pprint_regs = pprint_registers
+    pprint_regs_all = pprint_registers_all
 
     def create_snapshot(self, level: str = "base", name: str | None = None):
         """A ThreadSnapshot of this thread: its registers, and per `level`

@@ -260,10 +260,18 @@ def test_default_env_is_inherited(target, new_debugger, monkeypatch):
 
 
 @pytest.mark.timeout(30)
-def test_default_env_can_be_edited_before_run(target, new_debugger, monkeypatch):
+def test_env_is_none_until_given_and_a_given_one_is_edited_in_place(target, new_debugger,
+                                                                    monkeypatch):
+    # As in libdebug: no env given -> d.env is None and run() passes the
+    # script's; a dict set there is the program's, and edits to it count.
     monkeypatch.setenv("TETHER_TEST_VAR", "from the parent")
     d = new_debugger([target("basic")])
-    assert d.env["TETHER_TEST_VAR"] == "from the parent"
+    assert d.env is None
+    with pytest.raises(TypeError):
+        d.env = "TETHER_TEST_VAR=x"
+    with pytest.raises(TypeError):
+        new_debugger([target("basic")], env=["TETHER_TEST_VAR=x"])
+    d.env = dict(os.environ)
     d.env["TETHER_TEST_VAR"] = "edited"
     io = d.run()
     d.cont()

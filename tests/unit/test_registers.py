@@ -2,6 +2,7 @@
 import struct
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tether.arch.amd64.registers import (
     GPR_FIELDS, GPR_SIZE, Registers, UnknownRegisterError, format_registers,
@@ -184,15 +185,30 @@ def test_gpr_access_never_touches_xstate(regs, cache):
     assert cache.xstate_calls == 0
 
 
-def test_filter_finds_full_width_registers(regs):
+def test_filter_finds_registers_and_sub_registers():
+    regs = Registers(FakeCache(bytes(GPR_SIZE)))
     regs.rbx = 0x1234
     regs.r12 = 0x1234
-    assert regs.filter(0x1234) == ["rbx", "r12"]
+    assert regs.filter(0x1234) == ["rbx", "r12", "ebx", "bx", "r12d", "r12w"]
+    regs.rcx = 0x1122334455667788
+    found = regs.filter(0x88)
+    assert "cl" in found and "rcx" not in found and "ecx" not in found
+    assert regs.filter(0x55667788) == ["ecx"]
     regs.rdx = -1
-    assert regs.filter(-1) == ["rdx"]
+    assert regs.filter(-1) == ["rdx", "edx", "dx", "dl", "dh"]
     assert regs.filter(0x99999) == []
     with pytest.raises(TypeError):
         regs.filter("rax")
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.integers(min_value=0, max_value=(1 << 64) - 1))
+def test_filter_names_exactly_the_registers_that_read_back_the_value(value):
+    regs = Registers(FakeCache(gpr_bytes()))
+    regs.rsi = value
+    for name in regs.filter(value):
+        assert getattr(regs, name) == value
+    assert "rsi" in regs.filter(value)
 
 
 def test_dir_and_register_names(regs):

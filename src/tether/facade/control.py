@@ -74,7 +74,8 @@ class ProcessControl:
     """
     __slots__ = ("debugger", "settings", "tracer", "session", "events", "process", "terminated",
                  "argv", "path", "env", "pipes", "children", "parent", "memory", "facade_of",
-                 "_maps_cache", "_symbols_cache", "_snapshot_count")
+                 "blocked_signals", "ended_tasks", "_maps_cache", "_symbols_cache",
+                 "_snapshot_count")
 
     def __init__(self, facade_of, settings, tracer, argv=None, path=None, env=None, parent=None,
                  pipes=None, events=None):
@@ -95,6 +96,8 @@ class ProcessControl:
         self.children = []
         self.parent = parent
         self.memory = MemoryView(self)
+        self.blocked_signals = set()  # signals_to_block as set by the user (every run)
+        self.ended_tasks = []  # the threads of the process that have ended (not its leader)
         self._maps_cache = None
         self._symbols_cache = None
         self._snapshot_count = 0
@@ -188,6 +191,19 @@ class ProcessControl:
             return self.live_process()
         return proc
 
+    def await_stop(self) -> None:
+        """Implicit waiting before a command or an observation that a dead
+        process still answers (kill, hit_on, post-mortem registers): if the
+        process runs, wait for its next stop or its death (in ASAP mode,
+        interrupt it). Nothing to wait for: returns at once."""
+        proc = self.process
+        if proc is None or proc.state is STOPPED or proc.state in GONE or self.terminated:
+            return
+        try:
+            self.ensure_stopped()
+        except ProcessDeadError:
+            pass  # it died meanwhile: that is the stop waited for
+
     def stopped_process(self):
         """The Proc if it is stopped (and the Debugger usable), else None:
         the memory view's fast reads. Not synced with the tracer thread: a
@@ -270,6 +286,14 @@ class ProcessControl:
             self.env = dict(os.environ) if parent is None else dict(parent.environment())
         return self.env
 
+    def given_env(self):
+        """The environment given by the user (for a followed child, its
+        parent's given one), or None: the script's own."""
+        ctl = self
+        while ctl.env is None and ctl.parent is not None:
+            ctl = ctl.parent
+        return ctl.env
+
     def env_for_run(self):
         """The environment run() passes: None for os.environ as it is (never
         copied), else the `env` dict."""
@@ -313,7 +337,10 @@ class ProcessControl:
         proc.listener = self
         proc.exe_path = exe or exe_of(proc.pid)
         self.events.update_syscall_tracing(proc)  # escape_antidebug needs syscall stops
+        if self.blocked_signals:
+            proc.signals_to_block = set(self.blocked_signals)
         self.children = []
+        self.ended_tasks = []
         self._symbols_cache = None
         self._maps_cache = None
 
@@ -379,6 +406,10 @@ class ProcessControl:
         ctl._symbols_cache = self._symbols_cache
         self.children.append(dbg)
         lifecycle.register(dbg)
+
+    def thread_ended(self, task) -> None:
+        """A thread of the process ended (ProcessListener): d.threads keeps it."""
+        self.ended_tasks.append(task)
 
     def inherit_events_from(self, parent) -> None:
         """inherit_stopping_events (ProcessListener): copy the stopping events

@@ -185,12 +185,17 @@ class EventsMixin:
     def signals_to_block(self) -> list:
         """Signals never delivered to the process (names); assign a list of
         names or numbers (or one) to set them."""
-        proc = self._ctl.process
-        return [] if proc is None else [signal_name(s) for s in sorted(proc.signals_to_block)]
+        ctl = self._ctl
+        proc = ctl.process
+        numbers = ctl.blocked_signals if proc is None else proc.signals_to_block
+        return [signal_name(s) for s in sorted(numbers)]
 
     @signals_to_block.setter
     def signals_to_block(self, signals) -> None:
-        proc = self._ctl.require_process()
+        # Kept by the Debugger too, as in libdebug: set before run(), it
+        # applies from the program's first instruction, and to every run().
+        ctl = self._ctl
+        ctl.check_usable()
         if isinstance(signals, (str, int)):
             signals = [signals]
         numbers = set()
@@ -199,7 +204,10 @@ class EventsMixin:
             if n in _UNCATCHABLE:
                 raise ValueError(f"{signal_name(n)} cannot be blocked")
             numbers.add(n)
-        proc.signals_to_block = numbers
+        ctl.blocked_signals = numbers
+        proc = ctl.process
+        if proc is not None:
+            proc.signals_to_block = set(numbers)
 
     # --- lifecycle callbacks (tether extras) ---
     def on_fork(self, callback):

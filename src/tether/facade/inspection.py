@@ -30,7 +30,6 @@ class InspectionMixin:
         """The main thread's registers (read and written in place: d.regs.rax = 0)."""
         return self._ctl.main_thread().regs
 
-    r = regs
 
     @property
     def instruction_pointer(self) -> int:

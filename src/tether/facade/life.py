@@ -25,6 +25,18 @@ def _raw_pty() -> tuple[int, int]:
     return master, slave
 
 
+def _keep_registers(proc) -> None:
+    """On the tracer thread, before a kill: the stopped threads' registers
+    stay readable after their death."""
+    for task in proc.live_tasks():
+        task.keep_registers()
+
+
+def _birth_order(task) -> int:
+    """Threads listed in the order they were born: tids grow (until they wrap)."""
+    return task.tid
+
+
 class LifeMixin:
     """run, attach, detach, kill, terminate; pid, dead, exit_code, threads..."""
 
@@ -38,7 +50,7 @@ class LifeMixin:
         ctl.check_usable()
         ctl.refuse_in_own_callback("run")
         if ctl.process is not None and ctl.process.state not in GONE:
-            self.kill()
+            self._kill_tree()
         if self.path is None:
             raise ValueError("nothing to run: give debugger() a program (argv or path)")
         path = check_program(self.path)
@@ -78,6 +90,10 @@ class LifeMixin:
             lifecycle.kill_after(self, timeout)
         return ctl.pipes
 
+    def r(self, redirect_pipes: bool = True):
+        """libdebug's alias of run() (it takes only redirect_pipes)."""
+        return self.run(redirect_pipes=redirect_pipes)
+
     def attach(self, pid: int) -> None:
         """Trace a running process (all its threads); it stops."""
         ctl = self._ctl
@@ -116,11 +132,27 @@ class LifeMixin:
             tracer.call(session.detach, proc)
 
     def kill(self) -> None:
-        """SIGKILL the process and every followed descendant, and reap them."""
+        """SIGKILL the process and every followed descendant, and reap them.
+        As every command (and as in libdebug), a running process is first
+        waited for until it stops (or dies), or interrupted in ASAP mode:
+        `d.cont(); d.kill()` lets it run to its next stop. The registers the
+        threads had then stay readable (post-mortem). RuntimeError after
+        detach(): the process is not ours to kill any more."""
         ctl = self._ctl
         ctl.refuse_in_own_callback("kill")
         proc = ctl.require_process()
+        if proc.state is ProcState.DETACHED:
+            raise RuntimeError(f"process {proc.pid} was detached: it is no longer traced, "
+                               "so kill() does not act on it")
+        ctl.await_stop()
+        self._kill_tree()
+
+    def _kill_tree(self) -> None:
+        """kill() without waiting: the process tree is killed where it is."""
+        ctl = self._ctl
+        proc = ctl.process
         if proc.state not in GONE:
+            ctl.tracer.call(_keep_registers, proc)
             ctl.tracer.call(ctl.session.kill, proc)
         for c in ctl.family()[1:]:
             p = c.process
@@ -128,11 +160,12 @@ class LifeMixin:
                 ctl.tracer.call(ctl.session.kill, p)
 
     def terminate(self) -> None:
-        """Kill the process tree; this Debugger can't be used again."""
+        """Kill the process tree at once, running or not (as libdebug, which
+        interrupts it first); this Debugger can't be used again."""
         ctl = self._ctl
         ctl.refuse_in_own_callback("terminate")
         if ctl.process is not None:
-            self.kill()
+            self._kill_tree()
         ctl.close_pipes()
         ctl.terminated = True
 
@@ -151,6 +184,13 @@ class LifeMixin:
         return None if proc is None else proc.pid
 
     process_id = pid
+
+    @property
+    def thread_id(self) -> int:
+        """The thread id of the main thread (the process's first thread)."""
+        return self._ctl.main_task().tid
+
+    tid = thread_id
 
     @property
     def dead(self) -> bool:
@@ -203,11 +243,20 @@ class LifeMixin:
 
     @property
     def threads(self) -> list:
-        """The ThreadContexts of the process's live threads."""
-        proc = self._ctl.require_process()
-        # A thread past PTRACE_EVENT_EXIT is gone for every purpose but its
-        # death report.
-        return [context_of(t) for t in proc.tasks.values() if not t.dead and not t.exiting]
+        """The ThreadContexts of every thread the process has had (this
+        program image), the main thread first: as in libdebug, threads that
+        have ended stay listed, with `dead`, `exit_code`, `exit_signal` and
+        the registers last read (`[t for t in d.threads if not t.dead]`: the
+        live ones)."""
+        ctl = self._ctl
+        proc = ctl.require_process()
+        tasks = list(proc.tasks.values())
+        main = proc.main_task
+        if main is not None and tasks[0] is not main:
+            tasks.remove(main)
+            tasks.insert(0, main)
+        tasks[1:] = sorted(tasks[1:] + ctl.ended_tasks, key=_birth_order)
+        return [context_of(t) for t in tasks]
 
     @property
     def children(self) -> list:

@@ -1,5 +1,7 @@
 """The Debugger's printers: registers, maps, backtrace, memory, the process
 tree, and pprint_syscalls (an strace-like line per syscall)."""
+import contextlib
+
 from ..arch.amd64.registers import format_registers
 from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..memory.maps import format_maps
@@ -18,9 +20,14 @@ class PrettyMixin:
         """Print every register of the main thread, the FP/vector ones included."""
         print(format_registers(self.regs, include_fp=True))
 
+    pprint_regs = pprint_registers
+    pprint_regs_all = pprint_registers_all
+
     def pprint_maps(self):
         """Print the memory maps."""
         print(format_maps(self.maps))
+
+    print_maps = pprint_maps  # (libdebug's older name)
 
     def pprint_backtrace(self):
         """Print the main thread's backtrace, one frame a line."""
@@ -56,6 +63,17 @@ class PrettyMixin:
         ensure_printer(ctl.session)
         proc.pprint_syscalls = bool(value)
         ctl.events.update_syscall_tracing(proc)
+
+    @contextlib.contextmanager
+    def pprint_syscalls_context(self, value: bool):
+        """`with d.pprint_syscalls_context(True):` sets pprint_syscalls for
+        the block and puts the old value back after it."""
+        old = self.pprint_syscalls
+        self.pprint_syscalls = value
+        try:
+            yield
+        finally:
+            self.pprint_syscalls = old
 
     @property
     def syscalls_to_pprint(self):

@@ -2,7 +2,6 @@
 
 The values live in the process's Settings (`control.settings`, which a
 followed child copies at its birth) and, for the program, on the control."""
-import os
 
 from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..symbols.program_file import program_location
@@ -45,6 +44,16 @@ def _setting(name, doc):
                              "the filter, and its filtered syscalls would fail with ENOSYS")
         setattr(settings, name, value)
     return property(get, set_, doc=doc)
+
+
+def checked_env(env):
+    """debugger()'s and d.env's `env`: None, or a copy of a dict (libdebug
+    raises TypeError for anything else)."""
+    if env is None:
+        return None
+    if not isinstance(env, dict):
+        raise TypeError(f"env must be a dict of str to str or None, not {type(env).__name__}")
+    return dict(env)
 
 
 def checked_pass_fds(value) -> tuple:
@@ -166,16 +175,16 @@ class SettingsMixin:
         self._ctl.path = value
 
     @property
-    def env(self) -> dict:
-        """The environment run() gives the program (by default a copy of
-        os.environ; a followed child's: its parent's)."""
-        return self._ctl.environment()
+    def env(self):
+        """The environment given to debugger() or set here, which run() gives
+        the program (a dict, changed in place by `d.env["X"] = "1"`); None
+        when none was given (as in libdebug): run() then passes the script's
+        own environment (a followed child: its parent's)."""
+        return self._ctl.given_env()
 
     @env.setter
     def env(self, value) -> None:
-        if value is not None and not isinstance(value, dict):
-            raise TypeError("env must be a dict of str to str")
-        self._ctl.env = dict(os.environ) if value is None else dict(value)
+        self._ctl.env = checked_env(value)
 
     @property
     def arch(self) -> str:

@@ -25,6 +25,11 @@ class ProcessListener(Protocol):
         (or follow_fork_mode="child"): copy the stopping events of Proc
         `parent` into this process."""
 
+    def thread_ended(self, task) -> None:
+        """Thread `task` (not the process's leader) has died and left the
+        process's task table; the facade keeps listing it, as libdebug
+        does, with its exit status (and the registers last read)."""
+
     def image_replaced(self) -> None:
         """This process exec'd: symbols, maps and paths belong to the new program."""
 

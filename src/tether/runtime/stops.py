@@ -208,6 +208,8 @@ class Stops:
             proc.job_stopped = False
         elif sig == signal.SIGCHLD:
             self.tree.check_untraced_child(task)
+        if sig not in _HARMLESS_BY_DEFAULT:
+            task.keep_registers()  # for post-mortem reads, should the signal kill it
         task.deliver_signal = sig
         catcher = proc.signal_catchers.get(sig)
         if catcher is None and sig not in (signal.SIGSTOP, signal.SIGKILL):
@@ -278,6 +280,12 @@ class Stops:
 
     def on_other(self, task, ev) -> None:
         self.resumer.resume(task)
+
+
+# Signals whose default action is to ignore them or to stop: they never kill
+# (signal(7)), so no registers are kept for after a death at them.
+_HARMLESS_BY_DEFAULT = frozenset((signal.SIGCHLD, signal.SIGCONT, signal.SIGURG, signal.SIGWINCH,
+                                  signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU))
 
 
 def _int3_trap(task) -> bool:

@@ -263,6 +263,8 @@ class Tree:
             self.resumer.release_step_lock(proc)
         if task.tid != proc.pid:
             proc.tasks.pop(task.tid, None)
+            if proc.listener is not None:
+                proc.listener.thread_ended(task)
             if proc.hooks["thread_exit"]:
                 for hook in proc.hooks["thread_exit"]:
                     self.run_hook(proc, hook, proc.debugger, thread_context(task))

@@ -2,7 +2,8 @@
 watchpoint), SyscallHandler, SignalCatcher. They keep their counters.
 
 Each has an owner, the facade of its process, which arms and disarms it:
-enable() and disable() call `owner.set_enabled(event, enabled)`. hit_on()
+enable() and disable() call `owner.set_enabled(event, enabled)`; hit_on()
+first calls `owner.await_stop()` (a running process is waited for). hit_on()
 and its variants take anything with a `task` property naming the thread
 asked about (a ThreadContext: its thread; a Debugger: its main thread)."""
 
@@ -18,7 +19,10 @@ class _StoppingEvent:
         self._last_tid = None
 
     def hit_on(self, thread) -> bool:
-        """True if `thread` (a ThreadContext or Debugger) is stopped because of this event."""
+        """True if `thread` (a ThreadContext or Debugger) is stopped because
+        of this event. A running process is waited for first (or
+        interrupted in ASAP mode), as for any command."""
+        self._owner.await_stop()
         task = _task_of(thread)
         return task is not None and task.stop_reason is self
 
@@ -85,11 +89,13 @@ class SyscallHandler(_StoppingEvent):
 
     def hit_on_enter(self, thread) -> bool:
         """True if `thread` is stopped at the entry of this handler's syscall."""
+        self._owner.await_stop()
         task = _task_of(thread)
         return task is not None and task.stop_reason is self and task.in_syscall
 
     def hit_on_exit(self, thread) -> bool:
         """True if `thread` is stopped at the exit of this handler's syscall."""
+        self._owner.await_stop()
         task = _task_of(thread)
         return task is not None and task.stop_reason is self and not task.in_syscall
 

@@ -40,6 +40,7 @@ class Task:
         "dr_dirty",         # the process's hardware breakpoints must be written into this thread
         "options",          # the PTRACE_O_* options it has (inherited from its creator)
         "gpr_cache", "gpr_changed", "xstate_cache", "xstate_changed",
+        "last_gpr",         # registers kept for reading after the thread died (keep_registers)
         "context",          # the user-facing ThreadContext, created on demand
     )
 
@@ -66,6 +67,7 @@ class Task:
         self.gpr_changed = False
         self.xstate_cache = None
         self.xstate_changed = False
+        self.last_gpr = None
         self.context = None
 
     # --- read-only views of the state, for the facade ---
@@ -87,9 +89,19 @@ class Task:
         gpr = self.gpr_cache
         if gpr is None:
             if self.state is not _STOPPED:
+                if self.state is _DEAD and self.last_gpr is not None:
+                    return self.last_gpr  # post-mortem: as they were at the last stop kept
                 self._require_stopped()
             gpr = self.gpr_cache = self.proc.hub.call(native.getregs, self.tid)
         return gpr
+
+    def keep_registers(self) -> None:
+        """On the tracer thread, at a stop the thread may not survive (a
+        signal about to be delivered, a kill): read its registers now and
+        keep them, so that they stay readable after its death (libdebug's
+        post-mortem reads: the faulting instruction after a SIGSEGV)."""
+        if self.state is _STOPPED:
+            self.last_gpr = self.load_gpr()
 
     def load_gpr(self) -> bytearray:
         """gpr() for the tracer thread itself (no hand-off check): the cache,

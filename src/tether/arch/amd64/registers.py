@@ -287,16 +287,21 @@ class Registers:
     def __repr__(self):
         return f"<Registers rip={self.rip:#x} rsp={self.rsp:#x}>"
 
-    def filter(self, value: int) -> list[str]:
-        """Names of the full-width general registers whose value equals `value`
-        (a negative value is compared as its 64-bit two's complement)."""
-        if not isinstance(value, int):
+    def filter(self, value) -> list[str]:
+        """Names of the general registers, sub-registers included (rax, eax,
+        ax, al, ah...), whose value equals `value`, as libdebug's filter
+        answers: a value that fits in 8 bits finds every register whose low
+        byte holds it. A negative value is compared as the two's complement
+        of each register's width."""
+        if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"filter() takes an int, not {type(value).__name__}")
-        if -(1 << 63) <= value < 0:
-            value += 1 << 64
         buf = self._cache.gpr()
-        return [name for name in FULL_GPR_NAMES
-                if _U64.unpack_from(buf, GPR_OFFSETS[name])[0] == value]
+        found = []
+        for name, (offset, size, bits) in GPR_LAYOUT.items():
+            want = value + (1 << bits) if -(1 << (bits - 1)) <= value < 0 else value
+            if _STRUCT_BY_SIZE[size].unpack_from(buf, offset)[0] & ((1 << bits) - 1) == want:
+                found.append(name)
+        return found
 
     def _read_x(self, reg: _XRegister) -> int:
         buf = self._cache.xstate()
