@@ -186,14 +186,12 @@ def test_timeout_raises_and_keeps_buffer(spawn):
     assert pipes.recv(timeout=0.5) == b"part"
 
 
-def test_recv_timeout_on_silence(spawn):
+def test_recv_returns_empty_on_silence(spawn):
+    # libdebug's recv: what arrived within the timeout, b"" if nothing did.
     _, pipes = spawn("exec sleep 5")
-    start = time.monotonic()
-    with pytest.raises(TimeoutError):
-        pipes.recv(timeout=0.2)
-    with pytest.raises(TimeoutError):
-        pipes.recv(timeout=0)
-    assert time.monotonic() - start < 0.8
+    assert pipes.recv(timeout=0.2) == b""
+    assert pipes.recv(timeout=0) == b""
+    assert pipes.recverr(timeout=0.1) == b""
 
 
 def test_timeout_default_is_used_and_settable(spawn):
@@ -359,22 +357,31 @@ def test_bad_values(raw):
 
 # ------------------------------------------------------------------ the stopped rule
 
-def test_stopped_without_data_raises_at_once(raw):
+def test_stopped_without_data_raises_runtime_error_at_the_timeout(raw):
     pipes, _, _, _, running = raw
     running.value = False
-    start = time.monotonic()
-    with pytest.raises(ProcessStoppedError):
-        pipes.recvline(timeout=5)
-    with pytest.raises(RuntimeError, match="optional=True"):
-        pipes.recv(timeout=5)
+    with pytest.raises(ProcessStoppedError, match="optional=True"):
+        pipes.recvline(timeout=0.2)
     with pytest.raises(RuntimeError):
-        pipes.sendlineafter(b">", b"x", timeout=5)
-    assert time.monotonic() - start < 0.5
+        pipes.sendlineafter(b">", b"x", timeout=0.1)
+    assert pipes.recv(timeout=0.1) == b""
+
+
+def test_stopped_still_waits_for_other_writers_until_the_timeout(raw):
+    # A stopped process writes nothing, but whoever else holds the pipe (an
+    # untraced child) may: the receive waits for its timeout, as libdebug's.
+    pipes, _, out_w, _, running = raw
+    running.value = False
+    timer = threading.Timer(0.2, lambda: os.write(out_w, b"from another writer\n"))
+    timer.start()
+    assert pipes.recvline(timeout=30) == b"from another writer"
+    timer.join()
 
 
 def test_stopped_with_optional_returns_empty(raw):
     pipes, _, out_w, err_w, running = raw
     running.value = False
+    pipes.timeout_default = 0.1
     os.write(out_w, b"no newline")
     os.write(err_w, b"e")
     assert pipes.recvline(optional=True) == b""
@@ -388,17 +395,6 @@ def test_stopped_still_returns_data_already_written(raw):
     os.write(out_w, b"before the stop\n")
     running.value = False
     assert pipes.recvline() == b"before the stop"
-
-
-def test_stop_during_wait_is_noticed_quickly(raw):
-    pipes, _, _, _, running = raw
-    timer = threading.Timer(0.2, lambda: setattr(running, "value", False))
-    timer.start()
-    start = time.monotonic()
-    with pytest.raises(ProcessStoppedError):
-        pipes.recvline(timeout=5)
-    assert time.monotonic() - start < 0.8
-    timer.join()
 
 
 def test_data_arriving_during_wait_is_returned(raw):

@@ -9,12 +9,11 @@ Behaviour
 * Timeouts.  Every receive takes ``timeout`` in seconds; ``None`` means
   ``timeout_default`` (2 s, as in libdebug), read at call time, so
   ``pipe.timeout_default = 10`` changes every later call.  ``float("inf")``
-  waits forever.  When the time runs out, :class:`TimeoutError` is raised and
-  nothing is taken from the buffer.
+  waits forever.  When the time runs out, the ``recvuntil`` family raises
+  :class:`TimeoutError` and nothing is taken from the buffer.
 * ``recv(numb=4096)`` returns as soon as at least one byte is available, at
-  most ``numb`` bytes (pwntools' rule).  If nothing arrives in time it raises
-  TimeoutError (libdebug's recv would return b""; we raise, like its
-  recvuntil, so a missing answer is never mistaken for an empty one).
+  most ``numb`` bytes (pwntools' rule).  If nothing arrives in time it
+  returns ``b""``, as libdebug's does.
 * ``recvuntil(delims, occurences=1, drop=False)``: ``occurences`` keeps
   libdebug's spelling; ``occurrences=`` is accepted as a keyword alias (its
   documentation spells it that way).  ``delims`` may be one delimiter or a
@@ -25,12 +24,13 @@ Behaviour
   ``recvline(numlines=2)`` on ``b"a\\nb\\n"`` gives ``b"ab"`` (libdebug
   joins the lines the same way).  The operation is all-or-nothing: nothing is
   consumed unless all the occurrences were found.
-* The ``optional=`` rule (libdebug): a stopped process writes nothing, so
-  when the wanted data is not buffered and no traced process sharing the pipes
-  is running (``is_running()`` is False), a receive raises
-  :class:`ProcessStoppedError` (a RuntimeError) at once, or returns ``b""``
-  with ``optional=True``.  Data already buffered or sitting in the pipe is
-  still returned.  ``send`` is not affected: the kernel keeps the bytes in the
+* A stopped process (libdebug's rule): what is buffered or sitting in the
+  pipe is returned as for a running one, and the receive waits for the rest
+  until its timeout (someone else may write: an untraced child sharing the
+  pipe).  If then no traced process sharing the pipes is running
+  (``is_running()`` is False), the ``recvuntil`` family raises
+  :class:`ProcessStoppedError` (a RuntimeError, as libdebug's) instead of
+  TimeoutError, or returns ``b""`` with ``optional=True``.  ``send`` is not affected: the kernel keeps the bytes in the
   pipe until the program reads them (we enlarge the stdin pipe so that up to
   1 MiB fits).  We also give ``recv``/``recverr`` the ``optional`` keyword.
 * End of file.  Bytes the program wrote before it died stay readable.  Once a
@@ -260,8 +260,10 @@ class PipeManager:
             poller.register(fd, select.POLLIN)
         poller.poll(timeout * 1000)
 
-    def _receive(self, stream: _Stream, extract, timeout, optional: bool) -> bytes:
-        """Wait until `extract(buffer)` finds its data, then consume and return it."""
+    def _receive(self, stream: _Stream, extract, timeout, optional: bool,
+                 empty_at_timeout: bool = False) -> bytes:
+        """Wait until `extract(buffer)` finds its data, then consume and
+        return it; at the timeout, b"" if `empty_at_timeout` (recv)."""
         wait = self._timeout_default if timeout is None else _to_timeout(timeout)
         deadline = time.monotonic() + wait
         while True:
@@ -284,14 +286,15 @@ class PipeManager:
                     raise PipeClosedError(
                         f"the program's {stream.name} reached end of file (did it exit?) before "
                         f"the data asked for arrived; {held} byte(s) are still buffered")
-            if not running:
-                if optional:
-                    return b""
-                raise ProcessStoppedError(
-                    f"cannot receive from {stream.name}: the process is stopped, so it writes "
-                    f"nothing; continue it first, or pass optional=True to skip this receive")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                if empty_at_timeout or (optional and not running):
+                    return b""
+                if not running:
+                    raise ProcessStoppedError(
+                        f"nothing matching on {stream.name} within {wait} s, and the process is "
+                        f"stopped, so it writes nothing; continue it first, or pass optional=True "
+                        f"to skip this receive")
                 raise TimeoutError(f"no matching data on {stream.name} within {wait} s; "
                                    f"{held} byte(s) stay buffered")
             self._wait_readable(min(remaining, _POLL_SLICE))
@@ -311,7 +314,7 @@ class PipeManager:
         def first_bytes(buf: bytearray):
             return (bytes(buf[:numb]), min(numb, len(buf))) if buf else None
 
-        return self._receive(stream, first_bytes, timeout, optional)
+        return self._receive(stream, first_bytes, timeout, optional, empty_at_timeout=True)
 
     def recv(self, numb: int | None = DEFAULT_RECV_SIZE, timeout: float | None = None,
              optional: bool = False) -> bytes:

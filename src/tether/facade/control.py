@@ -196,8 +196,11 @@ class ProcessControl:
         process still answers (kill, hit_on, post-mortem registers): if the
         process runs, wait for its next stop or its death (in ASAP mode,
         interrupt it). Nothing to wait for: returns at once."""
+        if self.terminated:
+            return
+        self.tracer.sync()  # a cont() just posted first
         proc = self.process
-        if proc is None or proc.state is STOPPED or proc.state in GONE or self.terminated:
+        if proc is None or proc.state is STOPPED or proc.state in GONE:
             return
         try:
             self.ensure_stopped()

@@ -155,8 +155,7 @@ class Stops:
             handler = proc.syscall_handlers.get(nr) or proc.syscall_all
             if handler is not None and handler.enabled:
                 if handler.hijack_to is not None:
-                    self._hijack(task, handler)
-                    handler = _recursive_handler(proc, handler)
+                    handler = self._hijack_chain(task, proc, handler, nr)
                     if handler is None:
                         self._resume(task)
                         return
@@ -186,6 +185,34 @@ class Stops:
                     self.resumer.stop_process(proc, task)
                     return
         self._resume(task)
+
+    def _hijack_chain(self, task, proc, handler, nr):
+        """Apply `handler`'s hijack and, while the handlers met are
+        recursive, those of the syscalls it leads to. Returns the
+        handler (without a hijack) that takes the final syscall, or None.
+        A chain that comes back to a syscall already in it would never
+        end: the process stops and the script gets a RuntimeError (as
+        libdebug raises)."""
+        seen = {nr}
+        while True:
+            self._hijack(task, handler)
+            nxt = _recursive_handler(proc, handler)
+            if nxt is None:
+                return None
+            if nxt.syscall_number in seen:
+                self.endless_hijack(task, proc, "syscall", nxt.syscall_name)
+                return None
+            seen.add(nxt.syscall_number)
+            if nxt.hijack_to is None:
+                return nxt
+            handler = nxt
+
+    def endless_hijack(self, task, proc, kind: str, name: str) -> None:
+        """A hijack chain loops: stop the process and raise in the script."""
+        error = RuntimeError(f"{kind} hijacking loop: {name} is hijacked back into a chain that "
+                             f"already ran it (recursive=True), which would never end")
+        callback_raised(proc, error, f"a {kind} hijack")
+        self.resumer.stop_process(proc, task)
 
     @staticmethod
     def _hijack(task, handler) -> None:
@@ -219,12 +246,23 @@ class Stops:
             task.stop_reason = catcher
             if catcher.hijack_to is not None:
                 task.deliver_signal = catcher.hijack_to
-                if catcher.recursive:
-                    nxt = proc.signal_catchers.get(catcher.hijack_to)
-                    if nxt is not None and nxt is not catcher and nxt.enabled:
-                        nxt.hit_count += 1
-                        catcher = nxt
-                        task.stop_reason = nxt
+                seen = {sig}
+                while catcher.recursive:
+                    # Follow the hijacks while the catchers met are recursive.
+                    nxt = proc.signal_catchers.get(task.deliver_signal)
+                    if nxt is None or not nxt.enabled:
+                        break
+                    if task.deliver_signal in seen:
+                        task.deliver_signal = 0
+                        self.endless_hijack(task, proc, "signal", nxt.signal_name)
+                        return
+                    seen.add(task.deliver_signal)
+                    nxt.hit_count += 1
+                    catcher = nxt
+                    task.stop_reason = nxt
+                    if nxt.hijack_to is None:
+                        break
+                    task.deliver_signal = nxt.hijack_to
             if catcher.callback is not None:
                 # The callback sees the signal even if it is blocked (it may change it).
                 self.run_callback(task, catcher.callback, catcher)
