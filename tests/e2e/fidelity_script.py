@@ -146,7 +146,7 @@ def closed_stdin():
         d.cont()
         return {"line": io.recvline(timeout=10).decode()}
     finally:
-        d.kill()
+        d.terminate()
 
 
 if __name__ == "__main__":

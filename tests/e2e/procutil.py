@@ -83,8 +83,7 @@ def kill_tree(d, timeout=10.0):
     def kill_all():
         for x in everyone:
             try:
-                if not x.dead:
-                    x.kill()
+                x.terminate()  # kills at once (kill() would wait for a stop)
             except Exception:  # already dead, detached or never started
                 pass
 
@@ -122,10 +121,6 @@ def resume(parent, child):
 def shutdown(d):
     """Kill the process if it is still there and release the debugger.
     Cleanup only: it never raises, the leak check in conftest still applies."""
-    try:
-        d.kill()
-    except Exception:
-        pass
     try:
         d.terminate()
     except Exception:

@@ -137,6 +137,7 @@ def test_tree_descendants_and_pprint_tree(launch, capsys):
 def test_kill_kills_the_whole_tree(launch):
     d, a, b, g = start_tree(launch)
     pids = [x.pid for x in (d, a, b, g)]
+    d.interrupt()  # (kill() would wait for the root's next stop)
     d.kill()
     assert all(x.dead for x in (d, a, b, g))
     assert all(sig_num(x.exit_signal) == signal.SIGKILL for x in (d, a, b, g))
@@ -145,6 +146,7 @@ def test_kill_kills_the_whole_tree(launch):
 
 def test_kill_on_a_child_kills_only_its_subtree(launch):
     d, a, b, g = start_tree(launch)
+    a.interrupt()
     a.kill()
     # A stays a zombie: its real parent, the root, never calls wait().
     wait_for(lambda: all_dead([a.pid, g.pid]), timeout=2, what="A and G to be dead")
@@ -199,7 +201,7 @@ def test_detaching_one_process_leaves_the_others_traced_and_usable(launch):
     finally:
         # mp_tree never reaps its children: end the tree, then reap A and G
         # (G's parent, A, is no longer ours), which are then our orphans.
-        d.kill()
+        d.terminate()
         kill_and_reap([a.pid, g.pid])
 
 

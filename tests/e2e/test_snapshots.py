@@ -55,8 +55,7 @@ def symbol_offset(path, name):
 def kill_tree(d):
     for x in [d] + list(d.descendants):
         try:
-            if not x.dead:
-                x.kill()
+            x.terminate()
         except Exception:  # already dead or detached: nothing to clean
             pass
 

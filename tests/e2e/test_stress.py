@@ -96,7 +96,7 @@ def test_a_busy_tree_survives_breakpoints_kills_and_detaches(launch, seed, capfd
     err = capfd.readouterr().err
     assert "internal error" not in err and "Traceback" not in err, err
     pids = [x.pid for x in [d] + d.descendants]
-    d.kill()
+    d.terminate()
     assert all(x.dead for x in [d] + d.descendants if x not in detached)
     wait_for(lambda: all(proc_state(p) is None for p in pids if p not in ready), timeout=20,
              what="the traced processes to be reaped")
@@ -129,7 +129,7 @@ def test_kill_ends_a_tree_stepping_over_a_breakpoint_it_cannot_emulate(launch, c
             assert io.recvline(timeout=20).startswith(b"ready")
         wait_for(lambda: bp.hit_count > 100, what="hits in the root")
         everyone = [d] + d.descendants
-        d.kill()
+        d.terminate()
         assert all(x.dead and x.exit_signal == "SIGKILL" for x in everyone)
         wait_for(lambda: all(proc_state(x.pid) is None for x in everyone), what="the tree reaped")
     err = capfd.readouterr().err

@@ -170,7 +170,7 @@ def test_kill_while_parent_is_blocked_in_vfork(launch):
     wait_for(lambda: len(d.children) == 1, what="the vfork child")
     c = d.children[0]
     start = time.monotonic()
-    d.kill()
+    d.terminate()
     wait_for(lambda: proc_state(d.pid) is None and proc_state(c.pid) in (None, "Z"),
              timeout=1.0, what="both processes to die and be reaped")
     assert time.monotonic() - start < 1.5

@@ -196,7 +196,7 @@ class TraceSession:
             if self.attached:
                 d.detach()
             else:
-                d.kill()
+                d.terminate()  # at once (kill() would wait for the next stop)
         except Exception:
             pass
 
@@ -464,7 +464,7 @@ class TraceSession:
             pass
         if not self.finished():
             try:
-                self.root.kill()  # and every followed descendant
+                self.root.terminate()  # at once, and every followed descendant
             except Exception:
                 pass
 

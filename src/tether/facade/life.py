@@ -25,11 +25,12 @@ def _raw_pty() -> tuple[int, int]:
     return master, slave
 
 
-def _keep_registers(proc) -> None:
-    """On the tracer thread, before a kill: the stopped threads' registers
-    stay readable after their death."""
+def _kill_keeping_registers(session, proc) -> None:
+    """On the tracer thread: kill the process (and its descendants); the
+    registers of its stopped threads stay readable after their death."""
     for task in proc.live_tasks():
         task.keep_registers()
+    session.kill(proc)
 
 
 def _birth_order(task) -> int:
@@ -152,8 +153,7 @@ class LifeMixin:
         ctl = self._ctl
         proc = ctl.process
         if proc.state not in GONE:
-            ctl.tracer.call(_keep_registers, proc)
-            ctl.tracer.call(ctl.session.kill, proc)
+            ctl.tracer.call(_kill_keeping_registers, ctl.session, proc)
         for c in ctl.family()[1:]:
             p = c.process
             if p is not None and p.state not in GONE:
