@@ -278,3 +278,17 @@ def test_env_given_to_debugger_must_be_a_dict(target):
         debugger([target("compat")], env="A=1")
     assert debugger([target("compat")]).env is None
     assert debugger([target("compat")], env={"A": "1"}).env == {"A": "1"}
+
+
+@pytest.mark.timeout(30)
+def test_memory_index_with_a_file_and_no_size(compat):
+    d = compat()
+    d.run()
+    assert d.memory[0, "binary"] == b"\x7f"      # [address, file]: one byte
+    assert d.memory[0, 4, "binary"] == b"\x7fELF"
+    assert d.memory[0:4, "binary"] == b"\x7fELF"
+    with pytest.raises(ValueError):
+        d.memory["no_such_symbol", 4]
+    with pytest.raises(TypeError):
+        d.memory[0, 4.0]
+    d.kill()

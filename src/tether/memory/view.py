@@ -3,6 +3,7 @@
   d.memory[addr]                 -> 1 byte
   d.memory[addr, size]           -> size bytes ("hybrid" addressing)
   d.memory[addr, size, file]     -> with an addressing mode / library name
+  d.memory[addr, file]           -> 1 byte, in `file`
   d.memory[start:end]            -> a range (hybrid); d.memory[start:end, file]
   d.memory["main+0x10", 8]       -> a symbol expression as the address
   d.memory[...] = b"..."         -> write (the size is the data's length)
@@ -39,7 +40,8 @@ class MemoryView:
         if isinstance(key, tuple):
             if len(key) == 3:
                 position, size, file = key
-            elif len(key) == 2 and isinstance(key[0], slice):
+            elif len(key) == 2 and (isinstance(key[0], slice) or isinstance(key[1], str)):
+                # [start:end, file], or [address, file]: one byte (libdebug's reading)
                 position, file = key
                 size = None
             elif len(key) == 2:
