@@ -99,9 +99,15 @@ class Task:
         """On the tracer thread, at a stop the thread may not survive (a
         signal about to be delivered, a kill): read its registers now and
         keep them, so that they stay readable after its death (libdebug's
-        post-mortem reads: the faulting instruction after a SIGSEGV)."""
+        post-mortem reads: the faulting instruction after a SIGSEGV). Once it
+        is dead they cannot be read any more: PTRACE_GETREGS needs a
+        ptrace-stop, and exit stops are asked for only where needed
+        (docs/architecture.md, rule 10)."""
         if self.state is _STOPPED:
-            self.last_gpr = self.load_gpr()
+            try:
+                self.last_gpr = self.load_gpr()
+            except OSError:
+                pass  # killed meanwhile (SIGKILL ends a ptrace-stop): nothing to keep
 
     def load_gpr(self) -> bytearray:
         """gpr() for the tracer thread itself (no hand-off check): the cache,
