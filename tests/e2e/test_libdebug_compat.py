@@ -292,3 +292,21 @@ def test_memory_index_with_a_file_and_no_size(compat):
     with pytest.raises(TypeError):
         d.memory[0, 4.0]
     d.kill()
+
+
+@pytest.mark.timeout(30)
+def test_a_diff_goes_from_the_older_snapshot_whichever_is_given_first(compat):
+    d = compat()
+    d.run()
+    d.bp("work")
+    first = d.create_snapshot(level="writable")
+    d.cont()
+    d.wait()
+    second = d.create_snapshot(level="writable")
+    for diff in (first.diff(second), second.diff(first)):
+        assert diff.snapshot1 is first and diff.snapshot2 is second
+        rip_before, rip_after = diff.registers[d.pid]["rip"]
+        assert rip_after == d.resolve_symbol("work")
+    thread_diff = d.threads[0].create_snapshot().diff(first.threads[0])
+    assert thread_diff.snapshot1 is first.threads[0]
+    d.kill()

@@ -172,12 +172,17 @@ class _Snapshot:
 
     # --- diff and save ---
     def diff(self, other):
-        """What changed from this (older) snapshot to `other`, of the same kind: a Diff."""
+        """What changed between this snapshot and `other`, of the same kind:
+        a Diff from the older to the newer, whichever is given first (as in
+        libdebug: the one with the smaller snapshot_id is the older; with
+        equal ids, as of two Debuggers, this one)."""
         from .diff import Diff
         if type(other) is not type(self):
             raise TypeError(f"a {type(self).__name__} can only be diffed with another "
                             f"{type(self).__name__}, not {type(other).__name__}")
-        return Diff(self, other)  # from this (older) snapshot to `other`
+        if other.snapshot_id < self.snapshot_id:
+            return Diff(other, self)
+        return Diff(self, other)
 
     def save(self, path, compress: bool | None = None) -> None:
         """Write the snapshot as JSON; gzip-compressed when `compress` is True
