@@ -13,7 +13,7 @@ from tether import debugger
 def test_detach_while_breakpoint_hits_are_pending(target, attempt):
     p = subprocess.Popen([target("detach_hot"), "1.0"], stdout=subprocess.PIPE)
     try:
-        d = debugger()
+        d = debugger(auto_interrupt_on_command=True)  # detach() interrupts, then lets go
         d.attach(p.pid)
         bp = d.breakpoint("tick", file="binary", callback=True)
         d.cont()

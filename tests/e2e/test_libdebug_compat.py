@@ -310,3 +310,15 @@ def test_a_diff_goes_from_the_older_snapshot_whichever_is_given_first(compat):
     thread_diff = d.threads[0].create_snapshot().diff(first.threads[0])
     assert thread_diff.snapshot1 is first.threads[0]
     d.kill()
+
+
+@pytest.mark.timeout(30)
+def test_detach_lets_a_running_process_reach_its_next_stop(compat):
+    d = compat()
+    pipes = d.run()
+    bp = d.bp("work")
+    d.cont()
+    d.detach()                                   # waits for the breakpoint first
+    assert bp.hit_count == 1
+    assert pipes.recvline() == b"ready"
+    assert pipes.recvline() == b"bye"            # it ran on untraced, past the int3 it hit

@@ -170,6 +170,7 @@ def detach_tree(launch, settle=0.0):
     pids = [x.pid for x in (d, a, b, g)]
     try:
         for x in (g, a, b, d):   # detach() lets go of its own process only
+            x.interrupt()        # (detach() would wait for its next stop)
             x.detach()
         for pid in pids:
             wait_for(lambda: tracer_of(pid) == 0, timeout=5, what=f"{pid} to be detached")
@@ -184,6 +185,7 @@ def detach_tree(launch, settle=0.0):
 def test_detaching_one_process_leaves_the_others_traced_and_usable(launch):
     d, a, b, g = start_tree(launch)
     try:
+        a.interrupt()
         a.detach()
         wait_for(lambda: tracer_of(a.pid) == 0, timeout=5, what="A to be detached")
         # G (A's child), B (its sibling) and the root are still ours.

@@ -74,6 +74,7 @@ def test_a_busy_tree_survives_breakpoints_kills_and_detaches(launch, seed, capfd
             log.append(("killed", w.pid))
         elif action == "detach" and len(live) > 1:
             w = rnd.choice(live)
+            w.interrupt()  # (detach() would wait for its next stop)
             w.detach()
             detached.append(w)
             log.append(("detached", w.pid))

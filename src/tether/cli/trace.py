@@ -194,6 +194,7 @@ class TraceSession:
             return
         try:
             if self.attached:
+                d.interrupt()  # (detach() would wait for the next stop)
                 d.detach()
             else:
                 d.terminate()  # at once (kill() would wait for the next stop)
@@ -473,6 +474,7 @@ class TraceSession:
             if d.control.process is None or d.control.process.state in GONE:
                 continue
             try:
+                d.interrupt()  # (detach() would wait for the next stop)
                 d.detach()
             except Exception:
                 continue

@@ -122,10 +122,13 @@ class LifeMixin:
         """Let the process run on untraced, with tether's breakpoints taken
         out. Only this process: its followed descendants stay traced, each
         with its Debugger (as in libdebug, where every process has its own);
-        detach them too with `for c in d.descendants: c.detach()`."""
+        detach them too with `for c in d.descendants: c.detach()`. As every
+        command (and as in libdebug), a running process is first waited for
+        until it stops, or interrupted in ASAP mode."""
         ctl = self._ctl
         ctl.refuse_in_own_callback("detach")
         proc = ctl.live_process()
+        ctl.await_stop()
         tracer, session = ctl.tracer, ctl.session
         tracer.call(session.stop_process, proc)
         tracer.wait_for(lambda: proc.state in SETTLED)  # (a job-stopped one is interrupted)
