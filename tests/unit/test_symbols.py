@@ -161,6 +161,13 @@ class FakeElf:
     def symbols(self):
         return self._symbols
 
+    # No MiniDebugInfo, no build id, no debuglink: no separate debug file.
+    path = "/nonexistent/fake.so"
+    build_id = None
+
+    def section(self, name):
+        return None
+
 
 def test_load_base_first_segment_at_nonzero_vaddr():
     # A prelinked-style library: first PT_LOAD at vaddr 0x10000, offset 0.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..memory.addressing import backing_file_of
 from ..memory.maps import program_file, strip_deleted
+from .debug_files import file_symbols
 from .elf import ElfFile
 
 __all__ = ["Symbol", "SymbolList", "build_symbols", "load_base",
@@ -85,8 +86,10 @@ def load_base(elf, file_maps) -> int:
     return first.start - first.offset
 
 
-def build_symbols(maps, elf_loader=ElfFile) -> SymbolList:
-    """Symbols of every file-backed ELF in `maps`, at absolute addresses.
+def build_symbols(maps, elf_loader=ElfFile, level: int | None = None) -> SymbolList:
+    """Symbols of every file-backed ELF in `maps`, at absolute addresses,
+    with those of their MiniDebugInfo and separate debug files as `level`
+    (default: debug_files.settings.level, libcontext.sym_lvl) allows.
 
     Files that are deleted, unreadable or not ELF are skipped."""
     by_file: dict[str, list] = {}
@@ -100,7 +103,7 @@ def build_symbols(maps, elf_loader=ElfFile) -> SymbolList:
         except (OSError, ValueError):
             continue
         base = load_base(elf, file_maps)
-        for sym in elf.symbols():
+        for sym in file_symbols(elf, level):
             start = base + sym.value
             out.append(Symbol(start, start + sym.size, sym.name, path))
     return out
