@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..memory.addressing import backing_file_of
 from ..memory.maps import program_file, strip_deleted
 from .debug_files import file_symbols
+from .demangle import demangle, is_mangled
 from .elf import ElfFile
 
 __all__ = ["Symbol", "SymbolList", "build_symbols", "load_base",
@@ -24,12 +25,25 @@ PAGE_SIZE = 4096  # x86-64 mappings are page aligned
 
 @dataclass(frozen=True)
 class Symbol:
-    """A symbol at absolute addresses [start, end) of the file `backing_file`."""
+    """A symbol at absolute addresses [start, end) of the file `backing_file`.
+
+    `mangled_name` is the name the symbol table holds; `name` is the one
+    people write: a C++ name demangled ("ns::add(int, int)"), any other as
+    it is. It is demangled when first asked for (C programs pay nothing)."""
 
     start: int
     end: int
-    name: str
+    mangled_name: str
     backing_file: str
+
+    @property
+    def name(self) -> str:
+        """The symbol's name, demangled if it is a C++ name."""
+        return demangle(self.mangled_name)
+
+    def is_named(self, name: str) -> bool:
+        """Whether `name` is this symbol's name, mangled or demangled."""
+        return name == self.mangled_name or (is_mangled(self.mangled_name) and name == self.name)
 
     def __repr__(self) -> str:
         return (f"Symbol(start={self.start:#x}, end={self.end:#x}, name={self.name!r}, "
@@ -52,8 +66,8 @@ class SymbolList(list):
                             f"not {type(value).__name__}")
         if isinstance(value, int):
             return SymbolList(s for s in self if _contains(s, value))
-        exact = [s for s in self if s.name == value]
-        partial = [s for s in self if value in s.name and s.name != value]
+        exact = [s for s in self if s.is_named(value)]
+        partial = [s for s in self if value in s.name and not s.is_named(value)]
         return SymbolList(exact + partial)
 
     def __getitem__(self, key):
@@ -61,7 +75,7 @@ class SymbolList(list):
         there is none, those whose name contains it); ints and slices index
         the list as usual."""
         if isinstance(key, str):
-            exact = SymbolList(s for s in self if s.name == key)
+            exact = SymbolList(s for s in self if s.is_named(key))
             return exact if exact else self.filter(key)
         result = super().__getitem__(key)
         return SymbolList(result) if isinstance(key, slice) else result
@@ -111,7 +125,8 @@ def build_symbols(maps, elf_loader=ElfFile, level: int | None = None) -> SymbolL
 
 def parse_symbol_expression(expr: str) -> tuple[str, int]:
     """Split "name+off" into (name, off). As libdebug documents, the offset is
-    always hexadecimal, with or without "0x": "main+10" is main+0x10."""
+    always hexadecimal, with or without "0x": "main+10" is main+0x10. The
+    '+' of a C++ operator ("V::operator+(V const&)") is part of the name."""
     if not isinstance(expr, str):
         raise TypeError(f"symbol expression must be a str, not {type(expr).__name__}")
     text = expr.strip()
@@ -120,6 +135,8 @@ def parse_symbol_expression(expr: str) -> tuple[str, int]:
     if "+" in text:
         name, _, off = text.rpartition("+")
         name, off = name.strip(), off.strip()
+        if name.rstrip("+").endswith("operator"):
+            return text, 0  # C++'s operator+, operator++, operator+=: no offset
         if not name:
             raise ValueError(f"no symbol name in '{expr}'")
         try:
@@ -128,6 +145,20 @@ def parse_symbol_expression(expr: str) -> tuple[str, int]:
             raise ValueError(f"bad offset '{off}' in symbol expression '{expr}' "
                              f"(offsets are hexadecimal)") from None
     return text, 0
+
+
+def _names_cxx_function(sym: Symbol, name: str) -> bool:
+    """Whether `name` designates the C++ function `sym` short of its full
+    demangled name: without its parameters ("ns::add", all its overloads, as
+    gdb's `break ns::add` takes them), or without the return type a function
+    template's name carries ("ns::twice<int>(int)" for "int ns::twice<int>(int)")."""
+    if not is_mangled(sym.mangled_name):
+        return False
+    full = sym.name
+    if "(" in name:
+        return full.endswith(" " + name)
+    head = full.split("(", 1)[0]
+    return head == name or head.endswith(" " + name)
 
 
 def _pick(name: str, found: list, program: str | None, prefer_binary: bool):
@@ -159,7 +190,9 @@ def resolve_symbol_expression(expr: str, symbols, maps, file: str = "hybrid",
     if binary_path is None:
         binary_path = getattr(maps, "binary_path", None)
     program = program_file(maps, binary_path)
-    matching = [s for s in symbols if s.name == name]
+    matching = [s for s in symbols if s.is_named(name)]
+    if not matching:
+        matching = [s for s in symbols if _names_cxx_function(s, name)]
 
     if file in ("binary", "hybrid"):
         own = [s for s in matching if s.backing_file == program]
