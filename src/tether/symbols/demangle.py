@@ -38,16 +38,23 @@ def _load():
 
 def _open_runtime():
     try:
-        cxx = ctypes.CDLL(ctypes.util.find_library("stdc++") or "libstdc++.so.6")
         libc = ctypes.CDLL(None)
+        try:
+            cxx = ctypes.CDLL("libstdc++.so.6")  # its soname since GCC 3.4
+        except OSError:
+            cxx = ctypes.CDLL(ctypes.util.find_library("stdc++") or "libstdc++.so")
     except OSError:
         return None
-    cxa_demangle = cxx.__cxa_demangle
     # char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status):
-    # with buf NULL the result is malloc'ed, and ours to free.
-    cxa_demangle.restype = ctypes.c_void_p
-    cxa_demangle.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p,
-                             ctypes.POINTER(ctypes.c_int)]
+    # with buf NULL the result is malloc'ed, and ours to free. (Looked up by
+    # its C name through a prototype: a Python attribute of that name would
+    # read as a private one.)
+    prototype = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.POINTER(ctypes.c_int))
+    try:
+        cxa_demangle = prototype(("__cxa_demangle", cxx))
+    except AttributeError:
+        return None
     free = libc.free
     free.restype = None
     free.argtypes = [ctypes.c_void_p]
