@@ -61,6 +61,11 @@ def test_libc_internal_symbols_resolve(target, session):
     assert len(arena) == 16
     address = d.symbols["main_arena"][0].start
     assert any(m.backing_file.endswith("libc.so.6") and m.start <= address < m.end for m in d.maps)
+    # A library's static names answer when the library is named, and a
+    # search of every file says where they are.
+    with pytest.raises(ValueError, match='static name in "libc.so.6"'):
+        d.breakpoint("main_arena")
+    assert d.resolve_symbol("main_arena", "libc") == address
     d.kill()
 
 

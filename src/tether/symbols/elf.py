@@ -58,6 +58,8 @@ STT_NAMES = {0: "notype", 1: "object", 2: "func", 3: "section", 4: "file",
 # into the thread's TLS block, not addresses (gABI "Symbol Values").
 _SKIPPED_KINDS = {"section", "file", "tls"}
 
+_BINDINGS = {0: "local", 1: "global", 2: "weak"}  # STB_*; others (GNU unique) act as global
+
 NT_GNU_BUILD_ID = 3
 VERSYM_HIDDEN = 0x8000  # GNU symbol versioning: a non-default version
 
@@ -72,7 +74,8 @@ _SYM = struct.Struct("<IBBHQQ")
 
 Section = namedtuple("Section", "name addr offset size type")
 Segment = namedtuple("Segment", "type vaddr memsz offset filesz flags")
-ElfSymbol = namedtuple("ElfSymbol", "name value size kind")
+# binding: "local" (a static name, private to its file), "global" or "weak".
+ElfSymbol = namedtuple("ElfSymbol", "name value size kind binding", defaults=("global",))
 
 
 def describe_non_elf(head: bytes) -> str:
@@ -489,7 +492,7 @@ class ElfFile:
                     vname = versions[1].get(ver & 0x7FFF)
                     if vname:
                         name = f"{name}@{vname}"
-            yield ElfSymbol(name, value, sym_size, kind)
+            yield ElfSymbol(name, value, sym_size, kind, _BINDINGS.get(info >> 4, "global"))
 
     def _version_names(self, dynsym_index: int):
         """(versym array, {version index: name}) for .dynsym, or None."""

@@ -9,7 +9,7 @@ libdebug documents it (the offset after '+' is always hexadecimal).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..memory.addressing import backing_file_of
 from ..memory.maps import program_file, strip_deleted
@@ -35,6 +35,9 @@ class Symbol:
     end: int
     mangled_name: str
     backing_file: str
+    # A static (STB_LOCAL) name: private to its file, so a search of every
+    # mapped file passes it over (name the file to find it).
+    local: bool = field(default=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -119,7 +122,7 @@ def build_symbols(maps, elf_loader=ElfFile, level: int | None = None) -> SymbolL
         base = load_base(elf, file_maps)
         for sym in file_symbols(elf, level):
             start = base + sym.value
-            out.append(Symbol(start, start + sym.size, sym.name, path))
+            out.append(Symbol(start, start + sym.size, sym.name, path, sym.binding == "local"))
     return out
 
 
@@ -182,6 +185,8 @@ def resolve_symbol_expression(expr: str, symbols, maps, file: str = "hybrid",
     file: "binary" looks in the debugged program only; "hybrid" in the
     program first and then in every file; "absolute" in every file (the
     program's definition wins a tie); a library name ("libc") in that file.
+    A library's static (local) symbols are found only by naming the library;
+    the program's own are found by "binary" and "hybrid" too.
     binary_path defaults to maps.binary_path, else the first mapped file.
     Raises ValueError naming the symbol when it is missing or ambiguous."""
     if not isinstance(file, str):
@@ -204,6 +209,18 @@ def resolve_symbol_expression(expr: str, symbols, maps, file: str = "hybrid",
         scope = "any mapped file"
     elif file == "absolute":
         scope = "any mapped file"
+    else:
+        scope = None
+    if scope is not None:
+        # Every file: a library's static names are its own (ld.so has a
+        # private getpid and memcpy; libc6-dbg names them): they answer only
+        # when their file is named.
+        hidden = [s for s in matching if s.local and s.backing_file != program]
+        matching = [s for s in matching if not s.local or s.backing_file == program]
+        if not matching and hidden:
+            libs = ", ".join(sorted({f'"{os.path.basename(s.backing_file)}"' for s in hidden}))
+            raise ValueError(f"symbol '{name}' is not exported by any mapped file; it is a static "
+                             f"name in {libs}: pass file= with that library's name")
     else:
         lib = backing_file_of(file, maps, binary_path)
         matching = [s for s in matching if s.backing_file == lib]
