@@ -76,10 +76,6 @@ class FlowMixin:
         """Stop every thread of the running process (nothing if it is stopped)."""
         self._ctl.interrupt()
 
-    def int(self):  # noqa: A003 - libdebug's alias for interrupt()
-        """libdebug's alias of interrupt()."""
-        return self._ctl.interrupt()
-
     def step(self):
         """Execute one instruction of the main thread."""
         return self._ctl.main_thread().step()
@@ -105,3 +101,9 @@ class FlowMixin:
     su = step_until
     fin = finish
     ni = next
+
+
+# libdebug's alias of interrupt(), `d.int()`. Set after the class body: a
+# method defined in it named `int` would be what `int` means in the
+# annotations of the methods after it (for type checkers, in all of them).
+setattr(FlowMixin, "int", FlowMixin.interrupt)

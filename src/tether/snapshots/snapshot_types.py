@@ -74,7 +74,7 @@ class ProcessImage:
 class _Snapshot:
     """What thread and process snapshots have in common."""
 
-    _file_kind = None  # the "kind" of its file (see serialize.py); set by each subclass
+    _file_kind: str | None = None  # the "kind" of its file (see serialize.py); set by each subclass
 
     def __init__(self, image: ProcessImage, snapshot_id: int, name):
         self._image = image

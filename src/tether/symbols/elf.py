@@ -248,7 +248,7 @@ class ElfFile:
         self.elf_type = ET_NAMES.get(e_type, str(e_type))
         self.is_pie = e_type == ET_DYN
         self._symbols = None
-        self._cached_bytes = {}
+        self._cached_bytes: dict = {}
 
         if phnum * PHDR.size > _MAX_PHDRS_SIZE:
             raise ElfError(f"'{path}': {phnum} program headers, more than the kernel accepts")
@@ -266,7 +266,7 @@ class ElfFile:
                 self.interpreter = _cstr(file.read(seg.offset, min(seg.filesz, _MAX_INTERP)), 0)
 
         self.sections = self._read_sections(shoff, shnum, shentsize, shstrndx)
-        self._by_name = {}
+        self._by_name: dict = {}
         for sec in self.sections:
             self._by_name.setdefault(sec.name, sec)
 

@@ -327,7 +327,8 @@ _SPECS = {
 
 # name -> ((argument name, kind), ...)
 SYSCALL_ARGS: dict[str, tuple[tuple[str, str], ...]] = {
-    name: tuple(tuple(arg.split(":")) for arg in spec.split()) for name, spec in _SPECS.items()
+    name: tuple((arg.partition(":")[0], arg.partition(":")[2]) for arg in spec.split())
+    for name, spec in _SPECS.items()
 }
 assert all(name in SYSCALL_NUMBERS for name in SYSCALL_ARGS), "argument table names a non-syscall"
 
