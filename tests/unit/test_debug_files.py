@@ -247,3 +247,26 @@ def test_crc_is_zlibs_crc32_as_binutils_writes_it(split):
     prog, debug = split
     assert debuglink(ElfFile(prog))[1] == zlib.crc32(debug.read_bytes())
     assert os.path.getsize(debug) > 0
+
+
+def test_libc_debug_file_symbols_agree_with_pyelftools():
+    """The oracle: pyelftools reads the same .symtab of libc's debug file
+    (the same filter: defined, non-zero, no section/file/TLS symbols)."""
+    from elftools.elf.elffile import ELFFile
+    debug = find_debug_file(ElfFile(LIBC), ["/usr/lib/debug"])
+    expected = set()
+    with open(debug.path, "rb") as f:
+        for sym in ELFFile(f).get_section_by_name(".symtab").iter_symbols():
+            if (sym["st_shndx"] in ("SHN_UNDEF", "SHN_ABS") or not sym["st_value"] or not sym.name
+                    or sym["st_info"]["type"] in ("STT_SECTION", "STT_FILE", "STT_TLS")):
+                continue
+            binding = {"STB_LOCAL": "local", "STB_WEAK": "weak"}.get(sym["st_info"]["bind"], "global")
+            expected.add((sym.name.split("@@")[0], sym["st_value"], binding))
+    assert len(expected) > 5000
+    mine = {(s.name, s.value, s.binding) for s in debug.symbols()}
+    # One entry per (name, address): a name both local and global there
+    # (memcpy) is kept once, as the global one.
+    assert {(n, v) for n, v, _ in mine} == {(n, v) for n, v, _ in expected}
+    assert mine <= expected
+    both = {(n, v) for n, v, b in expected if b == "local"} & {(n, v) for n, v, b in expected if b != "local"}
+    assert both and all((n, v, "local") not in mine for n, v in both)

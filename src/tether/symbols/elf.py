@@ -441,20 +441,20 @@ class ElfFile:
         A table that cannot be read (corrupt, or past the read bounds) adds
         nothing, or what was read of it."""
         if self._symbols is None:
-            seen = set()
-            out = []
+            kept: dict = {}   # (name, value) -> ElfSymbol
             for idx, sec in enumerate(self.sections):
                 if sec.type in (SHT_SYMTAB, SHT_DYNSYM):
                     try:
                         for sym in self._read_symtab(idx):
                             key = (sym.name, sym.value)
-                            if key not in seen:
-                                seen.add(key)
-                                out.append(sym)
+                            # A name both local and global at one address
+                            # (glibc's memcpy) is the global one.
+                            old = kept.get(key)
+                            if old is None or (old.binding == "local" and sym.binding != "local"):
+                                kept[key] = sym
                     except (OSError, ElfError):
                         continue
-            out.sort(key=lambda s: (s.value, s.name))
-            self._symbols = out
+            self._symbols = sorted(kept.values(), key=lambda s: (s.value, s.name))
         return self._symbols
 
     def _read_symtab(self, index: int):
