@@ -48,4 +48,6 @@ def test_pprint_backtrace_and_symbol_lists_are_demangled(shapes, capsys):
     found = d.symbols["shapes::Vec::operator+(shapes::Vec const&) const"]
     assert len(found) == 1 and found[0].mangled_name == "_ZNK6shapes3VecplERKS0_"
     assert "shapes::Vec::operator+" in repr(found)
+    # A C++ function of the global namespace by its bare name.
+    assert d.resolve_symbol("outer") == d.resolve_symbol("_ZL5outerRN6shapes7CounterE")
     d.kill()

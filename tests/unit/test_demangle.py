@@ -89,6 +89,7 @@ def test_lookups_take_mangled_and_demangled_names():
     assert _resolve("int shapes::twice<int>(int)") == 0x555555555600
     assert _resolve("shapes::twice<int>(int)") == 0x555555555600
     assert _resolve("shapes::twice<int>") == 0x555555555600
+    assert _resolve("main") == 0x555555555500
     with pytest.raises(ValueError, match="ambiguous"):
         _resolve("shapes::area")                                     # two overloads
     with pytest.raises(ValueError, match="not found"):

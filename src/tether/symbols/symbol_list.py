@@ -53,6 +53,21 @@ class Symbol:
                 f"backing_file={self.backing_file!r})")
 
 
+def _may_be_cxx(name: str) -> bool:
+    """Whether `name` could be a demangled C++ name: those all hold "(", "::",
+    "<" or a space ("ns::x", "f(int)", "vtable for X"); a plain C name never."""
+    return any(c in name for c in "(:< ")
+
+
+def _named(symbols, name: str) -> list:
+    """The symbols called `name`, mangled or demangled. The plain comparison
+    first: demangled names are compared only for a name that could be one."""
+    found = [s for s in symbols if s.mangled_name == name]
+    if found or not _may_be_cxx(name):
+        return found
+    return [s for s in symbols if is_mangled(s.mangled_name) and s.name == name]
+
+
 def _contains(sym: Symbol, address: int) -> bool:
     # A zero-size symbol (hand-written assembly labels) covers its start only.
     return sym.start <= address < sym.end or sym.start == address
@@ -69,8 +84,9 @@ class SymbolList(list):
                             f"not {type(value).__name__}")
         if isinstance(value, int):
             return SymbolList(s for s in self if _contains(s, value))
-        exact = [s for s in self if s.is_named(value)]
-        partial = [s for s in self if value in s.name and not s.is_named(value)]
+        exact = _named(self, value)
+        chosen = {id(s) for s in exact}
+        partial = [s for s in self if value in s.name and id(s) not in chosen]
         return SymbolList(exact + partial)
 
     def __getitem__(self, key):
@@ -78,7 +94,7 @@ class SymbolList(list):
         there is none, those whose name contains it); ints and slices index
         the list as usual."""
         if isinstance(key, str):
-            exact = SymbolList(s for s in self if s.is_named(key))
+            exact = SymbolList(_named(self, key))
             return exact if exact else self.filter(key)
         result = super().__getitem__(key)
         return SymbolList(result) if isinstance(key, slice) else result
@@ -195,8 +211,8 @@ def resolve_symbol_expression(expr: str, symbols, maps, file: str = "hybrid",
     if binary_path is None:
         binary_path = getattr(maps, "binary_path", None)
     program = program_file(maps, binary_path)
-    matching = [s for s in symbols if s.is_named(name)]
-    if not matching:
+    matching = _named(symbols, name)
+    if not matching:  # (a miss: each C++ name is demangled once, then cached)
         matching = [s for s in symbols if _names_cxx_function(s, name)]
 
     if file in ("binary", "hybrid"):
