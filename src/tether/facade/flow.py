@@ -47,7 +47,8 @@ class FlowMixin:
             raise NotRunningError("no process: call run() or attach() first")
         first = STALL_WARNING_AFTER if timeout is None else min(timeout, STALL_WARNING_AFTER)
         if not ctl.tracer.wait_for(lambda: settled(proc), first):
-            _warn_of_held_processes(ctl, proc, first)
+            if first >= STALL_WARNING_AFTER:  # (a shorter wait() is a poll: no warning)
+                _warn_of_held_processes(ctl, proc, first)
             rest = None if timeout is None else timeout - first
             if (rest is not None and rest <= 0) or not ctl.tracer.wait_for(lambda: settled(proc), rest):
                 raise TimeoutError(f"process {proc.pid} did not stop within {timeout} s")
