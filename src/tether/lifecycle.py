@@ -6,7 +6,7 @@ import weakref
 
 from .state.states import GONE, ProcState
 
-_debuggers = weakref.WeakSet()
+_debuggers: "weakref.WeakSet" = weakref.WeakSet()
 _lock = threading.Lock()
 
 

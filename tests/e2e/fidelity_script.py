@@ -62,10 +62,11 @@ def probe(program, outdir):
     # (cwd=: subprocess would otherwise take glibc's posix_spawn, whose child
     # ignores glibc's two internal signals, 32 and 33, when the parent has
     # handlers for them, where a fork + exec child, subprocess's in every
-    # other case, has them at their default; tether does the latter.)
+    # other case, has them at their default; tether does the latter. From
+    # Python 3.13 on, close_fds=True takes posix_spawn too: it gets cwd= as well.)
     for name, popen_kwargs, tether_kwargs in [
             ("default", {"close_fds": False, "cwd": os.getcwd()}, {}),
-            ("close_fds", {"close_fds": True}, {"close_fds": True}),
+            ("close_fds", {"close_fds": True, "cwd": os.getcwd()}, {"close_fds": True}),
             ("pass_fds", {"pass_fds": (private,)}, {"pass_fds": (private,)})]:
         plain, traced = (os.path.join(outdir, f"{name}.{how}") for how in ("popen", "tether"))
         subprocess.run([program, plain], check=True, **popen_kwargs)

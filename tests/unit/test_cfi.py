@@ -355,6 +355,13 @@ class FakeElf:
     def symbols(self):
         return self._symbols
 
+    # No MiniDebugInfo, no build id, no debuglink: no separate debug file.
+    path = "/nonexistent/fake.so"
+    build_id = None
+
+    def section(self, name):
+        return None
+
 
 BASE = 0x7F0000000000
 F, G, H, PLT, SIG, K = 0x1000, 0x1100, 0x1200, 0x2000, 0x3000, 0x4000

@@ -1,7 +1,8 @@
 """Every public class, method and property of tether's API has a docstring.
 
 The API: Debugger, ThreadContext, the stopping events (Breakpoint,
-SyscallHandler, SignalCatcher), PipeManager, the snapshot package's public
+SyscallHandler, SignalCatcher), PipeManager, libcontext's LibContext, the
+symbols (Symbol, SymbolList), the snapshot package's public
 classes and functions (tether.snapshots.__all__), and debugger(). A class's
 members are read along its MRO, within the tether package (a name defined in
 a tether class counts where users find it: the first class of the MRO that
@@ -15,10 +16,13 @@ import tether
 from tether import snapshots
 from tether.commlink.pipes import PipeManager
 from tether.debugger import Debugger
+from tether.libcontext import LibContext
+from tether.symbols.symbol_list import Symbol, SymbolList
 from tether.state.stopping_events import Breakpoint, SignalCatcher, SyscallHandler
 from tether.thread_context import ThreadContext
 
-CLASSES = [Debugger, ThreadContext, Breakpoint, SyscallHandler, SignalCatcher, PipeManager]
+CLASSES = [Debugger, ThreadContext, Breakpoint, SyscallHandler, SignalCatcher, PipeManager,
+           LibContext, Symbol, SymbolList]
 CLASSES += [obj for name in snapshots.__all__
             if inspect.isclass(obj := getattr(snapshots, name))]
 FUNCTIONS = [tether.debugger] + [obj for name in snapshots.__all__

@@ -19,7 +19,11 @@ def test_standard_numbers():
 
 
 def test_agrees_with_python_on_this_linux():
-    for name in ("SIGUSR1", "SIGCHLD", "SIGSYS", "SIGSTKFLT", "SIGPWR", "SIGRTMIN", "SIGRTMAX"):
+    # (Python 3.10's signal module lacks SIGSTKFLT: test_standard_numbers has it.)
+    names = ("SIGUSR1", "SIGCHLD", "SIGSYS", "SIGSTKFLT", "SIGPWR", "SIGRTMIN", "SIGRTMAX")
+    known = [name for name in names if hasattr(pysignal, name)]
+    assert len(known) >= len(names) - 1
+    for name in known:
         assert signal_number(name) == int(getattr(pysignal, name))
     assert (SIGRTMIN, SIGRTMAX, NSIG) == (34, 64, 65)
 

@@ -161,6 +161,13 @@ class FakeElf:
     def symbols(self):
         return self._symbols
 
+    # No MiniDebugInfo, no build id, no debuglink: no separate debug file.
+    path = "/nonexistent/fake.so"
+    build_id = None
+
+    def section(self, name):
+        return None
+
 
 def test_load_base_first_segment_at_nonzero_vaddr():
     # A prelinked-style library: first PT_LOAD at vaddr 0x10000, offset 0.
@@ -310,3 +317,19 @@ def test_symbol_at_prefers_public_alias_and_offsets(syms):
 
 def test_symbol_repr_is_hex():
     assert "start=0x1000" in repr(Symbol(0x1000, 0x1010, "f", "/a"))
+
+
+def test_a_librarys_static_names_answer_only_when_it_is_named():
+    prog, lib = "/p/prog", "/l/libx.so"
+    maps = parse_maps(f"555555554000-555555556000 r-xp 00000000 08:01 1 {prog}\n"
+                      f"7ffff7d80000-7ffff7d90000 r-xp 00000000 08:01 2 {lib}\n")
+    syms = SymbolList([Symbol(0x555555555000, 0x555555555010, "helper", prog, True),
+                       Symbol(0x7FFFF7D81000, 0x7FFFF7D81010, "getpid", lib, True),
+                       Symbol(0x7FFFF7D82000, 0x7FFFF7D82010, "shared", lib, True),
+                       Symbol(0x7FFFF7D83000, 0x7FFFF7D83010, "shared", lib)])
+    assert resolve_symbol_expression("helper", syms, maps, "hybrid", prog) == 0x555555555000
+    assert resolve_symbol_expression("shared", syms, maps, "absolute", prog) == 0x7FFFF7D83000
+    assert resolve_symbol_expression("getpid", syms, maps, "libx", prog) == 0x7FFFF7D81000
+    for mode in ("hybrid", "absolute"):
+        with pytest.raises(ValueError, match='static name in "libx.so"'):
+            resolve_symbol_expression("getpid", syms, maps, mode, prog)

@@ -168,3 +168,20 @@ def test_number_accepted_as_name_and_bad_name_type():
     assert format_syscall(39, [], None) == "getpid()"
     with pytest.raises(TypeError):
         format_syscall(None, [], None)
+
+
+@pytest.mark.parametrize("alias,canonical", [
+    ("newfstat", "fstat"), ("newstat", "stat"), ("newlstat", "lstat"), ("newuname", "uname"),
+    ("fstatat", "newfstatat"), ("fstatat64", "newfstatat"), ("sendfile64", "sendfile"),
+    ("umount", "umount2"), ("pread", "pread64"), ("pwrite", "pwrite64"), ("sysctl", "_sysctl"),
+])
+def test_other_names_of_a_syscall_are_accepted(alias, canonical):
+    assert syscall_number(alias) == syscall_number(canonical)
+    assert syscall_name(syscall_number(alias)) == canonical  # printed under one name
+    assert alias not in SYSCALL_NUMBERS
+
+
+def test_every_alias_names_a_syscall_and_shadows_none():
+    from tether.arch.amd64.syscall_table import SYSCALL_ALIASES
+    for alias, canonical in SYSCALL_ALIASES.items():
+        assert canonical in SYSCALL_NUMBERS and alias not in SYSCALL_NUMBERS

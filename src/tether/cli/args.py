@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="trace a small bundled multi-process demo program",
                           usage=f"{PROG} demo [options]", allow_abbrev=False)
     _add_trace_options(demo, program=False)
-    parser.subcommands = {"trace": trace, "demo": demo}  # for usage_text()
+    parser.subcommands = {"trace": trace, "demo": demo}  # type: ignore[attr-defined]  # for usage_text()
     return parser
 
 
@@ -261,5 +261,5 @@ def parse_args(argv) -> TraceOptions:
 def usage_text(command: str | None = None) -> str:
     """The short usage line(s) of `tether` or of one of its commands."""
     parser = build_parser()
-    sub = parser.subcommands.get(command)
+    sub = parser.subcommands.get(command)  # type: ignore[attr-defined]
     return (sub or parser).format_usage()

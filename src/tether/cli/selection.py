@@ -56,7 +56,7 @@ def parse_syscall_set(text: str):
     items = [item.strip() for item in text.split(",") if item.strip()]
     if not items:
         raise ValueError("-e trace= got an empty set (use none to trace no system call)")
-    chosen = set()
+    chosen: frozenset[str] | set[str] = set()
     for item in items:
         chosen |= _syscall_item(item)
     if negate:

@@ -50,7 +50,9 @@ def format_summary(summary: dict, unicode: bool = True) -> str:
                  f"{summary['wall_time']:.3f} s wall time ---")
     # The tree: each process under the traced process that forked it (the
     # latest earlier one with that pid, should a pid have been reused).
-    latest, kids, roots = {}, {}, []
+    latest: dict = {}
+    kids: dict = {}
+    roots: list = []
     for p in summary["processes"]:
         parent = latest.get(p["ppid"])
         if parent is not None:

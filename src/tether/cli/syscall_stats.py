@@ -23,7 +23,7 @@ class SyscallStats:
         row[2] += max(seconds, 0.0)
 
     def tree(self) -> dict:
-        total = defaultdict(lambda: [0, 0, 0.0])
+        total: defaultdict = defaultdict(lambda: [0, 0, 0.0])
         for rows in self.by_record.values():
             for name, (calls, errors, seconds) in rows.items():
                 row = total[name]

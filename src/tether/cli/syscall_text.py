@@ -16,7 +16,7 @@ def exec_text(dbg, nr) -> str:
     argv = ", ".join(json.dumps(a) for a in cmdline(pid))
     try:
         with open(f"/proc/{pid}/environ", "rb") as f:
-            count = f.read().count(b"\0")
+            count = str(f.read().count(b"\0"))
     except OSError:
         count = "?"
     return f'{syscall_name(nr)}({json.dumps(dbg.path)}, [{argv}], [/* {count} vars */])'

@@ -16,7 +16,7 @@ def with_event_message(tid: int, ev):
     """`ev` (a stop of `tid`) with its event message."""
     try:
         if ev.kind is STOP_EXEC:
-            message = _geteventmsg(tid)
+            message: int | tuple[int, int] | None = _geteventmsg(tid)
         else:
             # fork, vfork and clone alike: the kernel picks the event from the
             # exit signal and CLONE_VFORK, so a legacy clone(CLONE_THREAD |

@@ -25,6 +25,7 @@ from ..state.states import GONE, ProcState
 from ..state.stopping_events import Breakpoint
 from ..symbols.program_file import check_program
 from ..symbols.position import resolve_position as position_in
+from ..symbols.debug_files import settings as symbol_settings
 from ..symbols.symbol_list import build_symbols
 from ..arch.amd64.signals import signal_name
 from ..thread_context import context_of
@@ -364,7 +365,8 @@ class ProcessControl:
     def symbols(self):
         """The symbols of every mapped file, rebuilt when the mapped files change."""
         maps = self.maps
-        key = tuple(sorted({m.backing_file for m in maps}))
+        # The symbol settings (libcontext.sym_lvl) decide which tables are read.
+        key = (symbol_settings.key(), tuple(sorted({m.backing_file for m in maps})))
         if self._symbols_cache is None or self._symbols_cache[0] != key:
             self._symbols_cache = (key, build_symbols(maps))
         return self._symbols_cache[1]

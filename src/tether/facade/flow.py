@@ -1,10 +1,26 @@
 """Moving the Debugger's process: cont, wait, wait_any, interrupt, and the
 main thread's step, step_until, finish and next (ThreadContext runs them)."""
+import logging
+
 from ..errors import NotRunningError
 from ..state.states import ProcState
 from .control import settled
 
 _REPORTABLE = (ProcState.STOPPED, ProcState.DEAD)
+log = logging.getLogger(__name__)
+# After this many seconds a wait() still blocked says which followed
+# processes are stopped waiting for cont() (a parent blocked in waitpid()
+# on one of them would wait for ever, silently).
+STALL_WARNING_AFTER = 2.0
+
+
+def _warn_of_held_processes(ctl, proc, waited: float) -> None:
+    held = sorted(c.process.pid for c in ctl.family()
+                  if c.process is not None and c.process is not proc and c.process.state is ProcState.STOPPED)
+    if held:
+        log.warning("wait(): process %d is still running after %.1f s, and the followed process(es) %s "
+                    "are stopped, waiting for cont() (if it waits for them, it waits for ever)",
+                    proc.pid, waited, ", ".join(map(str, held)))
 
 
 class FlowMixin:
@@ -29,8 +45,13 @@ class FlowMixin:
         proc = ctl.process  # (no sync first: wait_for waits for a posted cont() itself)
         if proc is None:
             raise NotRunningError("no process: call run() or attach() first")
-        if not ctl.tracer.wait_for(lambda: settled(proc), timeout):
-            raise TimeoutError(f"process {proc.pid} did not stop within {timeout} s")
+        first = STALL_WARNING_AFTER if timeout is None else min(timeout, STALL_WARNING_AFTER)
+        if not ctl.tracer.wait_for(lambda: settled(proc), first):
+            if first >= STALL_WARNING_AFTER:  # (a shorter wait() is a poll: no warning)
+                _warn_of_held_processes(ctl, proc, first)
+            rest = None if timeout is None else timeout - first
+            if (rest is not None and rest <= 0) or not ctl.tracer.wait_for(lambda: settled(proc), rest):
+                raise TimeoutError(f"process {proc.pid} did not stop within {timeout} s")
         ctl.raise_pending_error()
 
     def wait_any(self, timeout: float | None = None):
@@ -55,10 +76,6 @@ class FlowMixin:
     def interrupt(self) -> None:
         """Stop every thread of the running process (nothing if it is stopped)."""
         self._ctl.interrupt()
-
-    def int(self):  # noqa: A003 - libdebug's alias for interrupt()
-        """libdebug's alias of interrupt()."""
-        return self._ctl.interrupt()
 
     def step(self):
         """Execute one instruction of the main thread."""
@@ -85,3 +102,9 @@ class FlowMixin:
     su = step_until
     fin = finish
     ni = next
+
+
+# libdebug's alias of interrupt(), `d.int()`. Set after the class body: a
+# method defined in it named `int` would be what `int` means in the
+# annotations of the methods after it (for type checkers, in all of them).
+setattr(FlowMixin, "int", FlowMixin.interrupt)

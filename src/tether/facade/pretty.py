@@ -4,6 +4,7 @@ import contextlib
 
 from ..arch.amd64.registers import format_registers
 from ..arch.amd64.syscalls import syscall_name, syscall_number
+from ..memory.hexdump import check_word_size, dump_lines
 from ..memory.maps import format_maps
 from .. import lifecycle
 
@@ -36,18 +37,16 @@ class PrettyMixin:
     def pprint_memory(self, start: int, end: int, file: str = "hybrid", override_word_size=None,
                       integer_mode: bool = False):
         """Print the memory from `start` to `end` as a hex dump, 16 bytes a
-        line with their printable characters."""
+        line grouped in words of `override_word_size` bytes (default 8),
+        each word one little-endian integer with integer_mode=True."""
+        word_size = check_word_size(override_word_size)
         ctl = self._ctl
         start = ctl.resolve_position(start, file)
         end = ctl.resolve_position(end, file)
         if end < start:
             raise ValueError("pprint_memory: end is before start")
         data = self._memory.read(start, end - start)
-        for off in range(0, len(data), 16):
-            chunk = data[off:off + 16]
-            hexpart = " ".join(f"{b:02x}" for b in chunk)
-            text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-            print(f"{start + off:#018x}  {hexpart:<47}  {text}")
+        print("\n".join(dump_lines(start, data, word_size, bool(integer_mode))))
 
     @property
     def pprint_syscalls(self) -> bool:

@@ -23,7 +23,7 @@ class ProcessMemory:
 
     def __init__(self, pid: int, live_tids=None):
         self.pid = pid
-        self._fd = None
+        self._fd: int | None = None
         # When the main thread has exited (pthread_exit) but others run on, the
         # pid is a zombie with no memory: go through a live thread instead.
         self._live_tids = live_tids
@@ -99,8 +99,8 @@ class ProcessMemory:
         try:
             with open(f"/proc/{self.pid}/maps", "rb") as f:
                 for line in f:
-                    lo, _, hi = line.split(b" ", 1)[0].partition(b"-")
-                    lo, hi = int(lo, 16), int(hi, 16)
+                    lo_text, _, hi_text = line.split(b" ", 1)[0].partition(b"-")
+                    lo, hi = int(lo_text, 16), int(hi_text, 16)
                     if lo > at:
                         break
                     if hi > at:

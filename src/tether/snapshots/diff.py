@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from ..arch.amd64.registers import FULL_GPR_NAMES
+from ..memory.hexdump import check_word_size, diff_lines
 from .memory import LEVELS
 
 __all__ = ["ChangedRange", "Diff", "MapsDiff", "RegisterDiff", "TreeDiff",
@@ -334,9 +335,31 @@ class Diff:
         """Print format_maps()."""
         print(self.format_maps())
 
-    def pprint_memory(self, max_bytes: int = 32) -> None:
-        """Print format_memory(max_bytes)."""
-        print(self.format_memory(max_bytes))
+    def pprint_memory(self, start=None, end=None, file: str = "hybrid", override_word_size=None,
+                      integer_mode: bool = False, *, max_bytes: int = 32) -> None:
+        """Print the memory from `start` to `end` (addresses or symbol
+        expressions, per the addressing mode `file`) in both snapshots, as
+        a unified diff of hex dumps: an unchanged line once, a changed one as
+        "-" old and "+" new (layout and options as a Debugger's
+        pprint_memory). Without start and end: format_memory(max_bytes), the
+        changed ranges of every map."""
+        if start is None and end is None:
+            print(self.format_memory(max_bytes))
+            return
+        if start is None or end is None:
+            raise ValueError("pprint_memory takes both start and end, or neither")
+        if self.level == "base":
+            raise ValueError("a diff of base-level snapshots holds no memory")
+        word_size = check_word_size(override_word_size)
+        image_old, image_new = self.old.image, self.new.image
+        start = image_new.resolve_position(start, file)
+        end = image_new.resolve_position(end, file)
+        if end < start:
+            raise ValueError("pprint_memory: end is before start")
+        before = image_old.memory.read(start, end - start)
+        after = image_new.memory.read(start, end - start)
+        print(f"Memory diff from {start:#x} to {end:#x}:")
+        print("\n".join(diff_lines(start, before, after, word_size, bool(integer_mode))))
 
 
 class TreeDiff:

@@ -27,6 +27,7 @@ save_snapshot() tells the writer which kind of snapshot it is given.
 from __future__ import annotations
 
 import base64
+import builtins
 import binascii
 import json
 import os
@@ -97,7 +98,9 @@ class _Checker:
             raise ValueError(f"{where} lacks field(s): {', '.join(missing)}")
         self.obj, self.where = obj, where
 
-    def int(self, key, lo=0, hi=_U64_END) -> int:
+    # The methods are named after the JSON types they check; inside the
+    # class those names are the methods, so annotations spell the builtins.
+    def int(self, key, lo=0, hi=_U64_END) -> builtins.int:
         v = self.obj[key]
         if type(v) is not int:
             raise ValueError(f"{self.where}.{key} must be an integer, not {type(v).__name__}")
@@ -113,13 +116,13 @@ class _Checker:
             raise ValueError(f"{self.where}.{key} must be a string, not {type(v).__name__}")
         return v
 
-    def list(self, key) -> list:
+    def list(self, key) -> builtins.list:
         v = self.obj[key]
         if not isinstance(v, list):
             raise ValueError(f"{self.where}.{key} must be a list, not {type(v).__name__}")
         return v
 
-    def bytes(self, key, max_size: int) -> bytes:
+    def bytes(self, key, max_size: builtins.int) -> builtins.bytes:
         text = self.str(key)
         # Check the length first: never decode more than the field may hold.
         if len(text) > 4 * ((max_size + 2) // 3):
@@ -239,10 +242,10 @@ def _parse_tree(raw, read_mapped_files: bool):
     seen_paths = set()
     for i, raw_p in enumerate(c.list("processes")):
         e = _Checker(raw_p, f"tree.processes[{i}]", ("path", "process"))
-        path = e.list("path")
-        if any(type(x) is not int or x < 0 for x in path) or len(path) > 4096:
+        path_items = e.list("path")
+        if any(type(x) is not int or x < 0 for x in path_items) or len(path_items) > 4096:
             raise ValueError(f"{e.where}.path must be a list of non-negative integers")
-        path = tuple(path)
+        path = tuple(path_items)
         if path in seen_paths:
             raise ValueError(f"{e.where}: two processes at tree path {list(path)}")
         seen_paths.add(path)

@@ -5,6 +5,7 @@ processes; file_writer.py writes them and serialize.py reads them back."""
 from __future__ import annotations
 
 from ..arch.amd64.registers import format_registers, frozen_registers
+from ..memory.hexdump import check_word_size, dump_lines
 from ..memory.maps import MemoryMapList, format_maps
 from ..symbols.position import resolve_position, resolve_symbol
 from ..symbols.cfi import Unwinder, modules_of
@@ -73,7 +74,7 @@ class ProcessImage:
 class _Snapshot:
     """What thread and process snapshots have in common."""
 
-    _file_kind = None  # the "kind" of its file (see serialize.py); set by each subclass
+    _file_kind: str | None = None  # the "kind" of its file (see serialize.py); set by each subclass
 
     def __init__(self, image: ProcessImage, snapshot_id: int, name):
         self._image = image
@@ -158,17 +159,17 @@ class _Snapshot:
         """Print the saved maps."""
         print(format_maps(self.maps))
 
-    def pprint_memory(self, start, end, file: str = "hybrid") -> None:
-        """Print the saved memory from `start` to `end` as a hex dump."""
+    def pprint_memory(self, start, end, file: str = "hybrid", override_word_size=None,
+                      integer_mode: bool = False) -> None:
+        """Print the saved memory from `start` to `end` as a hex dump (the
+        Debugger's pprint_memory layout and options)."""
+        word_size = check_word_size(override_word_size)
         start = self._resolve_position(start, file)
         end = self._resolve_position(end, file)
         if end < start:
             raise ValueError("pprint_memory: end is before start")
         data = self._image.memory.read(start, end - start)
-        for off in range(0, len(data), 16):
-            chunk = data[off:off + 16]
-            text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-            print(f"{start + off:#018x}  {chunk.hex(' '):<47}  {text}")
+        print("\n".join(dump_lines(start, data, word_size, bool(integer_mode))))
 
     # --- diff and save ---
     def diff(self, other):

@@ -5,10 +5,12 @@ from .address_space import AddressSpace
 from .hub import Hub
 from .states import ProcState
 
-NO_HOOKS = {"fork": (), "exec": (), "exit": (), "thread": (), "thread_exit": (), "stop": ()}
+NO_HOOKS: dict[str, tuple] = {"fork": (), "exec": (), "exit": (), "thread": (), "thread_exit": (), "stop": ()}
 
 
 class Proc:
+    state: ProcState
+
     def set_state(self, value: ProcState) -> None:
         """Change `state` (a plain attribute, read on every stop: set it only
         through here, so that the tracer wakes the script's waiting threads,
@@ -54,7 +56,7 @@ class Proc:
         self.tasks: dict = {}         # tid -> Task
         self.mem = ProcessMemory(pid, self.live_tids)
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
-        self.state: ProcState = state
+        self.state = state
         # Read at every stop: instance attributes (a class default read
         # through an instance is several times slower on Python 3.11).
         self.step_lock = None

@@ -63,9 +63,9 @@ class Task:
         self.stop_reason = None
         self.dr_dirty = True
         self.options = 0
-        self.gpr_cache = None
+        self.gpr_cache: bytearray | None = None
         self.gpr_changed = False
-        self.xstate_cache = None
+        self.xstate_cache: bytearray | None = None
         self.xstate_changed = False
         self.last_gpr = None
         self.context = None
@@ -164,10 +164,10 @@ class Task:
     def flush(self) -> None:
         """Write changed registers back before the task runs again, and forget
         the cache (the task is about to change them)."""
-        if self.gpr_changed:
+        if self.gpr_changed and self.gpr_cache is not None:   # changed: a cache to write
             native.setregs(self.tid, self.gpr_cache)
             self.gpr_changed = False
-        if self.xstate_changed:
+        if self.xstate_changed and self.xstate_cache is not None:
             native.setxstate(self.tid, self.xstate_cache)
             self.xstate_changed = False
         self.gpr_cache = None

@@ -14,12 +14,30 @@ __all__ = ["Cie", "Fde", "EhFrame"]
 
 
 class Cie:
+    """A Common Information Entry: what the FDEs that point at it share."""
+
     __slots__ = ("code_align", "data_align", "ra_reg", "fde_enc", "lsda_enc",
                  "has_z", "is_signal", "instructions", "instructions_addr")
+    code_align: int
+    data_align: int
+    ra_reg: int
+    fde_enc: int
+    lsda_enc: int
+    has_z: bool
+    is_signal: bool
+    instructions: bytes
+    instructions_addr: int
 
 
 class Fde:
+    """A Frame Description Entry: the unwind rules of [pc_begin, pc_end)."""
+
     __slots__ = ("cie", "pc_begin", "pc_end", "instructions", "instructions_addr")
+    cie: Cie
+    pc_begin: int
+    pc_end: int
+    instructions: bytes
+    instructions_addr: int
 
 
 class EhFrame:

@@ -58,6 +58,8 @@ STT_NAMES = {0: "notype", 1: "object", 2: "func", 3: "section", 4: "file",
 # into the thread's TLS block, not addresses (gABI "Symbol Values").
 _SKIPPED_KINDS = {"section", "file", "tls"}
 
+_BINDINGS = {0: "local", 1: "global", 2: "weak"}  # STB_*; others (GNU unique) act as global
+
 NT_GNU_BUILD_ID = 3
 VERSYM_HIDDEN = 0x8000  # GNU symbol versioning: a non-default version
 
@@ -72,7 +74,8 @@ _SYM = struct.Struct("<IBBHQQ")
 
 Section = namedtuple("Section", "name addr offset size type")
 Segment = namedtuple("Segment", "type vaddr memsz offset filesz flags")
-ElfSymbol = namedtuple("ElfSymbol", "name value size kind")
+# binding: "local" (a static name, private to its file), "global" or "weak".
+ElfSymbol = namedtuple("ElfSymbol", "name value size kind binding", defaults=("global",))
 
 
 def describe_non_elf(head: bytes) -> str:
@@ -245,7 +248,7 @@ class ElfFile:
         self.elf_type = ET_NAMES.get(e_type, str(e_type))
         self.is_pie = e_type == ET_DYN
         self._symbols = None
-        self._cached_bytes = {}
+        self._cached_bytes: dict = {}
 
         if phnum * PHDR.size > _MAX_PHDRS_SIZE:
             raise ElfError(f"'{path}': {phnum} program headers, more than the kernel accepts")
@@ -263,7 +266,7 @@ class ElfFile:
                 self.interpreter = _cstr(file.read(seg.offset, min(seg.filesz, _MAX_INTERP)), 0)
 
         self.sections = self._read_sections(shoff, shnum, shentsize, shstrndx)
-        self._by_name = {}
+        self._by_name: dict = {}
         for sec in self.sections:
             self._by_name.setdefault(sec.name, sec)
 
@@ -438,20 +441,20 @@ class ElfFile:
         A table that cannot be read (corrupt, or past the read bounds) adds
         nothing, or what was read of it."""
         if self._symbols is None:
-            seen = set()
-            out = []
+            kept: dict = {}   # (name, value) -> ElfSymbol
             for idx, sec in enumerate(self.sections):
                 if sec.type in (SHT_SYMTAB, SHT_DYNSYM):
                     try:
                         for sym in self._read_symtab(idx):
                             key = (sym.name, sym.value)
-                            if key not in seen:
-                                seen.add(key)
-                                out.append(sym)
+                            # A name both local and global at one address
+                            # (glibc's memcpy) is the global one.
+                            old = kept.get(key)
+                            if old is None or (old.binding == "local" and sym.binding != "local"):
+                                kept[key] = sym
                     except (OSError, ElfError):
                         continue
-            out.sort(key=lambda s: (s.value, s.name))
-            self._symbols = out
+            self._symbols = sorted(kept.values(), key=lambda s: (s.value, s.name))
         return self._symbols
 
     def _read_symtab(self, index: int):
@@ -489,7 +492,7 @@ class ElfFile:
                     vname = versions[1].get(ver & 0x7FFF)
                     if vname:
                         name = f"{name}@{vname}"
-            yield ElfSymbol(name, value, sym_size, kind)
+            yield ElfSymbol(name, value, sym_size, kind, _BINDINGS.get(info >> 4, "global"))
 
     def _version_names(self, dynsym_index: int):
         """(versym array, {version index: name}) for .dynsym, or None."""

@@ -9,10 +9,12 @@ libdebug documents it (the offset after '+' is always hexadecimal).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..memory.addressing import backing_file_of
 from ..memory.maps import program_file, strip_deleted
+from .debug_files import file_symbols
+from .demangle import demangle, is_mangled
 from .elf import ElfFile
 
 __all__ = ["Symbol", "SymbolList", "build_symbols", "load_base",
@@ -23,16 +25,47 @@ PAGE_SIZE = 4096  # x86-64 mappings are page aligned
 
 @dataclass(frozen=True)
 class Symbol:
-    """A symbol at absolute addresses [start, end) of the file `backing_file`."""
+    """A symbol at absolute addresses [start, end) of the file `backing_file`.
+
+    `mangled_name` is the name the symbol table holds; `name` is the one
+    people write: a C++ name demangled ("ns::add(int, int)"), any other as
+    it is. It is demangled when first asked for (C programs pay nothing)."""
 
     start: int
     end: int
-    name: str
+    mangled_name: str
     backing_file: str
+    # A static (STB_LOCAL) name: private to its file, so a search of every
+    # mapped file passes it over (name the file to find it).
+    local: bool = field(default=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        """The symbol's name, demangled if it is a C++ name."""
+        return demangle(self.mangled_name)
+
+    def is_named(self, name: str) -> bool:
+        """Whether `name` is this symbol's name, mangled or demangled."""
+        return name == self.mangled_name or (is_mangled(self.mangled_name) and name == self.name)
 
     def __repr__(self) -> str:
         return (f"Symbol(start={self.start:#x}, end={self.end:#x}, name={self.name!r}, "
                 f"backing_file={self.backing_file!r})")
+
+
+def _may_be_cxx(name: str) -> bool:
+    """Whether `name` could be a demangled C++ name: those all hold "(", "::",
+    "<" or a space ("ns::x", "f(int)", "vtable for X"); a plain C name never."""
+    return any(c in name for c in "(:< ")
+
+
+def _named(symbols, name: str) -> list:
+    """The symbols called `name`, mangled or demangled. The plain comparison
+    first: demangled names are compared only for a name that could be one."""
+    found = [s for s in symbols if s.mangled_name == name]
+    if found or not _may_be_cxx(name):
+        return found
+    return [s for s in symbols if is_mangled(s.mangled_name) and s.name == name]
 
 
 def _contains(sym: Symbol, address: int) -> bool:
@@ -51,8 +84,9 @@ class SymbolList(list):
                             f"not {type(value).__name__}")
         if isinstance(value, int):
             return SymbolList(s for s in self if _contains(s, value))
-        exact = [s for s in self if s.name == value]
-        partial = [s for s in self if value in s.name and s.name != value]
+        exact = _named(self, value)
+        chosen = {id(s) for s in exact}
+        partial = [s for s in self if value in s.name and id(s) not in chosen]
         return SymbolList(exact + partial)
 
     def __getitem__(self, key):
@@ -60,7 +94,7 @@ class SymbolList(list):
         there is none, those whose name contains it); ints and slices index
         the list as usual."""
         if isinstance(key, str):
-            exact = SymbolList(s for s in self if s.name == key)
+            exact = SymbolList(_named(self, key))
             return exact if exact else self.filter(key)
         result = super().__getitem__(key)
         return SymbolList(result) if isinstance(key, slice) else result
@@ -85,8 +119,10 @@ def load_base(elf, file_maps) -> int:
     return first.start - first.offset
 
 
-def build_symbols(maps, elf_loader=ElfFile) -> SymbolList:
-    """Symbols of every file-backed ELF in `maps`, at absolute addresses.
+def build_symbols(maps, elf_loader=ElfFile, level: int | None = None) -> SymbolList:
+    """Symbols of every file-backed ELF in `maps`, at absolute addresses,
+    with those of their MiniDebugInfo and separate debug files as `level`
+    (default: debug_files.settings.level, libcontext.sym_lvl) allows.
 
     Files that are deleted, unreadable or not ELF are skipped."""
     by_file: dict[str, list] = {}
@@ -100,15 +136,16 @@ def build_symbols(maps, elf_loader=ElfFile) -> SymbolList:
         except (OSError, ValueError):
             continue
         base = load_base(elf, file_maps)
-        for sym in elf.symbols():
+        for sym in file_symbols(elf, level):
             start = base + sym.value
-            out.append(Symbol(start, start + sym.size, sym.name, path))
+            out.append(Symbol(start, start + sym.size, sym.name, path, sym.binding == "local"))
     return out
 
 
 def parse_symbol_expression(expr: str) -> tuple[str, int]:
     """Split "name+off" into (name, off). As libdebug documents, the offset is
-    always hexadecimal, with or without "0x": "main+10" is main+0x10."""
+    always hexadecimal, with or without "0x": "main+10" is main+0x10. The
+    '+' of a C++ operator ("V::operator+(V const&)") is part of the name."""
     if not isinstance(expr, str):
         raise TypeError(f"symbol expression must be a str, not {type(expr).__name__}")
     text = expr.strip()
@@ -117,6 +154,8 @@ def parse_symbol_expression(expr: str) -> tuple[str, int]:
     if "+" in text:
         name, _, off = text.rpartition("+")
         name, off = name.strip(), off.strip()
+        if name.rstrip("+").endswith("operator"):
+            return text, 0  # C++'s operator+, operator++, operator+=: no offset
         if not name:
             raise ValueError(f"no symbol name in '{expr}'")
         try:
@@ -125,6 +164,20 @@ def parse_symbol_expression(expr: str) -> tuple[str, int]:
             raise ValueError(f"bad offset '{off}' in symbol expression '{expr}' "
                              f"(offsets are hexadecimal)") from None
     return text, 0
+
+
+def _names_cxx_function(sym: Symbol, name: str) -> bool:
+    """Whether `name` designates the C++ function `sym` short of its full
+    demangled name: without its parameters ("ns::add", all its overloads, as
+    gdb's `break ns::add` takes them), or without the return type a function
+    template's name carries ("ns::twice<int>(int)" for "int ns::twice<int>(int)")."""
+    if not is_mangled(sym.mangled_name):
+        return False
+    full = sym.name
+    if "(" in name:
+        return full.endswith(" " + name)
+    head = full.split("(", 1)[0]
+    return head == name or head.endswith(" " + name)
 
 
 def _pick(name: str, found: list, program: str | None, prefer_binary: bool):
@@ -148,6 +201,8 @@ def resolve_symbol_expression(expr: str, symbols, maps, file: str = "hybrid",
     file: "binary" looks in the debugged program only; "hybrid" in the
     program first and then in every file; "absolute" in every file (the
     program's definition wins a tie); a library name ("libc") in that file.
+    A library's static (local) symbols are found only by naming the library;
+    the program's own are found by "binary" and "hybrid" too.
     binary_path defaults to maps.binary_path, else the first mapped file.
     Raises ValueError naming the symbol when it is missing or ambiguous."""
     if not isinstance(file, str):
@@ -156,7 +211,9 @@ def resolve_symbol_expression(expr: str, symbols, maps, file: str = "hybrid",
     if binary_path is None:
         binary_path = getattr(maps, "binary_path", None)
     program = program_file(maps, binary_path)
-    matching = [s for s in symbols if s.name == name]
+    matching = _named(symbols, name)
+    if not matching:  # (a miss: each C++ name is demangled once, then cached)
+        matching = [s for s in symbols if _names_cxx_function(s, name)]
 
     if file in ("binary", "hybrid"):
         own = [s for s in matching if s.backing_file == program]
@@ -168,6 +225,18 @@ def resolve_symbol_expression(expr: str, symbols, maps, file: str = "hybrid",
         scope = "any mapped file"
     elif file == "absolute":
         scope = "any mapped file"
+    else:
+        scope = None
+    if scope is not None:
+        # Every file: a library's static names are its own (ld.so has a
+        # private getpid and memcpy; libc6-dbg names them): they answer only
+        # when their file is named.
+        hidden = [s for s in matching if s.local and s.backing_file != program]
+        matching = [s for s in matching if not s.local or s.backing_file == program]
+        if not matching and hidden:
+            libs = ", ".join(sorted({f'"{os.path.basename(s.backing_file)}"' for s in hidden}))
+            raise ValueError(f"symbol '{name}' is not exported by any mapped file; it is a static "
+                             f"name in {libs}: pass file= with that library's name")
     else:
         lib = backing_file_of(file, maps, binary_path)
         matching = [s for s in matching if s.backing_file == lib]

@@ -15,6 +15,7 @@ import weakref
 from .cfa_program import row_for
 from .cfi_encoding import MASK64, RBP, RIP, RSP
 from .cfi_errors import CfiError, UnknownValue
+from .debug_files import file_symbols
 from .dwarf_expression import evaluate_expression
 from .eh_frame import EhFrame
 
@@ -43,7 +44,7 @@ def _cached(table, elf, make):
 
 def _function_starts(elf):
     try:
-        return {s.value for s in elf.symbols() if s.kind in ("func", "ifunc")}
+        return {s.value for s in file_symbols(elf) if s.kind in ("func", "ifunc")}
     except (AttributeError, OSError, ValueError):
         return set()
 

@@ -108,7 +108,7 @@ def decode_dr7(dr7: int) -> list:
 
     A slot counts as enabled if either its local or global bit is set (as the kernel
     reads it); an I/O condition (R/W = 0b10) is reported as "io"."""
-    slots = []
+    slots: list[tuple[str, int] | None] = []
     for index in range(DR_SLOTS):
         if not (dr7 >> (2 * index)) & 0b11:
             slots.append(None)

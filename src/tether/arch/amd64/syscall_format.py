@@ -192,7 +192,7 @@ class _Reader:
         page at a time (the array may end just before an unmapped page)."""
         if not address or address % 8:
             return None
-        out = []
+        out: list = []
         while len(out) < _ARRAY_LIMIT:
             at = address + 8 * len(out)
             size = min(_PAGE - at % _PAGE, 8 * (_ARRAY_LIMIT - len(out)))
@@ -364,12 +364,12 @@ def _format_return(name: str, ret: int, reader: _Reader) -> str:
     signed = _signed64(ret)
     if -_MAX_ERRNO <= signed < 0:
         code = -signed
-        name = _ERRNO_NAMES.get(code)
-        if name is None:
+        errno_name = _ERRNO_NAMES.get(code)
+        if errno_name is None:
             return f"-1 errno {code}"
         if code in _errno.errorcode:   # strace adds the description (strerror)
-            return f"-1 {name} ({os.strerror(code)})"
-        return f"-1 {name}"
+            return f"-1 {errno_name} ({os.strerror(code)})"
+        return f"-1 {errno_name}"
     if _RETURN_KINDS.get(name) == "ptr":
         return hex(ret & ((1 << 64) - 1))
     if name in _RETURNS_FD:

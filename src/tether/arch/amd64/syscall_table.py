@@ -8,7 +8,7 @@ Argument kinds follow the prototypes in the man pages (section 2).
 from __future__ import annotations
 
 __all__ = [
-    "SYSCALL_NAMES", "SYSCALL_NUMBERS", "SYSCALL_ARGS", "syscall_number", "syscall_name",
+    "SYSCALL_NAMES", "SYSCALL_NUMBERS", "SYSCALL_ALIASES", "SYSCALL_ARGS", "syscall_number", "syscall_name",
     "syscall_signature",
 ]
 
@@ -100,11 +100,29 @@ SYSCALL_NAMES: dict[int, str] = {
 
 SYSCALL_NUMBERS: dict[str, int] = {name: number for number, name in SYSCALL_NAMES.items()}
 
+# Other names of the same calls, which syscall_number() also takes (the
+# canonical name above is the one printed). The kernel's entry points
+# (syscall_64.tbl's third column, sys_<name>) where they differ from the
+# table's name, and the libc wrappers that are the same call under another
+# name (glibc's fstatat is newfstatat, pread is pread64...).
+SYSCALL_ALIASES: dict[str, str] = {
+    "newstat": "stat", "newfstat": "fstat", "newlstat": "lstat",   # sys_newstat...
+    "newuname": "uname",
+    "sendfile64": "sendfile",
+    "umount": "umount2",                                          # sys_umount
+    "fstatat": "newfstatat", "fstatat64": "newfstatat",
+    "pread": "pread64", "pwrite": "pwrite64",
+    "sysctl": "_sysctl",
+}
+assert all(target in SYSCALL_NUMBERS and alias not in SYSCALL_NUMBERS
+           for alias, target in SYSCALL_ALIASES.items()), "an alias names no syscall, or shadows one"
+
 
 def syscall_number(name_or_number) -> int:
     """The number of a syscall given by name ("write") or number (1).
 
-    Any non-negative number is accepted (the kernel answers ENOSYS to unknown ones);
+    Other names of a call (SYSCALL_ALIASES: "newfstat", "fstatat") are
+    accepted too. Any non-negative number is accepted (the kernel answers ENOSYS to unknown ones);
     "syscall_NNN", as printed by syscall_name() for unknown numbers, maps back to NNN."""
     if isinstance(name_or_number, bool) or not isinstance(name_or_number, (int, str)):
         raise TypeError(f"a syscall is given by name (str) or number (int), "
@@ -113,7 +131,7 @@ def syscall_number(name_or_number) -> int:
         if name_or_number < 0:
             raise ValueError(f"syscall numbers are not negative: {name_or_number}")
         return name_or_number
-    number = SYSCALL_NUMBERS.get(name_or_number)
+    number = SYSCALL_NUMBERS.get(SYSCALL_ALIASES.get(name_or_number, name_or_number))
     if number is not None:
         return number
     if name_or_number.startswith("syscall_") and name_or_number[8:].isdigit():
@@ -309,7 +327,8 @@ _SPECS = {
 
 # name -> ((argument name, kind), ...)
 SYSCALL_ARGS: dict[str, tuple[tuple[str, str], ...]] = {
-    name: tuple(tuple(arg.split(":")) for arg in spec.split()) for name, spec in _SPECS.items()
+    name: tuple((arg.partition(":")[0], arg.partition(":")[2]) for arg in spec.split())
+    for name, spec in _SPECS.items()
 }
 assert all(name in SYSCALL_NUMBERS for name in SYSCALL_ARGS), "argument table names a non-syscall"
 
