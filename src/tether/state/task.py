@@ -67,7 +67,7 @@ class Task:
         self.gpr_changed = False
         self.xstate_cache: bytearray | None = None
         self.xstate_changed = False
-        self.last_gpr = None
+        self.last_gpr: bytearray | None = None
         self.context = None
 
     # --- read-only views of the state, for the facade ---
