@@ -5,6 +5,8 @@ programs, with libdebug's API.
     d = debugger(["./prog", "arg"])
     io = d.run()
 """
+from typing import Iterable
+
 from .config import Settings
 from .debugger import Debugger
 from .facade.settings import checked_pass_fds, syscall_filter_of
@@ -18,12 +20,14 @@ __all__ = ["Breakpoint", "Debugger", "SignalCatcher", "SyscallHandler", "ThreadC
 __version__ = "0.1.0"
 
 
-def debugger(argv=(), path=None, aslr: bool = True, env=None, escape_antidebug: bool = False,
+def debugger(argv: str | bytes | list[str | bytes] | tuple[str | bytes, ...] = (), path: str | None = None,
+             aslr: bool = True, env: dict[str, str] | None = None, escape_antidebug: bool = False,
              continue_to_binary_entrypoint: bool = True, auto_interrupt_on_command: bool = False,
              fast_memory: bool = False, kill_on_exit: bool = True, follow_children: bool = True,
              *, inherit_stopping_events: bool = False, follow_fork_mode: str = "parent",
              detach_on_fork: bool = False, scheduler_locking: str = "off",
-             close_fds: bool = False, pass_fds=(), syscall_filter=None) -> Debugger:
+             close_fds: bool = False, pass_fds: Iterable[int] = (),
+             syscall_filter: str | int | Iterable[str | int] | None = None) -> Debugger:
     """Create a Debugger for `argv` (a path or a list). Nothing runs until run()
     (or attach()). Keyword-only extras beyond libdebug: inherit_stopping_events,
     follow_fork_mode, detach_on_fork, scheduler_locking (gdb's controls);

@@ -4,6 +4,8 @@ Register access goes through the thread's cache (fetched once per stop).
 The state checks and the hand-offs to the tracer thread go through the
 facade's ProcessControl of the thread's process, which is the process's
 listener (`task.proc.listener`, see facade/control.py)."""
+from typing import TYPE_CHECKING, Any
+
 from .arch.amd64.registers import Registers, format_registers
 from .arch.amd64.signals import signal_name, signal_number
 from .errors import ProcessDeadError
@@ -12,11 +14,16 @@ from .runtime.stepping import Stepper
 from .state.states import ProcState, TaskState
 from .symbols.symbol_list import symbol_at
 
+if TYPE_CHECKING:
+    from .memory.view import MemoryView
+    from .snapshots.snapshot_types import ThreadSnapshot
+    from .state.task import Task
+
 _ARG_REGS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
 _DEAD = TaskState.DEAD
 
 
-def context_of(task):
+def context_of(task: "Task") -> "ThreadContext":
     """The ThreadContext of `task`, made once per thread."""
     ctx = task.context
     if ctx is None:
@@ -29,19 +36,19 @@ class ThreadContext:
     """One thread of a traced process: its registers, its syscall and signal
     views, and the commands that move it."""
 
-    def __init__(self, task):
+    def __init__(self, task: "Task") -> None:
         self._task = task
         self._regs = Registers(task)
 
     # --- identity and state ---
     @property
-    def task(self):
+    def task(self) -> "Task":
         """The runtime's Task of this thread (what stopping events' hit_on()
         looks at); tether's own parts use it, scripts need not."""
         return self._task
 
     @property
-    def debugger(self):
+    def debugger(self) -> Any:
         """The Debugger of the thread's process."""
         return self._task.proc.debugger
 
@@ -77,13 +84,13 @@ class ThreadContext:
         return not self._task.dead and proc_state(self._task.tid) == "Z"
 
     @property
-    def exit_code(self):
+    def exit_code(self) -> int | None:
         """The thread's exit code once it exited normally, else None."""
         self._sync()
         return self._task.exit_code
 
     @property
-    def exit_signal(self):
+    def exit_signal(self) -> str | None:
         """The name of the signal that killed the thread, else None."""
         sig = self._task.exit_signal
         return None if sig is None else signal_name(sig)
@@ -119,7 +126,7 @@ class ThreadContext:
         return control
 
     @property
-    def regs(self):
+    def regs(self) -> Registers:
         """The thread's registers (read and written in place: regs.rax = 0)."""
         self._ready()
         return self._regs
@@ -134,7 +141,7 @@ class ThreadContext:
         self.regs.rip = value
 
     @property
-    def memory(self):
+    def memory(self) -> "MemoryView":
         """The process's memory (the Debugger's `memory`)."""
         return self.debugger.memory
 
@@ -172,7 +179,7 @@ class ThreadContext:
 
     # --- signals ---
     @property
-    def signal(self):
+    def signal(self) -> str | None:
         """The name of the signal the thread will receive when resumed (None:
         none); set it to another name or number to change it, or to None to
         suppress it."""
@@ -180,7 +187,7 @@ class ThreadContext:
         return signal_name(sig) if sig else None
 
     @signal.setter
-    def signal(self, value) -> None:
+    def signal(self, value: str | int | None) -> None:
         self._task.deliver_signal = 0 if value in (None, 0) else signal_number(value)
 
     @property
@@ -203,14 +210,14 @@ class ThreadContext:
                 and task.stop_reason in ("step", "finish"):
             control.tracer.call(control.session.resume_process, proc, task)
 
-    def step(self):
+    def step(self) -> None:
         """Execute one instruction of this thread."""
         control = self._task.proc.listener
         control.ensure_stopped()
         self._drive(control, Stepper(control.session).step)
         control.raise_pending_error()
 
-    def step_until(self, position, max_steps: int = -1, file: str = "hybrid"):
+    def step_until(self, position: int | str, max_steps: int = -1, file: str = "hybrid") -> None:
         """Single-step this thread until it reaches `position` (an address or a
         symbol expression), at most `max_steps` steps (-1: no limit)."""
         if not isinstance(max_steps, int):
@@ -220,7 +227,7 @@ class ThreadContext:
         address = control.resolve_position(position, file)
         self._drive(control, Stepper(control.session).step_until, address, max_steps)
 
-    def finish(self, heuristic: str = "backtrace"):
+    def finish(self, heuristic: str = "backtrace") -> None:
         """Run this thread until the current function returns: to the return
         address the backtrace gives ("backtrace"), or by stepping over calls
         until a ret ("step-mode")."""
@@ -237,13 +244,13 @@ class ThreadContext:
         rsp = self.regs.rsp
         self._drive(control, Stepper(control.session).run_to, frames[1], rsp)
 
-    def next(self):
+    def next(self) -> None:
         """Execute one instruction of this thread, a call as a whole."""
         control = self._task.proc.listener
         control.ensure_stopped()
         self._drive(control, Stepper(control.session).next)
 
-    def cont(self):
+    def cont(self) -> None:
         """Resume this thread only if scheduler locking is "on", else the whole process."""
         control = self._task.proc.listener
         control.refuse_in_own_callback("cont")
@@ -258,7 +265,7 @@ class ThreadContext:
     fin = finish
     ni = next
 
-    def backtrace(self, as_symbols: bool = False):
+    def backtrace(self, as_symbols: bool = False) -> list[Any]:
         """The return addresses of the thread's call stack, innermost first
         (its rip first); names ("main+0x1c") instead with as_symbols=True."""
         from .symbols.cfi import Unwinder, modules_of
@@ -278,7 +285,7 @@ class ThreadContext:
             return [symbol_at(a, syms) or hex(a) for a in frames]
         return frames
 
-    def pprint_backtrace(self):
+    def pprint_backtrace(self) -> None:
         """Print the backtrace, one frame a line: number, address, symbol."""
         frames = self.backtrace()
         syms = self._task.proc.listener.symbols
@@ -292,18 +299,18 @@ class ThreadContext:
             raise ValueError("no caller frame found: the return address is unknown")
         return frames[1]
 
-    def pprint_registers(self):
+    def pprint_registers(self) -> None:
         """Print the general-purpose registers."""
         print(format_registers(self.regs, include_fp=False))
 
-    def pprint_registers_all(self):
+    def pprint_registers_all(self) -> None:
         """Print every register, the FP/vector ones included."""
         print(format_registers(self.regs, include_fp=True))
 
     pprint_regs = pprint_registers
     pprint_regs_all = pprint_registers_all
 
-    def create_snapshot(self, level: str = "base", name: str | None = None):
+    def create_snapshot(self, level: str = "base", name: str | None = None) -> "ThreadSnapshot":
         """A ThreadSnapshot of this thread: its registers, and per `level`
         ("base", "writable", "full") its process's maps and memory."""
         from .snapshots.snapshot import thread_snapshot

@@ -104,6 +104,12 @@ class ProcessStoppedError(RuntimeError):
 
 # ---------------------------------------------------------------- argument checks
 
+# What the send and receive methods accept: str (sent as UTF-8) or bytes;
+# a delimiter, or a list or tuple of them.
+Data = str | bytes | bytearray | memoryview
+Delims = Data | list[Data] | tuple[Data, ...]
+
+
 def _to_bytes(value, what: str) -> bytes:
     """str (UTF-8) or any bytes-like object -> bytes; TypeError otherwise."""
     if isinstance(value, str):
@@ -339,13 +345,13 @@ class PipeManager:
         return self._receive(stream, lambda buf: _find_until(buf, wanted, count, drop),
                              timeout, optional)
 
-    def recvuntil(self, delims, occurences: int = 1, drop: bool = False,
+    def recvuntil(self, delims: Delims, occurences: int = 1, drop: bool = False,
                   timeout: float | None = None, optional: bool = False, *,
                   occurrences: int | None = None) -> bytes:
         """Return stdout up to the `occurences`-th delimiter (included unless `drop`)."""
         return self._recvuntil(self._stdout, delims, occurences, drop, timeout, optional, occurrences)
 
-    def recverruntil(self, delims, occurences: int = 1, drop: bool = False,
+    def recverruntil(self, delims: Delims, occurences: int = 1, drop: bool = False,
                      timeout: float | None = None, optional: bool = False, *,
                      occurrences: int | None = None) -> bytes:
         """Return stderr up to the `occurences`-th delimiter (included unless `drop`)."""
@@ -365,7 +371,7 @@ class PipeManager:
 
     # ------------------------------------------------------------ sending
 
-    def send(self, data) -> int:
+    def send(self, data: Data) -> int:
         """Write all of `data` to the program's stdin; return the number of bytes sent."""
         payload = _to_bytes(data, "data")
         view = memoryview(payload)
@@ -394,11 +400,11 @@ class PipeManager:
                     raise
         return sent
 
-    def sendline(self, data) -> int:
+    def sendline(self, data: Data) -> int:
         """Send `data` followed by a newline."""
         return self.send(_to_bytes(data, "data") + b"\n")
 
-    def sendafter(self, delims, data, occurences: int = 1, drop: bool = False,
+    def sendafter(self, delims: Delims, data: Data, occurences: int = 1, drop: bool = False,
                   timeout: float | None = None, optional: bool = False, *,
                   occurrences: int | None = None) -> tuple[bytes, int]:
         """recvuntil() on stdout, then send(data); return (received, bytes sent)."""
@@ -406,7 +412,7 @@ class PipeManager:
         received = self.recvuntil(delims, occurences, drop, timeout, optional, occurrences=occurrences)
         return received, self.send(payload)
 
-    def sendlineafter(self, delims, data, occurences: int = 1, drop: bool = False,
+    def sendlineafter(self, delims: Delims, data: Data, occurences: int = 1, drop: bool = False,
                       timeout: float | None = None, optional: bool = False, *,
                       occurrences: int | None = None) -> tuple[bytes, int]:
         """recvuntil() on stdout, then sendline(data); return (received, bytes sent)."""
@@ -414,7 +420,7 @@ class PipeManager:
         received = self.recvuntil(delims, occurences, drop, timeout, optional, occurrences=occurrences)
         return received, self.sendline(payload)
 
-    def sendaftererr(self, delims, data, occurences: int = 1, drop: bool = False,
+    def sendaftererr(self, delims: Delims, data: Data, occurences: int = 1, drop: bool = False,
                      timeout: float | None = None, optional: bool = False, *,
                      occurrences: int | None = None) -> tuple[bytes, int]:
         """recverruntil(), then send(data); return (received, bytes sent)."""
@@ -422,7 +428,7 @@ class PipeManager:
         received = self.recverruntil(delims, occurences, drop, timeout, optional, occurrences=occurrences)
         return received, self.send(payload)
 
-    def sendlineaftererr(self, delims, data, occurences: int = 1, drop: bool = False,
+    def sendlineaftererr(self, delims: Delims, data: Data, occurences: int = 1, drop: bool = False,
                          timeout: float | None = None, optional: bool = False, *,
                          occurrences: int | None = None) -> tuple[bytes, int]:
         """recverruntil(), then sendline(data); return (received, bytes sent)."""

@@ -3,21 +3,27 @@ syscall handlers and hijacks, signal catchers and hijacks, blocked signals,
 and tether's lifecycle callbacks. Arguments are checked here; the events are
 armed by the runtime's StoppingEvents, on the tracer thread."""
 import signal as _signal
+from typing import Any, Iterable
 
 from ..arch.amd64 import debugregs
 from ..arch.amd64.signals import signal_name, signal_number
 from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..state.stopping_events import Breakpoint, SignalCatcher, SyscallHandler
+from .base import Callback, FacadeBase
+
+# What a callback argument may be: a callable, True (count and go on) or None.
+CallbackArg = Callback | bool | None
+SignalName = str | int
 
 _UNCATCHABLE = (_signal.SIGKILL, _signal.SIGSTOP)
 _ALL = ("*", "all", "ALL")
 
 
-def _count_only(*_):
+def _count_only(*_: Any) -> None:
     """callback=True (libdebug): count the hit and go on, without stopping."""
 
 
-def _callback(value, what="callback"):
+def _callback(value: CallbackArg, what: str = "callback") -> Callback | None:
     if value is None or value is False:
         return None
     if value is True:
@@ -27,12 +33,12 @@ def _callback(value, what="callback"):
     return value
 
 
-class EventsMixin:
+class EventsMixin(FacadeBase):
     """breakpoint, watchpoint, handle_syscall, hijack_syscall, catch_signal,
     hijack_signal, signals_to_block, on_fork/on_exec/on_exit/on_thread/on_thread_exit."""
 
-    def breakpoint(self, position, hardware: bool = False, condition: str = "x", length: int = 1,
-                   callback=None, file: str = "hybrid") -> Breakpoint:
+    def breakpoint(self, position: int | str, hardware: bool = False, condition: str = "x", length: int = 1,
+                   callback: CallbackArg = None, file: str = "hybrid") -> Breakpoint:
         """Stop (or, with a callback, call it and go on) when execution
         reaches `position` (an address or a symbol expression). hardware=True
         uses a debug register; with condition "w", "rw" (or "r") and a length
@@ -62,8 +68,8 @@ class EventsMixin:
 
     bp = breakpoint
 
-    def watchpoint(self, position, condition: str = "w", length: int = 1, callback=None,
-                   file: str = "hybrid") -> Breakpoint:
+    def watchpoint(self, position: int | str, condition: str = "w", length: int = 1,
+                   callback: CallbackArg = None, file: str = "hybrid") -> Breakpoint:
         """A hardware watchpoint: stop when the process writes ("w") or reads
         or writes ("rw") the `length` bytes at `position`."""
         return self.breakpoint(position, hardware=True, condition=condition, length=length,
@@ -71,19 +77,20 @@ class EventsMixin:
 
     wp = watchpoint
 
-    def delete_breakpoint(self, bp) -> None:
+    def delete_breakpoint(self, bp: Breakpoint) -> None:
         """tether extra: remove a breakpoint or watchpoint for good."""
         ctl = self._ctl
         proc = ctl.ensure_stopped()
         ctl.tracer.call(ctl.events.remove_breakpoint, proc, bp)
 
     @property
-    def breakpoints(self) -> dict:
+    def breakpoints(self) -> dict[int, Breakpoint]:
         """The breakpoints and watchpoints, by address (a copy)."""
         proc = self._ctl.process
         return {} if proc is None else dict(proc.breakpoints)
 
-    def handle_syscall(self, syscall, on_enter=None, on_exit=None, recursive: bool = False) -> SyscallHandler:
+    def handle_syscall(self, syscall: str | int, on_enter: CallbackArg = None, on_exit: CallbackArg = None,
+                       recursive: bool = False) -> SyscallHandler:
         """Stop (or call on_enter/on_exit and go on) at the entry and exit of
         `syscall` (a name or number; "*" for every syscall)."""
         on_enter = _callback(on_enter, "on_enter")
@@ -104,7 +111,8 @@ class EventsMixin:
         ctl.events.update_syscall_tracing(proc)
         return handler
 
-    def hijack_syscall(self, original_syscall, new_syscall, recursive: bool = False, **syscall_args):
+    def hijack_syscall(self, original_syscall: str | int, new_syscall: str | int, recursive: bool = False,
+                       **syscall_args: int) -> SyscallHandler:
         """Run `new_syscall` whenever the process makes `original_syscall`,
         optionally with other arguments (syscall_arg0=... to syscall_arg5=...)."""
         ctl = self._ctl
@@ -113,7 +121,7 @@ class EventsMixin:
         new = syscall_number(new_syscall)
         if orig == new:
             raise ValueError("hijack_syscall: the new syscall is the original one (it would loop)")
-        args = {}
+        args: dict[int, int] = {}
         for key, value in syscall_args.items():
             if not (key.startswith("syscall_arg") and key[11:].isdigit() and int(key[11:]) < 6):
                 raise ValueError(f"hijack_syscall: unknown argument {key!r} (use syscall_arg0..syscall_arg5)")
@@ -128,17 +136,17 @@ class EventsMixin:
         return handler
 
     @property
-    def handled_syscalls(self) -> dict:
+    def handled_syscalls(self) -> dict[int | str, SyscallHandler]:
         """The syscall handlers, by syscall number ("*": the one for every syscall)."""
         proc = self._ctl.process
         if proc is None:
             return {}
-        out = dict(proc.syscall_handlers)  # keyed by syscall number, as in libdebug
+        out: dict[int | str, SyscallHandler] = dict(proc.syscall_handlers)  # keyed by syscall number, as in libdebug
         if proc.syscall_all is not None:
             out["*"] = proc.syscall_all
         return out
 
-    def catch_signal(self, signal, callback=None, recursive: bool = False) -> SignalCatcher:
+    def catch_signal(self, signal: SignalName, callback: CallbackArg = None, recursive: bool = False) -> SignalCatcher:
         """Stop (or call `callback` and go on) when `signal` (a name or number;
         "*" for any) is about to be delivered to the process."""
         callback = _callback(callback)
@@ -155,7 +163,8 @@ class EventsMixin:
         proc.signal_catchers[nr] = catcher
         return catcher
 
-    def hijack_signal(self, original_signal, new_signal, recursive: bool = False) -> SignalCatcher:
+    def hijack_signal(self, original_signal: SignalName, new_signal: SignalName,
+                      recursive: bool = False) -> SignalCatcher:
         """Deliver `new_signal` instead whenever `original_signal` is about to be delivered."""
         ctl = self._ctl
         proc = ctl.ensure_stopped()
@@ -171,18 +180,18 @@ class EventsMixin:
         return catcher
 
     @property
-    def caught_signals(self) -> dict:
+    def caught_signals(self) -> dict[int | str, SignalCatcher]:
         """The signal catchers, by signal number ("*": the one for any signal)."""
         proc = self._ctl.process
         if proc is None:
             return {}
-        out = dict(proc.signal_catchers)  # keyed by signal number, as in libdebug
+        out: dict[int | str, SignalCatcher] = dict(proc.signal_catchers)  # keyed by signal number, as in libdebug
         if proc.signal_all is not None:
             out["*"] = proc.signal_all
         return out
 
     @property
-    def signals_to_block(self) -> list:
+    def signals_to_block(self) -> list[str]:
         """Signals never delivered to the process (names); assign a list of
         names or numbers (or one) to set them."""
         ctl = self._ctl
@@ -191,7 +200,7 @@ class EventsMixin:
         return [signal_name(s) for s in sorted(numbers)]
 
     @signals_to_block.setter
-    def signals_to_block(self, signals) -> None:
+    def signals_to_block(self, signals: SignalName | Iterable[SignalName]) -> None:
         # Kept by the Debugger too, as in libdebug: set before run(), it
         # applies from the program's first instruction, and to every run().
         ctl = self._ctl
@@ -210,37 +219,37 @@ class EventsMixin:
             proc.signals_to_block = set(numbers)
 
     # --- lifecycle callbacks (tether extras) ---
-    def on_fork(self, callback):
+    def on_fork(self, callback: Callback) -> Callback:
         """callback(parent_debugger, child_debugger), on the tracer thread, when a
         followed child process is born (it is stopped; callback may cont() it).
         Inherited by descendants."""
         return self._add_hook("fork", callback)
 
-    def on_exec(self, callback):
+    def on_exec(self, callback: Callback) -> Callback:
         """callback(debugger) after the process execs a new program."""
         return self._add_hook("exec", callback)
 
-    def on_exit(self, callback):
+    def on_exit(self, callback: Callback) -> Callback:
         """callback(debugger) after the process died (exit_code/exit_signal set)."""
         return self._add_hook("exit", callback)
 
-    def on_thread(self, callback):
+    def on_thread(self, callback: Callback) -> Callback:
         """callback(debugger, thread) when a new thread of the process starts
         (before its first instruction). Inherited by children."""
         return self._add_hook("thread", callback)
 
-    def on_thread_exit(self, callback):
+    def on_thread_exit(self, callback: Callback) -> Callback:
         """callback(debugger, thread) after a (non-main) thread exited."""
         return self._add_hook("thread_exit", callback)
 
-    def on_stop(self, callback):
+    def on_stop(self, callback: Callback) -> Callback:
         """callback(debugger, thread, signal_number) when a thread of the
         process enters a job-control stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
         sent by itself or another); it stays stopped until SIGCONT, as
         without a debugger. Inherited by children."""
         return self._add_hook("stop", callback)
 
-    def _add_hook(self, kind, callback):
+    def _add_hook(self, kind: str, callback: Callback) -> Callback:
         if not callable(callback):
             raise TypeError("callback must be callable")
         proc = self._ctl.require_process()

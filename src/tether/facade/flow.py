@@ -1,9 +1,11 @@
 """Moving the Debugger's process: cont, wait, wait_any, interrupt, and the
 main thread's step, step_until, finish and next (ThreadContext runs them)."""
 import logging
+from typing import Any
 
 from ..errors import NotRunningError
 from ..state.states import ProcState
+from .base import FacadeBase
 from .control import settled
 
 _REPORTABLE = (ProcState.STOPPED, ProcState.DEAD)
@@ -14,7 +16,7 @@ log = logging.getLogger(__name__)
 STALL_WARNING_AFTER = 2.0
 
 
-def _warn_of_held_processes(ctl, proc, waited: float) -> None:
+def _warn_of_held_processes(ctl: Any, proc: Any, waited: float) -> None:
     held = sorted(c.process.pid for c in ctl.family()
                   if c.process is not None and c.process is not proc and c.process.state is ProcState.STOPPED)
     if held:
@@ -23,7 +25,7 @@ def _warn_of_held_processes(ctl, proc, waited: float) -> None:
                     proc.pid, waited, ", ".join(map(str, held)))
 
 
-class FlowMixin:
+class FlowMixin(FacadeBase):
     """cont, wait, wait_any, interrupt, step, step_until, finish, next and
     libdebug's short aliases."""
 
@@ -54,15 +56,15 @@ class FlowMixin:
                 raise TimeoutError(f"process {proc.pid} did not stop within {timeout} s")
         ctl.raise_pending_error()
 
-    def wait_any(self, timeout: float | None = None):
+    def wait_any(self, timeout: float | None = None) -> Any:
         """tether extra: block until this process or any followed descendant is
         stopped or dead and return its Debugger (a stopped child waiting to be
         resumed counts)."""
         ctl = self._ctl
         ctl.refuse_in_own_callback("wait_any")
-        found = []
+        found: list[Any] = []
 
-        def ready():
+        def ready() -> bool:
             for c in ctl.family():
                 p = c.process
                 if p is not None and (p.state in _REPORTABLE or p.job_stopped):
@@ -77,21 +79,21 @@ class FlowMixin:
         """Stop every thread of the running process (nothing if it is stopped)."""
         self._ctl.interrupt()
 
-    def step(self):
+    def step(self) -> None:
         """Execute one instruction of the main thread."""
         return self._ctl.main_thread().step()
 
-    def step_until(self, position, max_steps: int = -1, file: str = "hybrid"):
+    def step_until(self, position: int | str, max_steps: int = -1, file: str = "hybrid") -> None:
         """Single-step the main thread until it reaches `position` (an address
         or a symbol expression), at most `max_steps` steps (-1: no limit)."""
         return self._ctl.main_thread().step_until(position, max_steps, file)
 
-    def finish(self, heuristic: str = "backtrace"):
+    def finish(self, heuristic: str = "backtrace") -> None:
         """Run the main thread until the current function returns ("backtrace":
         to the caller's return address; "step-mode": stepping over calls)."""
         return self._ctl.main_thread().finish(heuristic)
 
-    def next(self):
+    def next(self) -> None:
         """Execute one instruction of the main thread, a call as a whole."""
         return self._ctl.main_thread().next()
 

@@ -4,6 +4,7 @@ children)."""
 import errno
 import os
 import threading
+from typing import TYPE_CHECKING, Any
 
 from ..arch.amd64.signals import signal_name
 from ..commlink.pipes import PipeManager
@@ -13,7 +14,14 @@ from ..state.states import GONE, ProcState
 from ..symbols.program_file import check_program
 from ..thread_context import context_of
 from .. import lifecycle
+from .base import FacadeBase
 from .control import SETTLED
+
+if TYPE_CHECKING:
+    from ..runtime.session import Session
+    from ..state.process import Proc
+    from ..state.task import Task
+    from ..thread_context import ThreadContext
 
 
 def _raw_pty() -> tuple[int, int]:
@@ -25,7 +33,7 @@ def _raw_pty() -> tuple[int, int]:
     return master, slave
 
 
-def _kill_keeping_registers(session, proc) -> None:
+def _kill_keeping_registers(session: "Session", proc: "Proc") -> None:
     """On the tracer thread: kill the process (and its descendants); the
     registers of its stopped threads stay readable after their death."""
     for task in proc.live_tasks():
@@ -33,15 +41,15 @@ def _kill_keeping_registers(session, proc) -> None:
     session.kill(proc)
 
 
-def _birth_order(task) -> int:
+def _birth_order(task: "Task") -> int:
     """Threads listed in the order they were born: tids grow (until they wrap)."""
     return task.tid
 
 
-class LifeMixin:
+class LifeMixin(FacadeBase):
     """run, attach, detach, kill, terminate; pid, dead, exit_code, threads..."""
 
-    def run(self, timeout: float = -1, redirect_pipes: bool = True):
+    def run(self, timeout: float = -1, redirect_pipes: bool = True) -> PipeManager | None:
         """Start the program; it stops at its entry point (or at its very first
         instruction with continue_to_binary_entrypoint=False). Returns the
         PipeManager, or None with redirect_pipes=False. A Debugger can run()
@@ -58,7 +66,7 @@ class LifeMixin:
         # What a subprocess child of this (the script's) thread would get; read
         # before our pipes exist, so pass_fds can only name the script's fds.
         # From a callback (on the tracer thread), the main thread's.
-        script_thread = threading.main_thread().native_id if ctl.tracer.on_tracer_thread() else 0
+        script_thread = (threading.main_thread().native_id or 0) if ctl.tracer.on_tracer_thread() else 0
         launch = launch_from_thread(script_thread, ctl.settings.close_fds, ctl.settings.pass_fds)
         ctl.close_pipes()
         if redirect_pipes:
@@ -91,7 +99,7 @@ class LifeMixin:
             lifecycle.kill_after(self, timeout)
         return ctl.pipes
 
-    def r(self, redirect_pipes: bool = True):
+    def r(self, redirect_pipes: bool = True) -> PipeManager | None:
         """libdebug's alias of run() (it takes only redirect_pipes)."""
         return self.run(redirect_pipes=redirect_pipes)
 
@@ -172,16 +180,16 @@ class LifeMixin:
         ctl.close_pipes()
         ctl.terminated = True
 
-    def __enter__(self):
+    def __enter__(self) -> Any:
         """`with debugger(...) as d:` ends with terminate(): the process tree
         is killed and the pipes closed, whatever the block raised."""
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.terminate()
 
     @property
-    def pid(self):
+    def pid(self) -> int | None:
         """The process id (None before run() or attach())."""
         proc = self._ctl.process
         return None if proc is None else proc.pid
@@ -230,14 +238,14 @@ class LifeMixin:
         return ctl.process is not None and proc_state(ctl.process.pid) == "Z"
 
     @property
-    def exit_code(self):
+    def exit_code(self) -> int | None:
         """The exit code once the process exited normally, else None."""
         ctl = self._ctl
         ctl.tracer.sync()
         return None if ctl.process is None else ctl.process.exit_code
 
     @property
-    def exit_signal(self):
+    def exit_signal(self) -> str | None:
         """The name of the signal that killed the process, else None."""
         ctl = self._ctl
         ctl.tracer.sync()
@@ -245,7 +253,7 @@ class LifeMixin:
         return None if sig is None else signal_name(sig)
 
     @property
-    def threads(self) -> list:
+    def threads(self) -> list["ThreadContext"]:
         """The ThreadContexts of every thread the process has had (this
         program image), the main thread first: as in libdebug, threads that
         have ended stay listed, with `dead`, `exit_code`, `exit_signal` and
@@ -262,14 +270,14 @@ class LifeMixin:
         return [context_of(t) for t in tasks]
 
     @property
-    def children(self) -> list:
+    def children(self) -> list[Any]:
         """The Debuggers of the followed child processes, in birth order."""
         return self._ctl.children
 
     @property
-    def descendants(self) -> list:
+    def descendants(self) -> list[Any]:
         """The Debuggers of every followed descendant process, depth first."""
-        out = []
+        out: list[Any] = []
         for child in self._ctl.children:
             out.append(child)
             out.extend(child.descendants)
@@ -282,7 +290,7 @@ class LifeMixin:
         return 0 if proc is None else proc.exec_count
 
     @property
-    def exe(self):
+    def exe(self) -> str | None:
         """The program the process runs now (after any exec); kept after death."""
         proc = self._ctl.process
         if proc is None:
@@ -293,11 +301,11 @@ class LifeMixin:
         return proc.exe_path
 
     @property
-    def pipe_manager(self):
+    def pipe_manager(self) -> PipeManager | None:
         """The PipeManager of the last run() (None with redirect_pipes=False)."""
         return self._ctl.pipes
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         proc = self._ctl.process
         if proc is None:
             return f"<Debugger {self.path!r} not started>"

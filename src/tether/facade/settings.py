@@ -3,8 +3,11 @@
 The values live in the process's Settings (`control.settings`, which a
 followed child copies at its birth) and, for the program, on the control."""
 
+from typing import Any, Iterable
+
 from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..symbols.program_file import program_location
+from .base import FacadeBase
 
 # With a syscall filter, a process we let go would keep the filter, and with
 # no tracer its SECCOMP_RET_TRACE calls fail with ENOSYS (seccomp(2)): the
@@ -12,7 +15,8 @@ from ..symbols.program_file import program_location
 _LETS_CHILDREN_GO = {"follow_children": False, "detach_on_fork": True}
 
 
-def syscall_filter_of(syscalls, follow_children: bool, detach_on_fork: bool):
+def syscall_filter_of(syscalls: str | int | Iterable[str | int] | None, follow_children: bool,
+                      detach_on_fork: bool) -> frozenset[int] | None:
     """debugger(syscall_filter=...) -> frozenset of syscall numbers, or None.
     ValueError for an unknown syscall, an empty list, or settings that let
     children go untraced."""
@@ -30,12 +34,12 @@ def syscall_filter_of(syscalls, follow_children: bool, detach_on_fork: bool):
     return numbers
 
 
-def _setting(name, doc):
+def _setting(name: str, doc: str) -> property:
     """A bool property stored in the Settings under `name`."""
-    def get(self):
+    def get(self: FacadeBase) -> bool:
         return getattr(self._ctl.settings, name)
 
-    def set_(self, value):
+    def set_(self: FacadeBase, value: bool) -> None:
         if not isinstance(value, bool):
             raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
         settings = self._ctl.settings
@@ -46,7 +50,7 @@ def _setting(name, doc):
     return property(get, set_, doc=doc)
 
 
-def checked_env(env):
+def checked_env(env: Any) -> dict[str, str] | None:
     """debugger()'s and d.env's `env`: None, or a copy of a dict (libdebug
     raises TypeError for anything else)."""
     if env is None:
@@ -56,12 +60,12 @@ def checked_env(env):
     return dict(env)
 
 
-def checked_pass_fds(value) -> tuple:
+def checked_pass_fds(value: Iterable[int]) -> tuple[int, ...]:
     """`pass_fds` as a sorted tuple of fds; TypeError / ValueError naming
     what is wrong (whether each fd is open is checked at run())."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise TypeError(f"pass_fds must be a sequence of fds, not {type(value).__name__}")
-    fds = set()
+    fds: set[int] = set()
     for fd in value:
         if not isinstance(fd, int) or isinstance(fd, bool):
             raise TypeError(f"pass_fds entries must be ints, not {type(fd).__name__}")
@@ -71,7 +75,7 @@ def checked_pass_fds(value) -> tuple:
     return tuple(sorted(fds))
 
 
-class SettingsMixin:
+class SettingsMixin(FacadeBase):
     """aslr, fast_memory, kill_on_exit, follow_children, ... argv, path, env."""
 
     aslr = _setting("aslr", "Randomise the address space at the next run().")
@@ -90,17 +94,17 @@ class SettingsMixin:
         "inheritable fd, as subprocess with close_fds=False).")
 
     @property
-    def pass_fds(self) -> tuple:
+    def pass_fds(self) -> tuple[int, ...]:
         """Fds run() passes to the program besides 0-2, made inheritable there;
         giving any closes the others (subprocess's pass_fds)."""
         return self._ctl.settings.pass_fds
 
     @pass_fds.setter
-    def pass_fds(self, value) -> None:
+    def pass_fds(self, value: Iterable[int]) -> None:
         self._ctl.settings.pass_fds = checked_pass_fds(value)
 
     @property
-    def syscall_filter(self):
+    def syscall_filter(self) -> list[str] | None:
         """The syscall names declared at launch (debugger(syscall_filter=...)),
         the only ones that stop the process; None without a filter."""
         numbers = self._ctl.settings.syscall_filter
@@ -145,12 +149,12 @@ class SettingsMixin:
         self._ctl.settings.scheduler_locking = value
 
     @property
-    def argv(self) -> list:
+    def argv(self) -> list[str | bytes]:
         """The program and its arguments (a copy; assign a new list to change them)."""
         return list(self._ctl.argv)
 
     @argv.setter
-    def argv(self, value) -> None:
+    def argv(self, value: str | bytes | list[str | bytes] | tuple[str | bytes, ...]) -> None:
         if isinstance(value, (str, bytes)):
             value = [value]
         if not isinstance(value, (list, tuple)):
@@ -161,7 +165,7 @@ class SettingsMixin:
         self._ctl.argv = list(value)
 
     @property
-    def path(self):
+    def path(self) -> str | None:
         """The absolute path of the program run() executes: the one given,
         else argv[0], found through PATH like libdebug (as given while no such
         file exists); after an exec, the new program's."""
@@ -169,13 +173,13 @@ class SettingsMixin:
         return None if path is None else program_location(path)
 
     @path.setter
-    def path(self, value) -> None:
+    def path(self, value: str | None) -> None:
         if value is not None and not isinstance(value, str):
             raise TypeError("path must be a str")
         self._ctl.path = value
 
     @property
-    def env(self):
+    def env(self) -> dict[str, str] | None:
         """The environment given to debugger() or set here, which run() gives
         the program (a dict, changed in place by `d.env["X"] = "1"`); None
         when none was given (as in libdebug): run() then passes the script's
@@ -183,7 +187,7 @@ class SettingsMixin:
         return self._ctl.given_env()
 
     @env.setter
-    def env(self, value) -> None:
+    def env(self, value: dict[str, str] | None) -> None:
         self._ctl.env = checked_env(value)
 
     @property

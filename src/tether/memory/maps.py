@@ -93,7 +93,7 @@ class MemoryMapList(list):
         super().__init__(maps)
         self.binary_path = binary_path
 
-    def filter(self, value) -> "MemoryMapList":
+    def filter(self, value: int | str) -> "MemoryMapList":
         """Maps matching `value`.
 
         int: the maps containing that address (at most one for a real process).

@@ -142,7 +142,7 @@ class MemoryView:
         owner.tracer.call(proc.aspace.write, proc.mem, address, bytes(data))
 
     # --- search ---
-    def find(self, value, file: str = "all", start: int | None = None, end: int | None = None) -> list[int]:
+    def find(self, value: bytes | str | int, file: str = "all", start: int | None = None, end: int | None = None) -> list[int]:
         """Addresses where `value` (bytes, str or int) occurs, in readable maps
         of `file` ("all", "binary", "libc", "heap", "stack"...), optionally
         limited to [start, end)."""

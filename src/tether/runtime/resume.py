@@ -254,7 +254,7 @@ class Resumer:
             return
         try:
             native.pokeuser(task.tid, DR7_OFFSET, 0)
-            entries = []
+            entries: list[tuple[str, int] | None] = []
             for i, bp in enumerate(slots):
                 if bp is not None and bp.enabled:
                     native.pokeuser(task.tid, debugregs.debugreg_offset(i), bp.address)

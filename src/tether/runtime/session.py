@@ -144,9 +144,9 @@ class Session:
                 os.kill(pid, signal.SIGKILL)
                 native.wait_pid(pid)
             if len(failure) == 8:
-                step, code = int.from_bytes(failure[:4], "little"), int.from_bytes(failure[4:], "little")
-                raise OSError(code, f"cannot {_SPAWN_STEPS.get(step, 'start')} {path}: "
-                                    f"{os.strerror(code)}")
+                step, err = int.from_bytes(failure[:4], "little"), int.from_bytes(failure[4:], "little")
+                raise OSError(err, f"cannot {_SPAWN_STEPS.get(step, 'start')} {path}: "
+                                    f"{os.strerror(err)}")
             raise RuntimeError(f"{path} did not start (wait status {status:#x})")
         proc = Proc(pid, config, hub=self.registry.hub)
         task = Task(pid, proc, TASK_STOPPED)

@@ -89,20 +89,20 @@ class StoppingEvents:
         at its first stop) copies of the stopping events of Proc `parent`,
         owned by `owner` (the child's facade: see state/stopping_events.py)."""
         for bp in list(parent.breakpoints.values()):
-            copy = Breakpoint(bp.address, bp.symbol, bp.hardware, bp.condition, bp.length,
-                              bp.callback, owner)
-            copy.enabled = bp.enabled
-            self.install_breakpoint(child, copy)
+            bp_copy = Breakpoint(bp.address, bp.symbol, bp.hardware, bp.condition, bp.length,
+                                 bp.callback, owner)
+            bp_copy.enabled = bp.enabled
+            self.install_breakpoint(child, bp_copy)
         for nr, h in parent.syscall_handlers.items():
-            copy = SyscallHandler(nr, h.syscall_name, h.on_enter_user, h.on_exit_user, h.recursive, owner)
-            copy.hijack_to, copy.hijack_args, copy.enabled = h.hijack_to, h.hijack_args, h.enabled
-            child.syscall_handlers[nr] = copy
+            h_copy = SyscallHandler(nr, h.syscall_name, h.on_enter_user, h.on_exit_user, h.recursive, owner)
+            h_copy.hijack_to, h_copy.hijack_args, h_copy.enabled = h.hijack_to, h.hijack_args, h.enabled
+            child.syscall_handlers[nr] = h_copy
         if parent.syscall_all is not None:
             h = parent.syscall_all
             child.syscall_all = SyscallHandler(-1, "*", h.on_enter_user, h.on_exit_user, h.recursive, owner)
         child.trace_syscalls = parent.trace_syscalls
         for nr, c in parent.signal_catchers.items():
-            copy = SignalCatcher(nr, c.signal_name, c.callback, c.recursive, owner)
-            copy.hijack_to, copy.enabled = c.hijack_to, c.enabled
-            child.signal_catchers[nr] = copy
+            c_copy = SignalCatcher(nr, c.signal_name, c.callback, c.recursive, owner)
+            c_copy.hijack_to, c_copy.enabled = c.hijack_to, c.enabled
+            child.signal_catchers[nr] = c_copy
         child.signal_all = parent.signal_all

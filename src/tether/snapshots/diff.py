@@ -335,8 +335,9 @@ class Diff:
         """Print format_maps()."""
         print(self.format_maps())
 
-    def pprint_memory(self, start=None, end=None, file: str = "hybrid", override_word_size=None,
-                      integer_mode: bool = False, *, max_bytes: int = 32) -> None:
+    def pprint_memory(self, start: int | str | None = None, end: int | str | None = None, file: str = "hybrid",
+                      override_word_size: int | None = None, integer_mode: bool = False, *,
+                      max_bytes: int = 32) -> None:
         """Print the memory from `start` to `end` (addresses or symbol
         expressions, per the addressing mode `file`) in both snapshots, as
         a unified diff of hex dumps: an unchanged line once, a changed one as
@@ -352,14 +353,14 @@ class Diff:
             raise ValueError("a diff of base-level snapshots holds no memory")
         word_size = check_word_size(override_word_size)
         image_old, image_new = self.old.image, self.new.image
-        start = image_new.resolve_position(start, file)
-        end = image_new.resolve_position(end, file)
-        if end < start:
+        first = image_new.resolve_position(start, file)
+        last = image_new.resolve_position(end, file)
+        if last < first:
             raise ValueError("pprint_memory: end is before start")
-        before = image_old.memory.read(start, end - start)
-        after = image_new.memory.read(start, end - start)
-        print(f"Memory diff from {start:#x} to {end:#x}:")
-        print("\n".join(diff_lines(start, before, after, word_size, bool(integer_mode))))
+        before = image_old.memory.read(first, last - first)
+        after = image_new.memory.read(first, last - first)
+        print(f"Memory diff from {first:#x} to {last:#x}:")
+        print("\n".join(diff_lines(first, before, after, word_size, bool(integer_mode))))
 
 
 class TreeDiff:

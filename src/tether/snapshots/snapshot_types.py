@@ -4,6 +4,9 @@ and what they offer is described in snapshot.py, which takes them from live
 processes; file_writer.py writes them and serialize.py reads them back."""
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 from ..arch.amd64.registers import format_registers, frozen_registers
 from ..memory.hexdump import check_word_size, dump_lines
 from ..memory.maps import MemoryMapList, format_maps
@@ -11,6 +14,10 @@ from ..symbols.position import resolve_position, resolve_symbol
 from ..symbols.cfi import Unwinder, modules_of
 from ..symbols.symbol_list import SymbolList, build_symbols, symbol_at
 from .memory import SnapshotMemory, SnapshotMemoryView
+
+if TYPE_CHECKING:
+    from ..arch.amd64.registers import Registers
+    from .diff import Diff, TreeDiff
 
 __all__ = ["ProcessImage", "ProcessSnapshot", "ThreadSnapshot", "TreeSnapshot"]
 
@@ -34,10 +41,10 @@ class ProcessImage:
         self.maps = MemoryMapList(sorted(maps, key=lambda m: m.start), binary_path)
         self.skipped = dict(skipped)  # map start -> reason
         self.memory = SnapshotMemory(level, self.maps, self.skipped)
-        self._symbols = None
+        self._symbols: SymbolList | None = None
 
     @property
-    def symbols(self):
+    def symbols(self) -> SymbolList:
         """The symbols of the mapped files, read from the files on disk when
         first needed (a loaded snapshot whose files are gone has fewer; one
         loaded without read_mapped_files=True has none)."""
@@ -126,7 +133,7 @@ class _Snapshot:
         return [(m, self._image.skipped[m.start]) for m in self.maps if m.start in self._image.skipped]
 
     @property
-    def symbols(self):
+    def symbols(self) -> SymbolList:
         """The symbols of the mapped files, placed at the saved maps' addresses."""
         return self._image.symbols
 
@@ -159,8 +166,8 @@ class _Snapshot:
         """Print the saved maps."""
         print(format_maps(self.maps))
 
-    def pprint_memory(self, start, end, file: str = "hybrid", override_word_size=None,
-                      integer_mode: bool = False) -> None:
+    def pprint_memory(self, start: int | str, end: int | str, file: str = "hybrid",
+                      override_word_size: int | None = None, integer_mode: bool = False) -> None:
         """Print the saved memory from `start` to `end` as a hex dump (the
         Debugger's pprint_memory layout and options)."""
         word_size = check_word_size(override_word_size)
@@ -172,7 +179,7 @@ class _Snapshot:
         print("\n".join(dump_lines(start, data, word_size, bool(integer_mode))))
 
     # --- diff and save ---
-    def diff(self, other):
+    def diff(self, other: _Snapshot) -> Diff:
         """What changed between this snapshot and `other`, of the same kind:
         a Diff from the older to the newer, whichever is given first (as in
         libdebug: the one with the smaller snapshot_id is the older; with
@@ -185,7 +192,7 @@ class _Snapshot:
             return Diff(other, self)
         return Diff(self, other)
 
-    def save(self, path, compress: bool | None = None) -> None:
+    def save(self, path: str | os.PathLike[str], compress: bool | None = None) -> None:
         """Write the snapshot as JSON; gzip-compressed when `compress` is True
         or (by default) when the path ends with ".gz". The file (mode 0600)
         replaces `path` whole, and is never written through a symlink."""
@@ -207,7 +214,7 @@ class ThreadSnapshot(_Snapshot):
     _file_kind = "thread"
 
     @property
-    def registers(self):
+    def registers(self) -> Registers:
         """The saved registers (the same as `regs`)."""
         return self.regs
 
@@ -243,7 +250,7 @@ class ThreadSnapshot(_Snapshot):
             return getattr(self.regs, ("rdi", "rsi", "rdx", "r10", "r8", "r9")[int(name[11:])])
         raise AttributeError(f"ThreadSnapshot has no attribute {name!r}")
 
-    def backtrace(self, as_symbols: bool = False):
+    def backtrace(self, as_symbols: bool = False) -> list[int] | list[str]:
         """The thread's return addresses over the saved stack (level 'writable' or 'full')."""
         return self._backtrace_of(self.regs, as_symbols)
 
@@ -289,7 +296,7 @@ class ProcessSnapshot(_Snapshot):
         return self.threads[0]
 
     @property
-    def regs(self):
+    def regs(self) -> Registers:
         """The main thread's saved registers."""
         return self.main_thread.regs
 
@@ -300,7 +307,7 @@ class ProcessSnapshot(_Snapshot):
         """The main thread's saved rip."""
         return self.regs.rip
 
-    def backtrace(self, as_symbols: bool = False):
+    def backtrace(self, as_symbols: bool = False) -> list[int] | list[str]:
         """The main thread's backtrace over the saved stack."""
         return self.main_thread.backtrace(as_symbols)
 
@@ -352,7 +359,7 @@ class TreeSnapshot:
             raise ValueError(f"process {pid} is not in this tree snapshot")
         return self._paths[pid]
 
-    def parent_of(self, pid: int):
+    def parent_of(self, pid: int) -> int | None:
         """The pid of process `pid`'s parent in the tree (None for the root)."""
         path = self.path_of(pid)
         return self._by_path.get(path[:-1]) if path else None
@@ -368,7 +375,7 @@ class TreeSnapshot:
         """The pids of the tree's processes, root first (in tree order)."""
         return [p.pid for p in self.processes]
 
-    def diff(self, other):
+    def diff(self, other: TreeSnapshot) -> TreeDiff:
         """What changed, process by process, from this tree snapshot to `other`: a TreeDiff."""
         from .diff import TreeDiff
         if not isinstance(other, TreeSnapshot):
@@ -376,7 +383,7 @@ class TreeSnapshot:
                             f"not {type(other).__name__}")
         return TreeDiff(self, other)
 
-    def save(self, path, compress: bool | None = None) -> None:
+    def save(self, path: str | os.PathLike[str], compress: bool | None = None) -> None:
         """Write the tree snapshot as JSON (gzip-compressed as for the other snapshots)."""
         from .file_writer import write_snapshot
         write_snapshot(self, "tree", path, compress)

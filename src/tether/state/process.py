@@ -1,5 +1,7 @@
 """Per-process state: its threads, address space, stopping events, children.
 Data only; the runtime (tether.runtime) acts on it."""
+from typing import Any
+
 from ..memory.process_memory import ProcessMemory
 from .address_space import AddressSpace
 from .hub import Hub
@@ -34,7 +36,7 @@ class Proc:
     pprint_syscalls = False
     pprint_only = None      # syscalls_to_pprint (numbers) or None
     pprint_hidden = None    # syscalls_to_not_pprint
-    last_task = None        # the thread whose event stopped the process
+    last_task: Any = None   # (a Task) the thread whose event stopped the process
     pending_error = None    # exception raised by a callback, for the user
     in_callback = 0         # callbacks of ours running now (nested ones count)
     job_stopped = False     # every thread sits in a job-control stop (tracker.job_stopped)

@@ -6,6 +6,7 @@ enable() and disable() call `owner.set_enabled(event, enabled)`; hit_on()
 first calls `owner.await_stop()` (a running process is waited for). hit_on()
 and its variants take anything with a `task` property naming the thread
 asked about (a ThreadContext: its thread; a Debugger: its main thread)."""
+from typing import Any, Callable
 
 
 class _StoppingEvent:
@@ -18,7 +19,7 @@ class _StoppingEvent:
         self._owner = owner
         self._last_tid = None
 
-    def hit_on(self, thread) -> bool:
+    def hit_on(self, thread: Any) -> bool:
         """True if `thread` (a ThreadContext or Debugger) is stopped because
         of this event. A running process is waited for first (or
         interrupted in ASAP mode), as for any command."""
@@ -78,22 +79,22 @@ class SyscallHandler(_StoppingEvent):
         self.hijack_args = None
 
     @property
-    def on_enter(self):
+    def on_enter(self) -> Callable[..., Any] | None:
         """The callback given for the syscall's entry (None: none)."""
         return self.on_enter_user
 
     @property
-    def on_exit(self):
+    def on_exit(self) -> Callable[..., Any] | None:
         """The callback given for the syscall's exit (None: none)."""
         return self.on_exit_user
 
-    def hit_on_enter(self, thread) -> bool:
+    def hit_on_enter(self, thread: Any) -> bool:
         """True if `thread` is stopped at the entry of this handler's syscall."""
         self._owner.await_stop()
         task = _task_of(thread)
         return task is not None and task.stop_reason is self and task.in_syscall
 
-    def hit_on_exit(self, thread) -> bool:
+    def hit_on_exit(self, thread: Any) -> bool:
         """True if `thread` is stopped at the exit of this handler's syscall."""
         self._owner.await_stop()
         task = _task_of(thread)

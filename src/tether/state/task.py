@@ -4,6 +4,7 @@ Only the tracer thread changes a Task. The register cache is fetched lazily
 at most once per stop and written back only if changed, so a stop that needs
 nothing costs no GETREGS/SETREGS."""
 import struct
+from typing import Any
 
 from .. import _native as native
 from ..arch.amd64.registers import (  # noqa: F401
@@ -58,7 +59,7 @@ class Task:
         self.step_address = None
         self.rf_on_resume = False
         self.in_syscall = False
-        self.syscall_nr = None
+        self.syscall_nr: int | None = None
         self.fake_return = None
         self.stop_reason = None
         self.dr_dirty = True
@@ -68,7 +69,7 @@ class Task:
         self.xstate_cache: bytearray | None = None
         self.xstate_changed = False
         self.last_gpr: bytearray | None = None
-        self.context = None
+        self.context: Any = None   # (a ThreadContext: a higher layer)
 
     # --- read-only views of the state, for the facade ---
     @property

@@ -76,7 +76,7 @@ def _contains(sym: Symbol, address: int) -> bool:
 class SymbolList(list):
     """A list of Symbol, also indexable by name (libdebug's hybrid access)."""
 
-    def filter(self, value) -> "SymbolList":
+    def filter(self, value: int | str) -> "SymbolList":
         """int: the symbols containing that address. str: the symbols named
         exactly `value`, followed by those whose name contains it."""
         if isinstance(value, bool) or not isinstance(value, (int, str)):
