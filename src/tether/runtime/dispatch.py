@@ -12,6 +12,7 @@ from .. import _native as native
 from ..events.decode import STOP_EXIT_EVENT, decode_stop, decoded
 from ..ptrace import PTRACE_CONT
 from ..state.states import TASK_EXITING
+from . import decision_log
 from .tracker import (
     ROUTE_DIED,
     ROUTE_EXEC,
@@ -66,8 +67,11 @@ class Dispatcher:
         if task is None:
             self._unknown(tid, ev)
             return
+        r = route(task, ev)
+        if decision_log.ON:
+            decision_log.routed(task, ev, r)
         try:
-            self.handlers[route(task, ev)](task, ev)
+            self.handlers[r](task, ev)
         except ProcessLookupError:
             self._vanished(task)
         proc = task.proc
@@ -78,8 +82,11 @@ class Dispatcher:
         """Handle stop `ev` that `task` reported while it was held, now that
         it may go on (it has been stopped all along: its registers, maybe
         changed by the user since, are kept)."""
+        r = route(task, ev, False)
+        if decision_log.ON:
+            decision_log.routed(task, ev, r)
         try:
-            self.handlers[route(task, ev, False)](task, ev)
+            self.handlers[r](task, ev)
         except ProcessLookupError:
             self._vanished(task)
 

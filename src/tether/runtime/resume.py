@@ -35,7 +35,7 @@ from ..state.states import (
     TASK_STOPPED,
 )
 from ..state.task import EFLAGS_OFFSET
-from . import tracker
+from . import decision_log, tracker
 from .emulate import emulate_displaced
 from .tracker import (
     GATE_HELD,
@@ -96,6 +96,8 @@ class Resumer:
             task.flush()
             self.let_run(task, PTRACE_LISTEN)
             task.state = TASK_LISTENING
+            if decision_log.ON:
+                decision_log.restarted(task, PTRACE_LISTEN, 0, "job-control stopped")
             return
         # Under our seccomp filter a syscall's entry is a seccomp stop: only
         # its exit stop is asked for (in_syscall: its entry was seen);
@@ -120,6 +122,9 @@ class Resumer:
                         emulated_and_resumed = resume_over(task.tid, request, gpr, code)
                     if not emulated_and_resumed and not emulate_displaced(task, code):
                         if proc.step_lock is not task and self.hold_other_threads(task):
+                            if decision_log.ON:
+                                decision_log.decided(proc, f"threads held for tid {task.tid} to "
+                                                           f"step over the breakpoint at {rip:#x}")
                             return  # steps once every other thread is held
                         aspace.lift(rip)
                         task.stepping = "over"
@@ -155,6 +160,9 @@ class Resumer:
                 # report is on its way.
                 if e.errno != errno.ESRCH:
                     raise
+        if decision_log.ON:
+            decision_log.restarted(task, request, sig, "breakpoint's instruction emulated"
+                                   if emulated_and_resumed else "stepping" if task.stepping else "")
         # It runs: what was read or changed at its stop is gone.
         task.state = TASK_RUNNING
         task.gpr_cache = task.xstate_cache = None
@@ -230,6 +238,8 @@ class Resumer:
             proc.stop_when_started = True
             return
         if proc.state is PROC_RUNNING or proc.state is PROC_STEPPING:
+            if decision_log.ON:
+                decision_log.decided(proc, "all-stop: interrupting every running thread")
             proc.set_state(PROC_STOPPING)
             for t in tracker.to_interrupt_for_all_stop(proc):
                 interrupt(t)

@@ -37,7 +37,7 @@ from ..state.states import (
     TASK_STOPPED,
 )
 from ..state.task import Task
-from . import tracker
+from . import decision_log, tracker
 from .dispatch import Dispatcher
 from .registry import Registry, uptime_ticks
 
@@ -158,6 +158,7 @@ class Session:
         self.registry.procs[pid] = proc
         proc.set_state(PROC_STOPPED)
         proc.last_task = task
+        decision_log.lifecycle(pid, "started %s", path)
         return proc
 
     def attach(self, config, pid: int) -> Proc:
@@ -200,6 +201,7 @@ class Session:
             # It was stopped by job control: the user attaching to run it expects
             # it to run on cont() (gdb does the same).
             os.kill(pid, signal.SIGCONT)
+        decision_log.lifecycle(pid, "attached (%d threads)", len(proc.tasks))
         return proc
 
     # ------------------------------------------------------------------ running
@@ -256,6 +258,7 @@ class Session:
     def _kill_one(self, proc) -> None:
         if proc.state in GONE:
             return
+        decision_log.lifecycle(proc.pid, "killing it (SIGKILL)")
         try:
             os.kill(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -356,6 +359,7 @@ class Session:
             except OSError:
                 pass
         proc.set_state(PROC_DETACHED)
+        decision_log.lifecycle(proc.pid, "detached: it runs on untraced")
         self.registry.forget(proc)
         if self.registry.early:
             self.tree.let_go_unclaimed()  # (its births still unreported)

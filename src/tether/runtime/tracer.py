@@ -18,6 +18,7 @@ import traceback
 from .. import _native as native
 from ..ptrace import WAKE_SIGNAL
 from ..state.hub import Hub
+from . import decision_log
 from .session import Session
 
 
@@ -160,6 +161,7 @@ class Tracer:
         return False
 
     def _run_calls(self) -> None:
+        decision_log.refresh()  # (the script may have changed the log level)
         calls = self._calls
         while not calls.empty():   # (no exception raised per call: it is on every hand-off)
             self._run_one(calls.get())
@@ -207,6 +209,7 @@ class Tracer:
         to finish). With a timeout, give_up() is asked every `timeout`
         seconds whether to stop waiting (a wake-up timer interrupts the wait)."""
         nested = predicate is not None
+        decision_log.refresh()
         deadline = None if timeout is None else time.monotonic() + timeout
         armed = False
         hub = self.hub

@@ -31,7 +31,7 @@ from ..state.states import (
     TASK_NEW,
 )
 from ..state.task import Task
-from . import tracker
+from . import decision_log, tracker
 from .listener import callback_raised, thread_context
 from .registry import start_ticks
 from .tracker import (
@@ -41,7 +41,11 @@ from .tracker import (
     FIRST_RUN_HIDDEN,
     PLAN_FOLLOW,
     PLAN_HIDE,
+    PLAN_LET_GO,
 )
+
+_PLAN_TEXT = {PLAN_FOLLOW: "followed", PLAN_HIDE: "traced out of sight until it execs (it shares "
+              "the parent's memory)", PLAN_LET_GO: "let go (not followed)"}
 
 
 class Tree:
@@ -91,6 +95,9 @@ class Tree:
             registry.add(task)
             registry.procs[new_tid] = child
             child.inherit_hooks_from(parent)
+            if decision_log.LIFE_ON:
+                decision_log.lifecycle(new_tid, "born (%s of %d): %s", kind.name.lower(), parent.pid,
+                                       _PLAN_TEXT[plan])
             if plan is PLAN_FOLLOW:
                 self._follow(parent, child, kind)
             elif plan is PLAN_HIDE:
@@ -235,6 +242,8 @@ class Tree:
             self.registry.forget_task(gone.tid, let_go=True)
         self.set_role_options(task)
         proc.exec_count += 1
+        if decision_log.LIFE_ON:
+            decision_log.lifecycle(proc.pid, "exec'd a new program (exec #%d)", proc.exec_count)
         proc.mem.reopen()
         # The old image and its int3s are gone: drop everything address-based.
         proc.aspace = AddressSpace(proc.mem)
@@ -280,6 +289,11 @@ class Tree:
         proc.set_state(PROC_DEAD)
         proc.exit_code = task.exit_code
         proc.exit_signal = task.exit_signal
+        if decision_log.LIFE_ON:
+            if task.exit_signal is None:
+                decision_log.lifecycle(proc.pid, "exited with code %s", task.exit_code)
+            else:
+                decision_log.lifecycle(proc.pid, "killed by signal %d", task.exit_signal)
         proc.mem.close()
         registry.procs.pop(proc.pid, None)
         if registry.early:
