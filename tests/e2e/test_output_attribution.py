@@ -242,3 +242,40 @@ def test_off_by_default_and_refused_without_pipes(target):
             d.run(attribute_output="yes")
     finally:
         shutdown(d)
+
+
+@pytest.mark.timeout(120)
+def test_cli_output_by_process(target, tmp_path):
+    # `tether trace --output-by-process`: the program's output still reaches
+    # tether's stdout/stderr whole, and each write is an "output" event of
+    # the pid and tid that made it.
+    import json
+    import sys
+    events = tmp_path / "events.jsonl"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-m", "tether", "trace", "--output-by-process",
+                           "--json", "-s", "20", "-o", str(events), "--", target("output_writers")],
+                          capture_output=True, timeout=100, env=env, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [json.loads(line) for line in events.read_text().splitlines()]
+    outputs = [r for r in rows if r["kind"] == "output"]
+    start = next(r for r in rows if r["kind"] == "start")
+    children = {r["details"]["child"] for r in rows
+                if r["kind"] == "fork" and r["pid"] == start["pid"]}
+    # (the CLI reports forks in the order it hears of them: the child
+    # each process index is, is learnt from its writes, one to one)
+    process_of: dict = {start["pid"]: 0}
+    # The bytes: every message of every writer, whole (stream order is the records').
+    for stream, data in (("stdout", done.stdout), ("stderr", done.stderr)):
+        assert by_writer(split_messages(data)) == \
+            {w: expected(w, stream) for w in range(2 * (NCHILD + 1))}
+        assert sum(r["details"]["bytes"] for r in outputs if r["details"]["stream"] == stream) \
+            == len(data)
+    assert len(outputs) == 2 * (NCHILD + 1) * ROUNDS   # one per message (each written whole)
+    for r in outputs:
+        m = MESSAGE.match(r["details"]["text"][1:].encode())
+        writer = int(m[1])
+        assert r["pid"] == start["pid"] or r["pid"] in children
+        assert process_of.setdefault(r["pid"], writer // 2) == writer // 2
+        assert (r["tid"] == r["pid"]) == (writer % 2 == 0)
+    assert sorted(process_of.values()) == list(range(NCHILD + 1))

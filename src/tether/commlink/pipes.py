@@ -412,16 +412,21 @@ class PipeManager:
                                "run(attribute_output=True)")
         return self._log
 
-    def output_records(self, pid: int | None = None, stream: str | None = None) -> list:
+    def output_records(self, pid: int | None = None, stream: str | None = None,
+                       since: int = 0) -> list:
         """Every write's bytes so far, in the order they arrived, as
         OutputRecord(pid, tid, stream, data); only those of `pid` and/or of
-        `stream` ("stdout", "stderr") when given. Bytes not yet accounted for
-        by a returned write are not listed yet."""
+        `stream` ("stdout", "stderr") when given; `since`: leave out the
+        first `since` records of the whole log (to follow it as it grows,
+        pass how many records an unfiltered call returned so far). Bytes not
+        yet accounted for by a returned write are not listed yet."""
         log = self._require_log()
         if stream is not None and stream not in STREAMS:
             raise ValueError(f"stream must be 'stdout' or 'stderr', not {stream!r}")
+        if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+            raise ValueError(f"since must be a number of records (an int >= 0), not {since!r}")
         with self._lock:
-            return [r for r in log.records
+            return [r for r in log.records[since:]
                     if (pid is None or r.pid == pid) and (stream is None or r.stream == stream)]
 
     def by_process(self, process) -> ProcessOutput:

@@ -126,6 +126,7 @@ class LifeMixin:
         if ctl.process is not None and ctl.process.state not in GONE:
             raise RuntimeError(f"this Debugger already traces process {ctl.process.pid}; "
                                "detach() or kill() it first")
+        ctl.settings.output_watch = None  # (attribution is run()'s, with its PipeManager)
         proc = ctl.tracer.call(ctl.session.attach, ctl.settings, pid)
         ctl.take(proc)
         ctl.tracer.wait_for(lambda: proc.state is not ProcState.STOPPING)

@@ -63,8 +63,12 @@ class OutputTurns:
 
     def at_entry(self, task, nr: int) -> None:
         """`task` of a watched process stopped at the entry of syscall `nr`:
-        a write waits for its turn when it is resumed."""
-        if nr in OUTPUT_FD_ARGUMENT:
+        a write waits for its turn when it is resumed. Only where its exit
+        stop will be asked for (a process traced out of sight stops at our
+        seccomp filter's calls, but is resumed without syscall stops: its
+        writes are not seen, and must not take a stream it would not give
+        back)."""
+        if nr in OUTPUT_FD_ARGUMENT and task.proc.trace_syscalls:
             task.pending = OUTPUT_TURN
 
     def on_turn(self, task, ev) -> None:
