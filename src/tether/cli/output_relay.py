@@ -66,7 +66,7 @@ class OutputRelay:
             self.on_record(record)
 
     def _follow(self) -> None:
-        ended = set()
+        ended: set[str] = set()
         receives = {"stdout": self.pipes.recv, "stderr": self.pipes.recverr}
         try:
             while len(ended) < 2:
