@@ -3,12 +3,13 @@ that wrote it (`run(attribute_output=True)`; README, "Who wrote what").
 
 Three parts:
 
-* `OutputLog` (pure, no system call): the bytes read from each stream that
-  no write accounts for yet, the ordered records `(pid, tid, stream,
-  data)`, and each process's share of a stream. `attribute(stream, pid,
-  tid, count)` takes the last `count` unaccounted bytes of the stream for
-  that writer; any bytes before them came from a writer tether does not
-  see, and get the pid None.
+* `OutputLog` (pure, no system call): the counts of the writes in the
+  order they returned, the bytes read from each stream, and the ordered
+  records `(pid, tid, stream, data)` they make, one per write, each made
+  once all its bytes were read; and each process's share of a stream.
+  tether's tracer thread only hands over a count (reading the pty itself
+  would make it wait for the tty layer's worker at every write); the bytes
+  are matched with the counts whenever the PipeManager reads.
 * `OutputWatch`: what the runtime holds (`proc.output_watch`, see
   runtime/output_turns.py): the two streams, each with the identity of the
   file the program writes to (the pty's device and inode) and its `Turn`;
@@ -22,6 +23,7 @@ Three parts:
 """
 from __future__ import annotations
 
+import collections
 import os
 from typing import NamedTuple
 
@@ -42,10 +44,15 @@ class OutputRecord(NamedTuple):
 
 
 class OutputLog:
-    """The attribution's bookkeeping (the caller serialises access)."""
+    """The attribution's bookkeeping (the caller serialises access). Per
+    stream: the counts of returned writes whose bytes were not all read yet
+    (`owed`, in order), and the bytes read that no count took yet
+    (`unaccounted`); a write's record is made once all its bytes were read,
+    so that each write is one record."""
 
     def __init__(self) -> None:
         self.unaccounted = {name: bytearray() for name in STREAMS}
+        self.owed: dict[str, collections.deque] = {name: collections.deque() for name in STREAMS}
         self.records: list[OutputRecord] = []
         # (pid, stream) -> what that process wrote and no by_process() view
         # received yet; made on a view's first use (from the records).
@@ -54,25 +61,33 @@ class OutputLog:
     def arrived(self, stream: str, data: bytes) -> None:
         """Bytes read from `stream`, in the order they came."""
         self.unaccounted[stream] += data
+        if self.owed[stream]:
+            self._settle(stream)
 
-    def attribute(self, stream: str, pid, tid, count) -> None:
-        """A write of `count` bytes by `pid`/`tid` returned: the last `count`
-        bytes not yet accounted for are its (they were read before this
-        call); None: all of them (a writer that died inside its call)."""
-        pending = self.unaccounted[stream]
-        if count is None:
-            count = len(pending)
-        count = min(count, len(pending))
-        foreign = len(pending) - count
-        if foreign:
-            self._add(OutputRecord(None, None, stream, bytes(pending[:foreign])))
-        if count:
-            self._add(OutputRecord(pid, tid, stream, bytes(pending[foreign:])))
-        pending.clear()
+    def owe(self, stream: str, pid, tid, count: int) -> None:
+        """A write of `count` bytes by `pid`/`tid` returned: the next `count`
+        bytes of the stream not taken by an earlier write are its."""
+        self.owed[stream].append((pid, tid, count))
+        self._settle(stream)
+
+    def lost(self, stream: str, pid, tid) -> None:
+        """A writer died inside its write, its count unknown: once every
+        byte of the stream has been read (the caller's part), what the
+        earlier writes do not take is its."""
+        self._settle(stream)
+        self._take(stream, pid, tid, len(self.unaccounted[stream]))
 
     def ended(self, stream: str) -> None:
-        """The stream reached end of file: what no write accounts for is foreign."""
-        self.attribute(stream, None, None, 0)
+        """The stream reached end of file: what no write accounts for came
+        from a writer tether does not see (pid None)."""
+        self._settle(stream)
+        self.owed[stream].clear()
+        self._take(stream, None, None, len(self.unaccounted[stream]))
+
+    def waiting_for_a_count(self, stream: str) -> bool:
+        """Bytes were read that wait for the count of the write that put
+        them there (which tether's tracer thread gives within microseconds)."""
+        return bool(self.unaccounted[stream]) and not self.owed[stream]
 
     def share(self, pid, stream: str) -> bytearray:
         """The bytes of `stream` written by `pid` and not yet received from its view."""
@@ -85,9 +100,20 @@ class OutputLog:
                     found += r.data
         return found
 
-    def _add(self, record: OutputRecord) -> None:
+    def _settle(self, stream: str) -> None:
+        owed, pending = self.owed[stream], self.unaccounted[stream]
+        while owed and len(pending) >= owed[0][2]:
+            pid, tid, count = owed.popleft()
+            self._take(stream, pid, tid, count)
+
+    def _take(self, stream: str, pid, tid, count: int) -> None:
+        if count <= 0:
+            return
+        pending = self.unaccounted[stream]
+        record = OutputRecord(pid, tid, stream, bytes(pending[:count]))
+        del pending[:count]
         self.records.append(record)
-        share = self.shares.get((record.pid, record.stream))
+        share = self.shares.get((pid, stream))
         if share is not None:
             share += record.data
 

@@ -426,6 +426,8 @@ class PipeManager:
         if isinstance(since, bool) or not isinstance(since, int) or since < 0:
             raise ValueError(f"since must be a number of records (an int >= 0), not {since!r}")
         with self._lock:
+            self._drain(self._stdout)   # (a write's record is made once its bytes are read)
+            self._drain(self._stderr)
             return [r for r in log.records[since:]
                     if (pid is None or r.pid == pid) and (stream is None or r.stream == stream)]
 
@@ -437,18 +439,21 @@ class PipeManager:
 
     def record_output(self, stream: str, pid: int, tid: int, count) -> None:
         """A write of `count` bytes to `stream` by `pid`/`tid` returned
-        (tether's tracer thread calls this, others wait for their turn): its
-        bytes are in the pipe now, so everything is read and the last
-        `count` bytes not yet accounted for are its; None: all of them."""
+        (tether's tracer thread calls this, in the order the writes
+        returned). None: its writer died inside it; every byte of the
+        stream is read now, and what the earlier writes do not take is its."""
         log = self._log
         if log is None:
             return
-        source = self._stdout if stream == "stdout" else self._stderr
         with self._lock:
-            # (a pty's read waits for the bytes the other side queued: n_tty)
+            if count is not None:
+                log.owe(stream, pid, tid, count)
+                return
+            source = self._stdout if stream == "stdout" else self._stderr
+            # (a pty's read waits for the bytes its other side queued: n_tty)
             self._drain(source, reads=1 << 30)
             if not source.eof:
-                log.attribute(stream, pid, tid, count)
+                log.lost(stream, pid, tid)
 
     def receive_share(self, pid: int, stream: str, kind: str, args: tuple, timeout,
                       optional: bool) -> bytes:
@@ -465,7 +470,7 @@ class PipeManager:
 
         def unaccounted() -> bool:   # (under the lock)
             share.eof = source.eof  # nothing more can come to this share
-            return bool(log.unaccounted[stream])
+            return log.waiting_for_a_count(stream)
         if kind == "recv":
             return self._recv(share, args[0], timeout, optional, unaccounted)
         if kind == "line":
