@@ -279,3 +279,29 @@ def test_cli_output_by_process(target, tmp_path):
         assert process_of.setdefault(r["pid"], writer // 2) == writer // 2
         assert (r["tid"] == r["pid"]) == (writer % 2 == 0)
     assert sorted(process_of.values()) == list(range(NCHILD + 1))
+
+
+@pytest.mark.timeout(60)
+def test_a_writer_killed_inside_its_write_gets_what_it_wrote(target):
+    # The parent's thread is killed (its process's exit_group) while its
+    # 1 MiB write waits for room in the pty: no exit stop says how much it
+    # wrote. The next writer (the child) finds it dead: what reached the
+    # stream is the thread's, the child's line its own.
+    d = debugger([target("output_lost")])
+    try:
+        io = d.run(attribute_output=True)
+        d.on_fork(lambda parent, child: child.cont())
+        d.cont()
+        d.wait()
+        assert d.exit_code == 0
+        child = d.children[0]
+        out, _ = receive_all(io)
+        child.wait()
+        assert child.exit_code == 0
+        assert out.endswith(b"child after\n") and set(out[:-12]) <= {ord("P")}
+        records = io.output_records(stream="stdout")
+        assert b"".join(r.data for r in records) == out
+        assert records[-1] == (child.pid, child.pid, "stdout", b"child after\n")
+        assert all(r.pid == d.pid and r.tid != d.pid for r in records[:-1])
+    finally:
+        shutdown(d)
