@@ -240,6 +240,9 @@ def test_off_by_default_and_refused_without_pipes(target):
             d.run(redirect_pipes=False, attribute_output=True)
         with pytest.raises(TypeError):
             d.run(attribute_output="yes")
+        d.follow_children = False
+        with pytest.raises(ValueError, match="follow_children"):
+            d.run(attribute_output=True)
     finally:
         shutdown(d)
 

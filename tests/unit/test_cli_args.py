@@ -342,3 +342,5 @@ def test_output_by_process_is_off_unless_asked_and_needs_a_program():
     assert parse_args(["trace", "--output-by-process", "--", "prog"]).output_by_process is True
     with pytest.raises(UsageError, match="--output-by-process needs a PROGRAM"):
         parse_args(["trace", "--output-by-process", "-p", "1"])
+    with pytest.raises(UsageError, match="children followed"):
+        parse_args(["trace", "--output-by-process", "--no-follow", "--", "prog"])

@@ -256,6 +256,9 @@ def parse_args(argv) -> TraceOptions:
         opts.attach = ns.attach
         if opts.attach is not None and program:
             raise UsageError("give either a PROGRAM or -p PID, not both")
+        if opts.output_by_process and not opts.follow:
+            raise UsageError("--output-by-process needs the children followed (not "
+                             "--no-follow): the writes of a process let go are not seen")
         if opts.attach is not None and opts.output_by_process:
             raise UsageError("--output-by-process needs a PROGRAM that tether starts: the "
                              "output of a process attached with -p does not go through tether")

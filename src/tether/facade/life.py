@@ -58,6 +58,10 @@ class LifeMixin:
         if attribute_output and not redirect_pipes:
             raise ValueError("attribute_output=True needs redirect_pipes=True: it attributes "
                              "what arrives in the PipeManager's stdout and stderr")
+        if attribute_output and (not self.follow_children or self.detach_on_fork):
+            raise ValueError("attribute_output=True needs follow_children=True and "
+                             "detach_on_fork=False: the writes of a process let go are not "
+                             "seen, and would shift the attribution of the others")
         ctl.check_usable()
         ctl.refuse_in_own_callback("run")
         if ctl.process is not None and ctl.process.state not in GONE:
