@@ -95,6 +95,7 @@ DEFAULT_RECV_SIZE = 4096  # libdebug's default numb
 
 _READ_CHUNK = 65536  # one full default pipe (pipe(7)) per read
 _MAX_READS_PER_PUMP = 16  # bound one drain so a fast writer cannot pin us
+_MAX_READS_TO_THE_END = 4096  # reading a stream to its end (256 MiB): bounded all the same
 _POLL_SLICE = 0.05  # longest sleep before we look at is_running() again
 _RECORD_SLICE = 0.001  # sleep while bytes read wait for their write's record (by_process)
 _STDIN_PIPE_SIZE = 1 << 20  # default /proc/sys/fs/pipe-max-size
@@ -451,7 +452,7 @@ class PipeManager:
                 return
             source = self._stdout if stream == "stdout" else self._stderr
             # (a pty's read waits for the bytes its other side queued: n_tty)
-            self._drain(source, reads=1 << 30)
+            self._drain(source, reads=_MAX_READS_TO_THE_END)
             if not source.eof:
                 log.lost(stream, pid, tid)
 
