@@ -195,6 +195,10 @@ def test_by_process_reads_one_process_output(target, reference):
         out, err_all = receive_all(io)
         assert b"".join(r.data for r in io.output_records(stream="stdout")) == early + out
         assert io.output_records(pid=d.pid, stream="stderr")[0].data in err_all
+        everything = io.output_records()
+        assert io.pop_output_records() == everything and io.output_records() == []
+        with pytest.raises(PipeClosedError):   # a view made after the pop: nothing, and the end
+            io.by_process(d.pid).recv(timeout=0.1)
     finally:
         shutdown(d)
 

@@ -5,9 +5,9 @@ piece to tether's own stdout or stderr, in order, and makes it an "output"
 event (pid, tid, stream, bytes) of the trace. tether's stdin is copied to
 the program's stdin (a pipe) until its end.
 
-Two daemon threads: one reads tether's stdin, one follows the attribution
-log (`PipeManager.output_records(since=...)`) and receives the merged
-streams, so that nothing is kept twice."""
+Two daemon threads: one reads tether's stdin, one takes the attribution
+log's records as they come (`PipeManager.pop_output_records()`) and
+receives the merged streams, so that nothing is kept."""
 import os
 import threading
 
@@ -30,7 +30,6 @@ class OutputRelay:
     def __init__(self, pipes, on_record) -> None:
         self.pipes = pipes
         self.on_record = on_record   # called with each OutputRecord, in order
-        self.seen = 0
         self.lock = threading.Lock()   # (finish() may relay while the thread still runs)
         self.done = threading.Event()
         self.threads = [threading.Thread(target=self._follow, name="tether-output", daemon=True),
@@ -48,9 +47,7 @@ class OutputRelay:
 
     def _relay(self) -> None:
         with self.lock:
-            new = self.pipes.output_records(since=self.seen)
-            self.seen += len(new)
-            self._write(new)
+            self._write(self.pipes.pop_output_records())
 
     def _write(self, new) -> None:
         for record in new:

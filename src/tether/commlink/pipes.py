@@ -432,6 +432,18 @@ class PipeManager:
             return [r for r in log.records[since:]
                     if (pid is None or r.pid == pid) and (stream is None or r.stream == stream)]
 
+    def pop_output_records(self) -> list:
+        """output_records(), and forget them: a script (or `tether trace`)
+        that follows the log keeps no copy. A by_process() view made after
+        this sees only what was written after it (views made before keep
+        their shares)."""
+        log = self._require_log()
+        with self._lock:
+            self._drain(self._stdout)
+            self._drain(self._stderr)
+            records, log.records = log.records, []
+            return records
+
     def by_process(self, process) -> ProcessOutput:
         """What process `process` (a pid, or its Debugger) wrote, with the
         receive methods: `io.by_process(child).recvline()`."""
