@@ -145,7 +145,7 @@ class OutputWatch:
     def stream_of(self, tid: int, fd: int):
         """The stream fd `fd` of thread `tid` writes to, or None. The fd is
         the argument register's low 32 bits, as the kernel reads it."""
-        fd &= 0xFFFFFFFF
+        fd &= 0xFFFFFFFF   # (an unsigned int to the kernel: docs/edge-cases.md §35)
         if fd >= 1 << 31:
             return None   # (EBADF: the call fails)
         try:

@@ -107,7 +107,8 @@ class Dispatcher:
         proc = task.proc
         if ev.kind is STOP_SYSCALL and proc.output_watch is not None:
             # A write's return is recorded now, so that the other writers of
-            # the stream need not wait for this process's cont().
+            # the stream need not wait for this process's cont()
+            # (docs/edge-cases.md §35).
             self.stops.output.at_held_exit(task)
         if proc.step_lock is not None and proc.step_lock is not task:
             self.resumer.check_step_lock(proc)

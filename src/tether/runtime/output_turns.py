@@ -28,7 +28,8 @@ streams (commlink/attribution.py). Its writes stop at their entry and exit
 
 So the order of the bytes in each stream is the order of the records, and
 each record's bytes are contiguous, whatever the pipe or terminal does with
-concurrent writes (pipe(7): writes over PIPE_BUF may interleave). The cost
+concurrent writes (pipe(7): writes over PIPE_BUF may interleave; the
+kernel facts are docs/edge-cases.md §35). The cost
 when attribution is off: one attribute test at a syscall stop, and none at
 all when syscall stops are off."""
 from .. import _native as native
@@ -111,6 +112,9 @@ class OutputTurns:
             turn = stream.turn
             if turn.writer is task:
                 turn.writer = None
+                # The bytes it put in the stream: a partial write returns the
+                # part written, an interrupted one -ERESTARTSYS and comes
+                # back as a new entry (docs/edge-cases.md §35).
                 written = task.read_gpr(RAX_OFFSET)
                 if written > 0:
                     watch.record(stream, task.proc.pid, task.tid, written)
