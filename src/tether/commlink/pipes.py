@@ -463,8 +463,7 @@ class PipeManager:
                 log.owe(stream, pid, tid, count)
                 return
             source = self._stdout if stream == "stdout" else self._stderr
-            # (a pty's read waits for the bytes its other side queued:
-            # docs/edge-cases.md §35)
+            # (a pty's read waits for what its other side queued: edge-cases §35)
             self._drain(source, reads=_MAX_READS_TO_THE_END)
             if not source.eof:
                 log.lost(stream, pid, tid)
