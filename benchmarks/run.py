@@ -51,6 +51,7 @@ class Workload:
     # runs of this workload (BORROWED), measured once.
     borrow_from: str = ""
     c_tracer: bool = True  # False: the C tracer has no way of doing it correctly
+    libdebug: bool = True  # False: a tether feature libdebug does not have
 
     @property
     def script(self) -> str:
@@ -89,6 +90,15 @@ WORKLOADS = [
     Workload("mem_16m", "stop_here", 8, 2, "16 MiB memory read", "stop_here", False),
     Workload("regs", "stop_here", 20000, 2000, "read rip + write rax", "stop_here", False),
     Workload("idle", "sleep_2s", 1, 1, "tracer CPU while the target sleeps 2 s", cpu=True),
+    # Output attribution (run(attribute_output=True)), tether's own: the
+    # same write loop with it off (no stop at all), on (every syscall stops:
+    # no syscall_filter), and on with a syscall_filter (only the writes stop).
+    Workload("write_plain", "write_loop", 20000, 2000, "write(1, 2 bytes), pipes, attribution off",
+             c_tracer=False, libdebug=False),
+    Workload("write_attr", "write_loop", 20000, 2000, "write(1, 2 bytes), attribute_output=True",
+             c_tracer=False, libdebug=False),
+    Workload("write_attr_bpf", "write_loop", 20000, 2000, "write_attr with a syscall_filter",
+             c_tracer=False, libdebug=False),
 ]
 TRACERS = ["native", "c", "tether", "libdebug", "strace", "gdb"]
 TRACER_TITLES = {"native": "native", "c": "C tracer", "tether": "tether", "libdebug": "libdebug",
@@ -403,6 +413,8 @@ def runs_workload(tracer: str, w: Workload) -> bool:
         return w.timed_by_target and not w.cpu
     if tracer == "c":
         return w.c_tracer
+    if tracer == "libdebug":
+        return w.libdebug
     return tracer not in TOOLS or tracer in w.tools
 
 

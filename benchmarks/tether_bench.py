@@ -8,6 +8,7 @@ from an on_fork lifecycle callback, on the tracer thread, as soon as each is
 born."""
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,6 +25,37 @@ class TetherAdapter(bench_workloads.Adapter):
         d.on_fork(lambda parent, child: child.cont())
         d.cont()
         d.wait()
+
+
+def _writes(adapter, n, target, attribute, **options):
+    """The write loop with its stdout on tether's pty, read to its end while
+    it runs; counted by the bytes (off) or by the records of its pid (on)."""
+    d = adapter.debugger([target, str(n)], aslr=False, **options)
+    io = d.run(attribute_output=attribute)
+    t0 = time.perf_counter_ns()
+    d.cont()
+    received = 0
+    while True:
+        try:
+            received += len(io.recv(1 << 16, timeout=10))
+        except EOFError:   # (PipeClosedError): every write end closed
+            break
+    d.wait()
+    elapsed = time.perf_counter_ns() - t0
+    if attribute:
+        records = io.output_records(pid=d.pid, stream="stdout")
+        count = len(records) if all(r.data == b"x\n" for r in records) else 0
+    else:
+        count = received // 2
+    return bench_workloads._finish(d, {"count": count, "tracer_ns": elapsed})
+
+
+bench_workloads.WORKLOADS.update({
+    "write_plain": lambda a, n, target, *_: _writes(a, n, target, False),
+    "write_attr": lambda a, n, target, *_: _writes(a, n, target, True),
+    "write_attr_bpf": lambda a, n, target, *_: _writes(a, n, target, True,
+                                                       syscall_filter=["getppid"]),
+})
 
 
 if __name__ == "__main__":

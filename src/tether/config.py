@@ -25,6 +25,9 @@ class Settings:
     # The syscall numbers declared at launch (debugger(syscall_filter=...)):
     # a seccomp-bpf filter makes only these stop the process. None: no filter.
     syscall_filter: frozenset | None = None
+    # run(attribute_output=True): the PipeManager's output watch
+    # (commlink/attribution.py), given to every process of the tree; None: off.
+    output_watch: object = None
 
     def for_child(self) -> "Settings":
         # A plain field copy (copy.copy goes through __reduce_ex__: slow, and

@@ -335,3 +335,12 @@ def test_summary_text_draws_the_tree():
     assert "breakpoint f: 8 hits (10: 5, 11: 2, 13: 1, 12: 0)" in text
     assert lines[-1] == "exit status 0"
     assert "├── 11" in format_summary(_summary(), unicode=True)
+
+
+def test_output_by_process_is_off_unless_asked_and_needs_a_program():
+    assert parse_args(["trace", "--", "prog"]).output_by_process is False
+    assert parse_args(["trace", "--output-by-process", "--", "prog"]).output_by_process is True
+    with pytest.raises(UsageError, match="--output-by-process needs a PROGRAM"):
+        parse_args(["trace", "--output-by-process", "-p", "1"])
+    with pytest.raises(UsageError, match="children followed"):
+        parse_args(["trace", "--output-by-process", "--no-follow", "--", "prog"])

@@ -41,6 +41,9 @@ EXEC = decode_stop(status(signal.SIGTRAP, 4))
 VFORK_DONE = decode_stop(status(signal.SIGTRAP, 5))
 EXIT_EVENT = decode_stop(status(signal.SIGTRAP, 6))
 SECCOMP = decode_stop(status(signal.SIGTRAP, 7))
+# Not a wait status: a write's wait for its turn on an attributed stream
+# (runtime/output_turns.py), kept pending like a syscall stop.
+OUTPUT_TURN = stop_of(Stop.OUTPUT_TURN)
 
 
 def make_proc(state=ProcState.RUNNING, threads=1, config=None, pid=PID):
@@ -115,6 +118,11 @@ ROUTES = [
     # A signal arriving instead of the step's trap is a signal.
     (ProcState.STEPPING, TaskState.STOPPED, "user", False, SIGUSR1, Route.SIGNAL),
     (ProcState.RUNNING, TaskState.STOPPED, "over", False, SYSCALL, Route.SYSCALL),
+    # A write waiting for its turn: handled when its process runs, else kept.
+    (ProcState.RUNNING, TaskState.STOPPED, None, False, OUTPUT_TURN, Route.OUTPUT_TURN),
+    (ProcState.STOPPING, TaskState.STOPPED, None, False, OUTPUT_TURN, Route.HOLD),
+    (ProcState.STOPPED, TaskState.STOPPED, None, False, OUTPUT_TURN, Route.HOLD),
+    (ProcState.RUNNING, TaskState.STOPPED, None, True, OUTPUT_TURN, Route.HOLD),
 ]
 
 
@@ -434,7 +442,8 @@ def test_a_leader_of_many_threads_and_the_death_of_a_process():
 PROC_STATES = st.sampled_from(list(ProcState))
 TASK_STATES = st.sampled_from(list(TaskState))
 STOPS = st.sampled_from([EXITED, KILLED, TRAP, SYSCALL, SIGUSR1, SIGSTOP_DELIVERY, GROUP_STOP,
-                         INTERRUPT, FORK, VFORK, CLONE, EXEC, VFORK_DONE, EXIT_EVENT, SECCOMP])
+                         INTERRUPT, FORK, VFORK, CLONE, EXEC, VFORK_DONE, EXIT_EVENT, SECCOMP,
+                         OUTPUT_TURN])
 
 
 @st.composite
@@ -444,7 +453,7 @@ def situations(draw):
         task.state = draw(TASK_STATES)
         task.stepping = draw(st.sampled_from([None, "over", "user"]))
         task.in_vfork = draw(st.booleans())
-        task.pending = draw(st.sampled_from([None, SIGUSR1, TRAP]))
+        task.pending = draw(st.sampled_from([None, SIGUSR1, TRAP, OUTPUT_TURN]))
     if draw(st.booleans()):
         proc.step_lock = draw(st.sampled_from(list(proc.tasks.values())))
     return proc, draw(st.sampled_from(list(proc.tasks.values())))

@@ -56,6 +56,7 @@ class TraceOptions:
     verbose: bool = False             # -v
     seccomp: bool = True              # only the chosen syscalls stop the tracee (kernel filter)
     timeline: str | None = None       # --timeline FILE
+    output_by_process: bool = False   # --output-by-process: "output" events (cli/output_relay.py)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -139,6 +140,10 @@ def _add_trace_options(p: argparse.ArgumentParser, program: bool) -> None:
                      help="count the calls of function SYMBOL in every process (repeatable)")
     own.add_argument("--no-follow", dest="follow", action="store_false",
                      help="trace only the first process, not the children it forks")
+    own.add_argument("--output-by-process", dest="output_by_process", action="store_true",
+                     help="show which process wrote each piece of the program's stdout and "
+                          "stderr (an 'output' event per write; the program then writes to "
+                          "terminals of tether's, whose bytes tether copies to its own)")
     own.add_argument("--json", action="store_true",
                      help="print one JSON object per line per event: "
                           "time, pid, tid, ppid, kind, details")
@@ -227,7 +232,8 @@ def parse_args(argv) -> TraceOptions:
                         color=ns.color, progress=ns.progress, breaks=list(ns.breaks),
                         timestamps=min(ns.timestamps, 3), syscall_times=ns.syscall_times,
                         decode_fds=ns.decode_fds, string_limit=ns.string_limit,
-                        verbose=ns.verbose, timeline=ns.timeline)
+                        verbose=ns.verbose, timeline=ns.timeline,
+                        output_by_process=ns.output_by_process)
     if ns.follow_flag and not ns.follow:
         raise UsageError("-f and --no-follow contradict each other")
     _apply_expressions(opts, ns)
@@ -250,6 +256,12 @@ def parse_args(argv) -> TraceOptions:
         opts.attach = ns.attach
         if opts.attach is not None and program:
             raise UsageError("give either a PROGRAM or -p PID, not both")
+        if opts.output_by_process and not opts.follow:
+            raise UsageError("--output-by-process needs the children followed (not "
+                             "--no-follow): the writes of a process let go are not seen")
+        if opts.attach is not None and opts.output_by_process:
+            raise UsageError("--output-by-process needs a PROGRAM that tether starts: the "
+                             "output of a process attached with -p does not go through tether")
         if opts.attach is None and not program:
             raise UsageError("missing PROGRAM to trace (tether trace [options] -- PROGRAM [ARGS...])")
         if program and program[0].startswith("-") and after is None:

@@ -23,7 +23,7 @@ _KIND_COLORS = {
     "fork": "\x1b[36m", "vfork": "\x1b[36m", "clone": "\x1b[36m",
     "thread": "\x1b[34m", "thread_exit": "\x1b[34m",
     "signal": "\x1b[33m", "stopped": "\x1b[33m", "breakpoint": "\x1b[35m", "syscall": "",
-    "exit": "\x1b[1m", "detach": "\x1b[33m",
+    "exit": "\x1b[1m", "detach": "\x1b[33m", "output": "\x1b[2;37m",
 }
 _RED = "\x1b[1;31m"
 _CLEAR_LINE = "\r\x1b[K"
@@ -78,6 +78,8 @@ def describe(event: Event) -> str:
         return f"killed by {d['signal']}" if d.get("signal") else f"exited {d['code']}"
     if kind == "detach":
         return "detached"
+    if kind == "output":
+        return f"{d['stream']} {d['text']}"
     return kind + (" " + json.dumps(d) if d else "")
 
 

@@ -10,12 +10,14 @@ import time
 from collections import Counter
 
 from .. import debugger
+from ..arch.amd64.output_syscalls import OUTPUT_FD_ARGUMENT
 from ..arch.amd64.signals import signal_name, signal_number
 from ..arch.amd64.syscalls import format_syscall, syscall_name
 from ..ptrace import parent_of
 from ..state.states import GONE, ProcState
 from .breaks import BreakPlanter
 from .output import Event
+from .output_relay import OutputRelay, quote
 from .program import CommandError, cmdline, reason, resolve_command
 from .syscall_stats import SyscallStats
 from .syscall_text import (entry_fd_paths, exec_text, fd_path_reader, signed, string_reader,
@@ -83,6 +85,7 @@ class TraceSession:
         self.attached = False
         self.interrupted = False
         self.missed_exits = 0      # deaths the library did not report (see _settle_records)
+        self.relay = None          # --output-by-process (output_relay.py)
 
     # -------------------------------------------------------------- events
     def emit(self, record, tid, kind, details=None, show=True) -> float:
@@ -129,6 +132,9 @@ class TraceSession:
         of them are traced, --no-seccomp-bpf, or --no-follow (a process let go
         would keep the filter, and its filtered calls would fail)."""
         opts = self.opts
+        if opts.syscalls is None and opts.output_by_process and opts.seccomp and opts.follow:
+            # Only the writes need to stop (run() adds them to any filter).
+            return [syscall_name(nr) for nr in sorted(OUTPUT_FD_ARGUMENT)]
         if not opts.syscalls or not opts.seccomp or not opts.follow:
             return None
         return list(opts.syscalls)
@@ -140,10 +146,16 @@ class TraceSession:
         # as their libraries are mapped (breaks.py), from there too.
         first = self.opts.syscalls is not None or bool(self.opts.breaks)
         d = self._new_debugger(argv, path, at_first_instruction=first, started=True)
+        by_process = self.opts.output_by_process
         try:
-            d.run(redirect_pipes=False)  # the program's stdio is ours: passes through
+            # The program's stdio is ours (it passes through), unless its
+            # output is attributed: then it goes through our ptys.
+            pipes = d.run(redirect_pipes=by_process, attribute_output=by_process)
         except OSError as e:
             raise CommandError(f"{argv[0]}: cannot execute: {reason(e)}", 126) from None
+        if pipes is not None:
+            self.relay = OutputRelay(pipes, self._on_output)
+            self.relay.start()
         self.root = d
         self._install(d)
         self.t0 = time.monotonic()
@@ -317,6 +329,15 @@ class TraceSession:
             self.timeline.instant(record.pid, tid, "signal", f"{kind} {details['signal']}", t,
                                   details)
 
+    def _on_output(self, record) -> None:
+        """One attributed piece of the program's output (relay thread)."""
+        owner = next((r for r in reversed(self.order) if r.pid == record.pid), None)
+        if owner is None:   # bytes no traced write accounts for (pid None)
+            owner = ProcRecord(record.pid, None, None, None)
+        self.emit(owner, record.tid, "output", {
+            "stream": record.stream, "bytes": len(record.data),
+            "text": quote(record.data, self.opts.string_limit)})
+
     def _on_breakpoint(self, thread, bp) -> None:
         record = self._record(thread.debugger)
         record.breakpoint_hits[bp.symbol] += 1
@@ -421,6 +442,8 @@ class TraceSession:
         finally:
             signal.signal(signal.SIGTERM, previous)
             signal.signal(signal.SIGINT, previous_int)
+            if self.relay is not None:
+                self.relay.finish()   # the output the tree wrote last, before the summary
             self._settle_records()
             self.t_end = time.monotonic()
             self.printer.clear_status()

@@ -70,7 +70,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import logging
-import math
 import os
 import select
 import sys
@@ -78,6 +77,13 @@ import threading
 import time
 import weakref
 from typing import Callable
+
+from .pipe_args import Data, Delims, find_until as _find_until
+from .pipe_args import to_bytes as _to_bytes
+from .pipe_args import to_count as _to_count
+from .pipe_args import to_delimiters as _to_delimiters
+from .pipe_args import to_timeout as _to_timeout
+from .attribution import STREAMS, OutputLog, OutputRecord, OutputWatch, ProcessOutput, file_identity
 
 __all__ = ["PipeManager", "PipeClosedError", "ProcessStoppedError", "DEFAULT_TIMEOUT", "DEFAULT_PROMPT"]
 
@@ -89,7 +95,9 @@ DEFAULT_RECV_SIZE = 4096  # libdebug's default numb
 
 _READ_CHUNK = 65536  # one full default pipe (pipe(7)) per read
 _MAX_READS_PER_PUMP = 16  # bound one drain so a fast writer cannot pin us
+_MAX_READS_TO_THE_END = 4096  # reading a stream to its end (256 MiB): bounded all the same
 _POLL_SLICE = 0.05  # longest sleep before we look at is_running() again
+_RECORD_SLICE = 0.001  # sleep while bytes read wait for their write's record (by_process)
 _STDIN_PIPE_SIZE = 1 << 20  # default /proc/sys/fs/pipe-max-size
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # fcntl(2), Linux >= 2.6.35
 
@@ -100,72 +108,6 @@ class PipeClosedError(RuntimeError, EOFError):
 
 class ProcessStoppedError(RuntimeError):
     """A receive needs more data, but no process that could write it is running."""
-
-
-# ---------------------------------------------------------------- argument checks
-
-# What the send and receive methods accept: str (sent as UTF-8) or bytes;
-# a delimiter, or a list or tuple of them.
-Data = str | bytes | bytearray | memoryview
-Delims = Data | list[Data] | tuple[Data, ...]
-
-
-def _to_bytes(value, what: str) -> bytes:
-    """str (UTF-8) or any bytes-like object -> bytes; TypeError otherwise."""
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}")
-
-
-def _to_delimiters(delims) -> tuple[bytes, ...]:
-    """One delimiter or a list/tuple of them -> tuple of non-empty bytes."""
-    items = delims if isinstance(delims, (list, tuple)) else [delims]
-    if not items:
-        raise ValueError("delims must name at least one delimiter")
-    result = tuple(_to_bytes(d, "each delimiter") for d in items)
-    if any(not d for d in result):
-        raise ValueError("a delimiter must not be empty")
-    return result
-
-
-def _to_count(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{what} must be at least 1, got {value}")
-    return value
-
-
-def _to_timeout(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds, not {type(value).__name__}")
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"timeout must be zero or more seconds, got {value}")
-    return float(value)
-
-
-def _find_until(buf: bytearray, delims: tuple[bytes, ...], count: int, drop: bool):
-    """Where the `count`-th delimiter ends in `buf`: (data to return, bytes to consume) or None."""
-    pieces = []
-    pos = 0
-    for _ in range(count):
-        best_end = best_start = -1
-        for delim in delims:
-            start = buf.find(delim, pos)
-            if start == -1:
-                continue
-            end = start + len(delim)
-            # The match that ends first is the first one visible in the stream,
-            # whatever the read sizes were; on a tie prefer the longer match.
-            if best_end == -1 or end < best_end or (end == best_end and start < best_start):
-                best_end, best_start = end, start
-        if best_end == -1:
-            return None
-        pieces.append(bytes(buf[pos:best_start] if drop else buf[pos:best_end]))
-        pos = best_end
-    return b"".join(pieces), pos
 
 
 class _Stream:
@@ -208,6 +150,8 @@ class PipeManager:
         self._stderr = _Stream("stderr", stderr_fd)
         self._is_running = is_running
         self._timeout_default: float = DEFAULT_TIMEOUT
+        self._log: OutputLog | None = None  # output attribution (attribute_output())
+        self._shares: dict = {}  # (pid, stream) -> the _Stream of a by_process() view
         self._lock = threading.Lock()  # guards both buffers and the eof flags
         self._send_lock = threading.Lock()  # keeps concurrent sends from interleaving
         self._stdin_closed = False
@@ -238,22 +182,26 @@ class PipeManager:
 
     # ------------------------------------------------------------ low level
 
-    def _drain(self, stream: _Stream) -> None:
+    def _drain(self, stream: _Stream, reads: int = _MAX_READS_PER_PUMP) -> None:
         """Move what the pipe holds into the buffer. Caller holds the lock."""
         if stream.eof or self._closed:
             return
-        for _ in range(_MAX_READS_PER_PUMP):
+        log = self._log
+        for _ in range(reads):
             try:
                 chunk = os.read(stream.fd, _READ_CHUNK)
             except BlockingIOError:
                 return
             except OSError:
-                stream.eof = True  # EBADF/EIO: nothing more will ever come
-                return
+                chunk = b""  # EBADF/EIO (a pty whose every slave fd is closed): the end
             if not chunk:
                 stream.eof = True  # every write end is closed: the writers are gone
+                if log is not None:
+                    log.ended(stream.name)
                 return
             stream.buffer += chunk
+            if log is not None:
+                log.arrived(stream.name, chunk)
 
     def _wait_readable(self, timeout: float) -> None:
         """Sleep until an output pipe has data or EOF, or `timeout` seconds pass."""
@@ -267,9 +215,13 @@ class PipeManager:
         poller.poll(timeout * 1000)
 
     def _receive(self, stream: _Stream, extract, timeout, optional: bool,
-                 empty_at_timeout: bool = False) -> bytes:
+                 empty_at_timeout: bool = False, unaccounted=None) -> bytes:
         """Wait until `extract(buffer)` finds its data, then consume and
-        return it; at the timeout, b"" if `empty_at_timeout` (recv)."""
+        return it; at the timeout, b"" if `empty_at_timeout` (recv).
+        `unaccounted` (a by_process() view's): called under the lock after
+        the drains, True while bytes read wait for their write's record,
+        which tether's tracer thread makes within microseconds: then we
+        look again soon instead of sleeping in poll()."""
         wait = self._timeout_default if timeout is None else _to_timeout(timeout)
         deadline = time.monotonic() + wait
         while True:
@@ -279,6 +231,7 @@ class PipeManager:
             with self._lock:
                 self._drain(self._stdout)
                 self._drain(self._stderr)
+                soon = unaccounted is not None and unaccounted()
                 found = extract(stream.buffer)
                 if found is not None:
                     data, consumed = found
@@ -303,11 +256,14 @@ class PipeManager:
                         f"to skip this receive")
                 raise TimeoutError(f"no matching data on {stream.name} within {wait} s; "
                                    f"{held} byte(s) stay buffered")
-            self._wait_readable(min(remaining, _POLL_SLICE))
+            if soon:
+                time.sleep(min(remaining, _RECORD_SLICE))
+            else:
+                self._wait_readable(min(remaining, _POLL_SLICE))
 
     # ------------------------------------------------------------ receiving
 
-    def _recv(self, stream: _Stream, numb, timeout, optional) -> bytes:
+    def _recv(self, stream: _Stream, numb, timeout, optional, unaccounted=None) -> bytes:
         if numb is None:
             numb = DEFAULT_RECV_SIZE
         if isinstance(numb, bool) or not isinstance(numb, int):
@@ -320,7 +276,7 @@ class PipeManager:
         def first_bytes(buf: bytearray):
             return (bytes(buf[:numb]), min(numb, len(buf))) if buf else None
 
-        return self._receive(stream, first_bytes, timeout, optional, empty_at_timeout=True)
+        return self._receive(stream, first_bytes, timeout, optional, True, unaccounted)
 
     def recv(self, numb: int | None = DEFAULT_RECV_SIZE, timeout: float | None = None,
              optional: bool = False) -> bytes:
@@ -333,7 +289,7 @@ class PipeManager:
         return self._recv(self._stderr, numb, timeout, optional)
 
     def _recvuntil(self, stream: _Stream, delims, occurences, drop, timeout, optional,
-                   occurrences) -> bytes:
+                   occurrences, unaccounted=None) -> bytes:
         if occurrences is not None:
             # The documentation spells it "occurrences", the code "occurences": take both.
             if occurences != 1 and occurences != occurrences:
@@ -343,7 +299,7 @@ class PipeManager:
         wanted = _to_delimiters(delims)
         drop = bool(drop)
         return self._receive(stream, lambda buf: _find_until(buf, wanted, count, drop),
-                             timeout, optional)
+                             timeout, optional, False, unaccounted)
 
     def recvuntil(self, delims: Delims, occurences: int = 1, drop: bool = False,
                   timeout: float | None = None, optional: bool = False, *,
@@ -435,6 +391,105 @@ class PipeManager:
         payload = _to_bytes(data, "data")
         received = self.recverruntil(delims, occurences, drop, timeout, optional, occurrences=occurrences)
         return received, self.sendline(payload)
+
+    # ------------------------------------------------------------ who wrote what
+
+    def attribute_output(self, stdout_fd: int, stderr_fd: int) -> OutputWatch:
+        """Start attributing the output (run(attribute_output=True) calls
+        this before the program starts): `stdout_fd`/`stderr_fd` are the
+        ends the program writes to. Returns the runtime's watch."""
+        self._log = OutputLog()
+        return OutputWatch(self, {"stdout": file_identity(stdout_fd),
+                                  "stderr": file_identity(stderr_fd)})
+
+    @property
+    def attributing(self) -> bool:
+        """Whether the output is attributed to processes (run(attribute_output=True))."""
+        return self._log is not None
+
+    def _require_log(self) -> OutputLog:
+        if self._log is None:
+            raise RuntimeError("the output is not attributed: start the program with "
+                               "run(attribute_output=True)")
+        return self._log
+
+    def output_records(self, pid: int | None = None, stream: str | None = None,
+                       since: int = 0) -> list:
+        """Every write's bytes so far, in the order they arrived, as
+        OutputRecord(pid, tid, stream, data); only those of `pid` and/or of
+        `stream` ("stdout", "stderr") when given; `since`: leave out the
+        first `since` records of the whole log (to follow it as it grows,
+        pass how many records an unfiltered call returned so far). Bytes not
+        yet accounted for by a returned write are not listed yet."""
+        log = self._require_log()
+        if stream is not None and stream not in STREAMS:
+            raise ValueError(f"stream must be 'stdout' or 'stderr', not {stream!r}")
+        if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+            raise ValueError(f"since must be a number of records (an int >= 0), not {since!r}")
+        with self._lock:
+            self._drain(self._stdout)   # (a write's record is made once its bytes are read)
+            self._drain(self._stderr)
+            return [r for r in log.records[since:]
+                    if (pid is None or r.pid == pid) and (stream is None or r.stream == stream)]
+
+    def pop_output_records(self) -> list:
+        """output_records(), and forget them: a script (or `tether trace`)
+        that follows the log keeps no copy. A by_process() view made after
+        this sees only what was written after it (views made before keep
+        their shares)."""
+        log = self._require_log()
+        with self._lock:
+            self._drain(self._stdout)
+            self._drain(self._stderr)
+            records, log.records = log.records, []
+            return records
+
+    def by_process(self, process) -> ProcessOutput:
+        """What process `process` (a pid, or its Debugger) wrote, with the
+        receive methods: `io.by_process(child).recvline()`."""
+        self._require_log()
+        return ProcessOutput(self, process)
+
+    def record_output(self, stream: str, pid: int, tid: int, count) -> None:
+        """A write of `count` bytes to `stream` by `pid`/`tid` returned
+        (tether's tracer thread calls this, in the order the writes
+        returned). None: its writer died inside it; every byte of the
+        stream is read now, and what the earlier writes do not take is its."""
+        log = self._log
+        if log is None:
+            return
+        with self._lock:
+            if count is not None:
+                log.owe(stream, pid, tid, count)
+                return
+            source = self._stdout if stream == "stdout" else self._stderr
+            # (a pty's read waits for what its other side queued: edge-cases §35)
+            self._drain(source, reads=_MAX_READS_TO_THE_END)
+            if not source.eof:
+                log.lost(stream, pid, tid)
+
+    def receive_share(self, pid: int, stream: str, kind: str, args: tuple, timeout,
+                      optional: bool) -> bytes:
+        """The receives of a by_process() view: as recv/recvuntil/recvline
+        ("recv", "until", "line"), on what `pid` wrote to `stream`."""
+        log = self._require_log()
+        key = (pid, stream)
+        with self._lock:
+            share = self._shares.get(key)
+            if share is None:
+                share = self._shares[key] = _Stream(f"{stream} of process {pid}", -1)
+                share.buffer = log.share(pid, stream)
+        source = self._stdout if stream == "stdout" else self._stderr
+
+        def unaccounted() -> bool:   # (under the lock)
+            share.eof = source.eof  # nothing more can come to this share
+            return log.waiting_for_a_count(stream)
+        if kind == "recv":
+            return self._recv(share, args[0], timeout, optional, unaccounted)
+        if kind == "line":
+            _to_count(args[0], "numlines")
+            return self._recvuntil(share, b"\n", args[0], args[1], timeout, optional, None, unaccounted)
+        return self._recvuntil(share, args[0], args[1], args[2], timeout, optional, None, unaccounted)
 
     # ------------------------------------------------------------ closing
 

@@ -39,12 +39,17 @@ class Stop(IntEnum):
     VFORK_DONE = 12
     EXIT_EVENT = 13     # PTRACE_EVENT_EXIT: about to exit, still inspectable
     SECCOMP = 14
+    # Not a wait status: tether's own event, kept pending on a thread stopped
+    # at the entry of a write to an attributed output stream until the
+    # stream is free (runtime/output_turns.py).
+    OUTPUT_TURN = 15
 
 
 # The kinds as module constants, for per-stop code (a member looked up on its
 # enum class costs ~60 ns on Python 3.11: EnumType's __getattr__ hook).
 (STOP_EXITED, STOP_KILLED, STOP_SIGNAL, STOP_TRAP, STOP_SYSCALL, STOP_GROUP_STOP, STOP_INTERRUPT,
- STOP_FORK, STOP_VFORK, STOP_CLONE, STOP_EXEC, STOP_VFORK_DONE, STOP_EXIT_EVENT, STOP_SECCOMP) = Stop
+ STOP_FORK, STOP_VFORK, STOP_CLONE, STOP_EXEC, STOP_VFORK_DONE, STOP_EXIT_EVENT, STOP_SECCOMP,
+ STOP_OUTPUT_TURN) = Stop
 
 _EVENT_KIND = {
     EVENT_FORK: Stop.FORK,
@@ -60,8 +65,9 @@ _EVENT_KIND = {
 _NEW_CHILD = frozenset((Stop.FORK, Stop.VFORK, Stop.CLONE))
 # Stops that the kernel may report for a thread while we stop its process,
 # and that are kept (pending) for when the process is resumed. A seccomp stop
-# is a syscall's entry (our filter's SECCOMP_RET_TRACE), kept like one.
-_DEFERRABLE = frozenset((Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP, Stop.SECCOMP))
+# is a syscall's entry (our filter's SECCOMP_RET_TRACE), kept like one, and
+# so is a write's wait for its turn.
+_DEFERRABLE = frozenset((Stop.SIGNAL, Stop.SYSCALL, Stop.TRAP, Stop.SECCOMP, Stop.OUTPUT_TURN))
 
 
 class StopEvent:

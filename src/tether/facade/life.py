@@ -49,13 +49,27 @@ def _birth_order(task: "Task") -> int:
 class LifeMixin(FacadeBase):
     """run, attach, detach, kill, terminate; pid, dead, exit_code, threads..."""
 
-    def run(self, timeout: float = -1, redirect_pipes: bool = True) -> PipeManager | None:
+    def run(self, timeout: float = -1, redirect_pipes: bool = True, *,
+            attribute_output: bool = False) -> PipeManager | None:
         """Start the program; it stops at its entry point (or at its very first
         instruction with continue_to_binary_entrypoint=False). Returns the
         PipeManager, or None with redirect_pipes=False. A Debugger can run()
         again: the previous process is killed and the stopping events cleared.
-        With a positive `timeout` the process is killed after that many seconds."""
+        With a positive `timeout` the process is killed after that many seconds.
+        tether extra: `attribute_output=True` records which process (of the
+        whole followed tree) wrote each piece of stdout and stderr
+        (`pipe.by_process(pid)`, `pipe.output_records()`; README, "Who
+        wrote what")."""
         ctl = self._ctl
+        if not isinstance(attribute_output, bool):
+            raise TypeError(f"attribute_output must be a bool, not {type(attribute_output).__name__}")
+        if attribute_output and not redirect_pipes:
+            raise ValueError("attribute_output=True needs redirect_pipes=True: it attributes "
+                             "what arrives in the PipeManager's stdout and stderr")
+        if attribute_output and (not ctl.settings.follow_children or ctl.settings.detach_on_fork):
+            raise ValueError("attribute_output=True needs follow_children=True and "
+                             "detach_on_fork=False: the writes of a process let go are not "
+                             "seen, and would shift the attribution of the others")
         ctl.check_usable()
         ctl.refuse_in_own_callback("run")
         if ctl.process is not None and ctl.process.state not in GONE:
@@ -77,6 +91,12 @@ class LifeMixin(FacadeBase):
             child_fds = (ends[0][0], ends[1][1], ends[2][1])
         else:
             ends, child_fds = None, (-1, -1, -1)
+        # Made before the start, so that what the program writes from its
+        # first instruction on can be attributed (a failed start drops it:
+        # its finalizer closes our ends).
+        pipes = PipeManager(ends[0][1], ends[1][0], ends[2][0], ctl.tree_running) if ends else None
+        ctl.settings.output_watch = pipes.attribute_output(child_fds[1], child_fds[2]) \
+            if attribute_output and pipes is not None else None
         try:
             # One hand-off to the tracer thread for the whole start.
             ctl.tracer.call(ctl.start, path, ctl.env_for_run(), launch.with_stdio(child_fds))
@@ -84,8 +104,7 @@ class LifeMixin(FacadeBase):
             if ends:
                 for fd in child_fds:
                     os.close(fd)
-        if ends:
-            ctl.pipes = PipeManager(ends[0][1], ends[1][0], ends[2][0], ctl.tree_running)
+        ctl.pipes = pipes
         proc = ctl.process
         if proc.state is ProcState.DEAD:
             # E.g. the dynamic loader found a library missing: what it wrote
@@ -119,6 +138,7 @@ class LifeMixin(FacadeBase):
         if ctl.process is not None and ctl.process.state not in GONE:
             raise RuntimeError(f"this Debugger already traces process {ctl.process.pid}; "
                                "detach() or kill() it first")
+        ctl.settings.output_watch = None  # (attribution is run()'s, with its PipeManager)
         proc = ctl.tracer.call(ctl.session.attach, ctl.settings, pid)
         ctl.take(proc)
         ctl.tracer.wait_for(lambda: proc.state is not ProcState.STOPPING)

@@ -9,7 +9,7 @@ acts; whether the thread can then be restarted in a single native call is
 decided in one place, Resumer.restart. An event kept pending while a thread
 was held comes back through `handle` when the thread may go on."""
 from .. import _native as native
-from ..events.decode import STOP_EXIT_EVENT, decode_stop, decoded
+from ..events.decode import STOP_EXIT_EVENT, STOP_SYSCALL, decode_stop, decoded
 from ..ptrace import PTRACE_CONT
 from ..state.states import TASK_EXITING
 from . import decision_log
@@ -23,6 +23,7 @@ from .tracker import (
     ROUTE_INTERRUPT,
     ROUTE_NEW_CHILD,
     ROUTE_OTHER,
+    ROUTE_OUTPUT_TURN,
     ROUTE_SIGNAL,
     ROUTE_STEP_DONE,
     ROUTE_SYSCALL,
@@ -55,6 +56,7 @@ class Dispatcher:
             ROUTE_VFORK_DONE: tree.on_vfork_done,
             ROUTE_EXIT_EVENT: stops.on_exit_event,
             ROUTE_OTHER: stops.on_other,
+            ROUTE_OUTPUT_TURN: stops.output.on_turn,
         }
         self.handlers = [by_route.get(r) for r in range(max(by_route) + 1)]
         self._tasks = registry.tasks   # (the registry's dict, never replaced)
@@ -110,6 +112,11 @@ class Dispatcher:
     def _hold(self, task, ev) -> None:
         task.pending = ev
         proc = task.proc
+        if ev.kind is STOP_SYSCALL and proc.output_watch is not None:
+            # A write's return is recorded now, so that the other writers of
+            # the stream need not wait for this process's cont()
+            # (docs/edge-cases.md §35).
+            self.stops.output.at_held_exit(task)
         if proc.step_lock is not None and proc.step_lock is not task:
             self.resumer.check_step_lock(proc)
         else:

@@ -10,6 +10,7 @@ import os
 import signal
 
 from .. import _native as native
+from ..arch.amd64.output_syscalls import OUTPUT_FD_ARGUMENT
 from ..arch.amd64.seccomp_bpf import seccomp_program
 from ..events.decode import STOP_EXEC, STOP_SECCOMP, STOP_TRAP, decode_stop
 from ..ptrace import (
@@ -98,9 +99,11 @@ class Session:
         envlist = None if env is None else [f"{k}={v}" for k, v in env.items()]
         code = None
         if config.syscall_filter is not None:
-            # escape_antidebug must see ptrace(PTRACE_TRACEME) to fake it.
+            # escape_antidebug must see ptrace(PTRACE_TRACEME) to fake it, and
+            # output attribution the writes.
             code = seccomp_program(config.syscall_filter
-                                   | ({SYS_PTRACE} if config.escape_antidebug else set()))
+                                   | ({SYS_PTRACE} if config.escape_antidebug else set())
+                                   | (set(OUTPUT_FD_ARGUMENT) if config.output_watch else set()))
         try:
             pid, *stack = native.spawn(path, argv, envlist, launch.stdio, launch.keep_fds,
                                        config.aslr, launch.sigmask, launch.sched, launch.cpus,

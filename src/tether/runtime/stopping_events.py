@@ -76,10 +76,10 @@ class StoppingEvents:
     @staticmethod
     def update_syscall_tracing(proc) -> None:
         """Resume `proc` with syscall stops (PTRACE_SYSCALL) only while
-        something needs them: pprint_syscalls, escape_antidebug, or an
-        enabled syscall handler."""
+        something needs them: pprint_syscalls, escape_antidebug, output
+        attribution, or an enabled syscall handler."""
         proc.trace_syscalls = bool(
-            proc.pprint_syscalls or proc.config.escape_antidebug
+            proc.pprint_syscalls or proc.config.escape_antidebug or proc.output_watch is not None
             or (proc.syscall_all is not None and proc.syscall_all.enabled)
             or any(h.enabled for h in proc.syscall_handlers.values()))
 

@@ -12,6 +12,7 @@ from ..state.states import PROC_RUNNING, PROC_STOPPED, PROC_STOPPING, TASK_EXITI
 from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
 from . import tracker
 from .listener import callback_raised, thread_context
+from .output_turns import OutputTurns
 from .resume import DR6_OFFSET
 
 syscall_stop = native.syscall_stop
@@ -26,6 +27,7 @@ class Stops:
         self.tree = tree
         self._resume = resumer.resume  # (bound once: called at every stop)
         self.printer = None  # the pprint_syscalls printer, set by the facade
+        self.output = OutputTurns(resumer)  # output attribution's writers (output_turns.py)
 
     # ------------------------------------------------------------------ breakpoints
     def on_trap(self, task, ev) -> None:
@@ -146,6 +148,8 @@ class Stops:
         if nr >= 0:
             task.in_syscall = True
             task.syscall_nr = nr
+            if proc.output_watch is not None:
+                self.output.at_entry(task, nr)  # a write waits for its turn when resumed
             if nr == SYS_PTRACE and proc.config.escape_antidebug \
                     and native.get_syscall_info(task.tid)[2][0] == PTRACE_TRACEME:
                 # Pretend PTRACE_TRACEME succeeded: skip the call (orig_rax = -1
@@ -168,6 +172,8 @@ class Stops:
             if proc.pprint_syscalls:
                 self.printer.on_enter(task, nr, native.get_syscall_info(task.tid)[2])
         elif nr == -1:
+            if proc.output_watch is not None:
+                self.output.at_exit(task)  # (the kernel's return value, before any handler)
             nr = task.syscall_nr if task.in_syscall else task.read_gpr(ORIG_RAX_OFFSET)
             task.in_syscall = False
             if task.fake_return is not None:

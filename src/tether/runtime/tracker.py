@@ -23,6 +23,7 @@ from ..events.decode import (
     STOP_FORK,
     STOP_GROUP_STOP,
     STOP_INTERRUPT,
+    STOP_OUTPUT_TURN,
     STOP_SECCOMP,
     STOP_SIGNAL,
     STOP_SYSCALL,
@@ -63,11 +64,12 @@ class Route(IntEnum):
     VFORK_DONE = 12  # PTRACE_EVENT_VFORK_DONE
     EXIT_EVENT = 13  # PTRACE_EVENT_EXIT: about to exit
     OTHER = 14       # the program's own seccomp filter's stops, anything newer: just resume
+    OUTPUT_TURN = 15  # a write to an attributed output stream waits for its turn (output_turns.py)
 
 
 (ROUTE_DIED, ROUTE_FIRST_STOP, ROUTE_HOLD, ROUTE_TRAP, ROUTE_STEP_DONE, ROUTE_SYSCALL,
  ROUTE_SIGNAL, ROUTE_INTERRUPT, ROUTE_GROUP_STOP, ROUTE_NEW_CHILD, ROUTE_EXEC,
- ROUTE_VFORK_DONE, ROUTE_EXIT_EVENT, ROUTE_OTHER) = Route  # (as module constants: see state/states.py)
+ ROUTE_VFORK_DONE, ROUTE_EXIT_EVENT, ROUTE_OTHER, ROUTE_OUTPUT_TURN) = Route  # (as module constants: see state/states.py)
 
 # An 8-byte register out of the register block (3x faster than int.from_bytes
 # of a slice, and this runs at every breakpoint hit).
@@ -85,6 +87,7 @@ _BY_KIND = {
     STOP_VFORK_DONE: ROUTE_VFORK_DONE,
     STOP_EXIT_EVENT: ROUTE_EXIT_EVENT,
     STOP_SECCOMP: ROUTE_OTHER,
+    STOP_OUTPUT_TURN: ROUTE_OUTPUT_TURN,
 }
 
 

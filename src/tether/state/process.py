@@ -68,6 +68,10 @@ class Proc:
         # syscall_filter, or a descendant: the filter is inherited and kept
         # across exec): only the filtered syscalls stop it, at a seccomp stop.
         self.seccomp = config.syscall_filter is not None
+        # Output attribution (run(attribute_output=True)): the facade's
+        # watch of the PipeManager's streams, shared by the whole tree
+        # (runtime/output_turns.py), or None.
+        self.output_watch = config.output_watch
         self.pprint_syscalls = False
         self.run_epoch = 0
         self.syscall_all = None
