@@ -5,6 +5,7 @@ import os
 import sys
 
 from .. import _native as native
+from ..arch import arch_of_process
 from ..events.decode import STOP_CLONE, STOP_VFORK
 from ..events.message import with_event_message
 from ..ptrace import (
@@ -235,6 +236,9 @@ class Tree:
             self.registry.forget_task(gone.tid, let_go=True)
         self.set_role_options(task)
         proc.exec_count += 1
+        # The new program may be of another architecture (a 64-bit process
+        # exec'ing a 32-bit one, or back): asked of its ELF header.
+        proc.arch = arch_of_process(proc.pid)
         proc.mem.reopen()
         # The old image and its int3s are gone: drop everything address-based.
         proc.aspace = AddressSpace(proc.mem)

@@ -1,5 +1,6 @@
 """Per-process state: its threads, address space, stopping events, children.
 Data only; the runtime (tether.runtime) acts on it."""
+from ..arch import arch_of_process
 from ..memory.process_memory import ProcessMemory
 from .address_space import AddressSpace
 from .hub import Hub
@@ -57,6 +58,10 @@ class Proc:
         self.mem = ProcessMemory(pid, self.live_tids)
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
         self.state = state
+        # Its architecture's table (tether.arch): a fork runs its parent's
+        # program; a started or attached process is asked its program's ELF
+        # header. Decided again at each exec (Tree.on_exec).
+        self.arch = parent.arch if parent is not None else arch_of_process(pid)
         # Read at every stop: instance attributes (a class default read
         # through an instance is several times slower on Python 3.11).
         self.step_lock = None
