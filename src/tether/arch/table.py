@@ -20,13 +20,24 @@ class Arch:
     __slots__ = ("name", "word", "elf_class", "elf_machine", "registers",
                  "ip", "sp", "fp", "syscall_number_reg", "syscall_return_reg",
                  "syscall_arg_regs", "syscalls", "dwarf_ip", "dwarf_sp", "dwarf_fp",
-                 "dwarf_caller_saved", "emulates_step_over")
+                 "dwarf_caller_saved", "emulates_step_over",
+                 # derived from the above:
+                 "syscall_arg_offsets", "sys_ptrace", "sys_execve")
+    _DERIVED = ("syscall_arg_offsets", "sys_ptrace", "sys_execve")
 
     def __init__(self, **fields):
         for name in self.__slots__:
-            object.__setattr__(self, name, fields.pop(name))
+            if name not in self._DERIVED:
+                object.__setattr__(self, name, fields.pop(name))
         if fields:
             raise TypeError(f"unknown Arch fields: {sorted(fields)}")
+        layout = self.registers.gpr_layout
+        # Byte offsets of the argument registers' fields in the register
+        # buffer (the 64-bit field holding eax..., for a 32-bit process).
+        object.__setattr__(self, "syscall_arg_offsets",
+                           tuple(layout[name][0] for name in self.syscall_arg_regs))
+        object.__setattr__(self, "sys_ptrace", self.syscalls.syscall_number("ptrace"))
+        object.__setattr__(self, "sys_execve", self.syscalls.syscall_number("execve"))
 
     def __setattr__(self, name, value):
         raise AttributeError("an Arch is read-only")

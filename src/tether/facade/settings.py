@@ -3,6 +3,7 @@
 The values live in the process's Settings (`control.settings`, which a
 followed child copies at its birth) and, for the program, on the control."""
 
+from ..arch import arch_of_elf_header
 from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..symbols.program_file import program_location
 
@@ -188,5 +189,16 @@ class SettingsMixin:
 
     @property
     def arch(self) -> str:
-        """The architecture of the traced program: "amd64"."""
-        return "amd64"
+        """The architecture of the traced program, by libdebug's names:
+        "amd64", or "i386" for a 32-bit program (of the process as it runs
+        now, which an exec may change; before run(), of the program file)."""
+        proc = self._ctl.process
+        if proc is not None:
+            return proc.arch.name
+        try:
+            # check_program: a regular, readable file (never a FIFO to block on).
+            with open(self._ctl.binary_path, "rb") as f:
+                found = arch_of_elf_header(f.read(20))
+        except (OSError, ValueError, TypeError):
+            found = None
+        return found.name if found is not None else "amd64"

@@ -41,7 +41,7 @@ from . import tracker
 from .dispatch import Dispatcher
 from .registry import Registry, uptime_ticks
 
-SYS_PTRACE, SYS_EXECVE = 101, 59   # asm/unistd_64.h
+SYS_PTRACE = 101   # asm/unistd_64.h (the seccomp filter is x86-64's: seccomp_bpf.py)
 from .resume import Resumer
 from .stops import Stops
 from .tree import Tree
@@ -153,7 +153,7 @@ class Session:
         task.options = options
         if execve_seen:
             task.in_syscall = True
-            task.syscall_nr = SYS_EXECVE
+            task.syscall_nr = proc.arch.sys_execve
         self.registry.add(task)
         self.registry.procs[pid] = proc
         proc.set_state(PROC_STOPPED)

@@ -2,6 +2,7 @@
 import sys
 
 from ..arch.amd64.syscalls import format_syscall
+from ..arch.i386 import syscall_table as i386_table
 
 
 class SyscallPrinter:
@@ -31,7 +32,10 @@ class SyscallPrinter:
         def read_memory(address, size):
             return mem.read(address, size)
         try:
-            line = format_syscall(nr, list(args), read_string, ret, read_memory=read_memory)
+            # A 32-bit process: its table (numbers, 4-byte pointers and longs).
+            table = i386_table if proc.arch.word == 4 else None
+            line = format_syscall(nr, list(args), read_string, ret, read_memory=read_memory,
+                                  table=table)
         except Exception:
             line = f"syscall_{nr}(...) = {ret}"
         print(f"[{task.tid}] {line}", file=self.out or sys.stdout, flush=True)

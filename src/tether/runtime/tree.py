@@ -238,7 +238,9 @@ class Tree:
         proc.exec_count += 1
         # The new program may be of another architecture (a 64-bit process
         # exec'ing a 32-bit one, or back): asked of its ELF header.
-        proc.arch = arch_of_process(proc.pid)
+        arch = arch_of_process(proc.pid)
+        if arch is not proc.arch:
+            renumber_syscalls(proc, arch)
         proc.mem.reopen()
         # The old image and its int3s are gone: drop everything address-based.
         proc.aspace = AddressSpace(proc.mem)
@@ -309,6 +311,42 @@ class Tree:
                 self.resumer.stop_process(proc)  # as for a stop's callback (stops.py)
         finally:
             proc.in_callback -= 1
+
+
+def renumber_syscalls(proc, arch) -> None:
+    """`proc` now runs a program of architecture `arch`: its syscall
+    handlers, hijacks and pprint filters, kept across exec, follow their
+    syscalls' names into the new table (write is 1 on x86-64, 4 on i386);
+    one whose syscall the new table lacks is dropped."""
+    old = proc.arch
+
+    def renumber(nr):
+        try:
+            return arch.syscall_number(old.syscall_name(nr))
+        except ValueError:
+            return None
+    handlers = {}
+    for handler in proc.syscall_handlers.values():
+        nr = renumber(handler.syscall_number)
+        if nr is not None:
+            handler.syscall_number = nr
+            if handler.hijack_to is not None:
+                handler.hijack_to = renumber(handler.hijack_to)
+                if handler.hijack_to is None:
+                    continue
+            handlers[nr] = handler
+    proc.syscall_handlers = handlers
+    for task in proc.tasks.values():
+        if task.in_syscall and task.syscall_nr is not None:
+            # Its execve returns in the new program: the exit stop is matched
+            # against the new numbers.
+            nr = renumber(task.syscall_nr)
+            task.syscall_nr = task.syscall_nr if nr is None else nr
+    for name in ("pprint_only", "pprint_hidden"):
+        numbers = getattr(proc, name)
+        if numbers is not None:
+            setattr(proc, name, {n for n in map(renumber, numbers) if n is not None})
+    proc.arch = arch
 
 
 def reap_orphan(pid: int) -> None:
