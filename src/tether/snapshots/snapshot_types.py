@@ -4,6 +4,7 @@ and what they offer is described in snapshot.py, which takes them from live
 processes; file_writer.py writes them and serialize.py reads them back."""
 from __future__ import annotations
 
+from ..arch import arch_named
 from ..arch.amd64.registers import format_registers, frozen_registers
 from ..memory.hexdump import check_word_size, dump_lines
 from ..memory.maps import MemoryMapList, format_maps
@@ -104,7 +105,7 @@ class _Snapshot:
 
     @property
     def arch(self) -> str:
-        """The architecture: "amd64"."""
+        """The architecture of the process, by libdebug's names: "amd64" or "i386"."""
         return self._image.arch
 
     # --- maps, memory, symbols ---
@@ -202,7 +203,8 @@ class ThreadSnapshot(_Snapshot):
         self.tid = self.thread_id = tid
         self._gpr = bytes(gpr)
         self._xstate = bytes(xstate)
-        self.regs = frozen_registers(self._gpr, self._xstate or None)
+        # Named as the process's architecture names them (eax... in a 32-bit one).
+        self.regs = frozen_registers(self._gpr, self._xstate or None, arch_named(image.arch).registers)
 
     _file_kind = "thread"
 
