@@ -33,12 +33,12 @@ class InspectionMixin:
 
     @property
     def instruction_pointer(self) -> int:
-        """The main thread's rip."""
-        return self.regs.rip
+        """The main thread's rip (eip in a 32-bit process)."""
+        return self._ctl.main_thread().instruction_pointer
 
     @instruction_pointer.setter
     def instruction_pointer(self, value: int) -> None:
-        self.regs.rip = value
+        self._ctl.main_thread().instruction_pointer = value
 
     @property
     def memory(self):

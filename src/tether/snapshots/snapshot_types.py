@@ -144,8 +144,11 @@ class _Snapshot:
         if self.level == "base":
             raise ValueError("a 'base' snapshot holds no stack contents: take it with "
                              "level='writable' or 'full' to get a backtrace")
-        frames = Unwinder(self._image.unwind_modules()).unwind(regs.rip, regs.rsp, regs.rbp,
-                                                        self._image.memory.try_read_u64)
+        arch = arch_named(self._image.arch)
+        memory, word = self._image.memory, arch.word
+        frames = Unwinder(self._image.unwind_modules(), arch).unwind(
+            getattr(regs, arch.ip), getattr(regs, arch.sp), getattr(regs, arch.fp),
+            lambda address: memory.try_read_u64(address, word))
         if as_symbols:
             return [symbol_at(a, self.symbols) or hex(a) for a in frames]
         return frames
@@ -227,22 +230,23 @@ class ThreadSnapshot(_Snapshot):
 
     @property
     def instruction_pointer(self) -> int:
-        """The saved rip."""
-        return self.regs.rip
+        """The saved rip (eip of a 32-bit process)."""
+        return getattr(self.regs, arch_named(self.arch).ip)
 
     @property
     def syscall_number(self) -> int:
-        """The saved orig_rax (the syscall number at a syscall stop)."""
-        return self.regs.orig_rax
+        """The saved orig_rax (orig_eax of a 32-bit process: the syscall
+        number at a syscall stop)."""
+        return getattr(self.regs, arch_named(self.arch).syscall_number_reg)
 
     @property
     def syscall_return(self) -> int:
-        """The saved rax (a syscall's return value at its exit)."""
-        return self.regs.rax
+        """The saved rax (eax of a 32-bit process: a syscall's return value at its exit)."""
+        return getattr(self.regs, arch_named(self.arch).syscall_return_reg)
 
     def __getattr__(self, name):
         if name.startswith("syscall_arg") and name[11:].isdigit() and int(name[11:]) < 6:
-            return getattr(self.regs, ("rdi", "rsi", "rdx", "r10", "r8", "r9")[int(name[11:])])
+            return getattr(self.regs, arch_named(self.arch).syscall_arg_regs[int(name[11:])])
         raise AttributeError(f"ThreadSnapshot has no attribute {name!r}")
 
     def backtrace(self, as_symbols: bool = False):
@@ -299,8 +303,8 @@ class ProcessSnapshot(_Snapshot):
 
     @property
     def instruction_pointer(self) -> int:
-        """The main thread's saved rip."""
-        return self.regs.rip
+        """The main thread's saved rip (eip of a 32-bit process)."""
+        return getattr(self.regs, arch_named(self.arch).ip)
 
     def backtrace(self, as_symbols: bool = False):
         """The main thread's backtrace over the saved stack."""

@@ -1,0 +1,213 @@
+"""32-bit (i386) programs on x86-64 (issue 21, item 2), end to end: targets
+i386_prog.c and i386_threads.c are built with gcc -m32 (gcc-multilib).
+
+What is checked against what the kernel and the program say, not against
+tether itself: register values against the C code's arithmetic and the
+ELF32 symbol table (read with pyelftools), syscall numbers against the
+i386 table of the kernel's header (asm/unistd_32.h: write 4, getppid 64,
+execve 11), the program's own output and exit code.
+"""
+import re
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from tether import debugger
+
+pytestmark = pytest.mark.timeout(60)
+
+I386_WRITE, I386_GETPPID, I386_EXECVE = 4, 64, 11   # asm/unistd_32.h
+AMD64_EXECVE = 59                                    # asm/unistd_64.h
+
+
+def elf32_symbol(path, name):
+    """(value, size) of a symbol in the ELF32 file, read by pyelftools."""
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        assert elf.elfclass == 32 and elf["e_machine"] == "EM_386"
+        sym = elf.get_section_by_name(".symtab").get_symbol_by_name(name)[0]
+        return sym["st_value"], sym["st_size"]
+
+
+@pytest.fixture
+def prog(target):
+    return target("i386_prog")
+
+
+def test_registers_have_the_i386_names(launch, prog):
+    d = launch("i386_prog")
+    d.run(redirect_pipes=False)
+    assert d.arch == "i386"
+    bp = d.breakpoint("add32", file="binary")
+    d.cont()
+    d.wait()
+    value, _ = elf32_symbol(prog, "add32")
+    regs = d.regs
+    assert regs.eip == bp.address and bp.address & 0xFFF == value & 0xFFF
+    assert d.instruction_pointer == regs.eip
+    assert regs.eip < 1 << 32 and regs.esp < 1 << 32
+    assert regs.cs == 0x23   # __USER32_CS: the task runs 32-bit code
+    # The arguments of a cdecl call are on the stack, above the return address.
+    ret, a, b = (int.from_bytes(d.memory[regs.esp + 4 * i, 4, "absolute"], "little") for i in range(3))
+    assert (a, b) == (0, 0x100)
+    assert regs.ax == regs.eax & 0xFFFF and regs.al == regs.eax & 0xFF
+    assert regs.ah == (regs.eax >> 8) & 0xFF
+    for name in ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags",
+                 "xmm0", "xmm7", "st0", "orig_eax"):
+        assert hasattr(regs, name), name
+    for name in ("rax", "rip", "r8", "r15d", "xmm8", "fs_base"):
+        assert not hasattr(regs, name), name
+    with pytest.raises(ValueError, match="i386 register 'rax'"):
+        regs.rax = 1
+    with pytest.raises(ValueError, match="32-bit register eax"):
+        regs.eax = 1 << 32
+    assert d.backtrace(as_symbols=True)[:2] == ["add32", "main+" + hex(ret - d.symbols["main"][0].start)]
+    d.kill()
+
+
+def test_breakpoint_step_over_and_register_writes(launch, capfd):
+    d = launch("i386_prog")
+    d.run(redirect_pipes=False)
+    bp = d.breakpoint("add32", file="binary")
+    for _ in range(5):     # the loop: each hit is stepped over (push %ebp: never emulated as push %rbp)
+        d.cont()
+        d.wait()
+        assert bp.hit_on(d)
+    d.cont()
+    d.wait()               # add32(0x11111111, 0x22222222)
+    d.finish()
+    assert d.regs.eax == 0x33333333
+    d.regs.eax = 0xCAFE    # the caller reports what it finds in eax
+    bp.disable()
+    d.cont()
+    d.wait()
+    assert d.exit_code == 7
+    out = capfd.readouterr().out
+    assert "report 0x50a\nreport 0xcafe\n" in out
+    assert bp.hit_count == 6
+
+
+def test_step_and_next_in_32_bit_code(launch):
+    d = launch("i386_prog")
+    d.run(redirect_pipes=False)
+    d.breakpoint("add32", file="binary")
+    d.cont()
+    d.wait()
+    eip, esp = d.regs.eip, d.regs.esp
+    d.step()                                    # push %ebp: 1 byte, 4 bytes of stack
+    assert (d.regs.eip, d.regs.esp) == (eip + 1, esp - 4)
+    d.step()                                    # mov %esp,%ebp
+    assert d.regs.eip == eip + 3 and d.regs.ebp == esp - 4
+    d.next()                                    # call __x86.get_pc_thunk.ax, as a whole
+    assert d.regs.eip == eip + 8
+    d.kill()
+
+
+def test_syscalls_int80_and_sysenter(launch, capfd):
+    d = launch("i386_prog")
+    d.run(redirect_pipes=False)
+    seen = []
+
+    def on_write(t, h):
+        if t.syscall_arg2 == 6:    # the raw int $0x80 write of "int80\n"
+            seen.append(("write", t.syscall_number, t.syscall_arg0,
+                         bytes(t.memory[t.syscall_arg1, 6, "absolute"])))
+
+    def on_getppid_exit(t, h):
+        seen.append(("getppid", t.syscall_number, t.syscall_return))
+        t.syscall_return = 0       # the program then prints "ppid ok 0"
+
+    d.handle_syscall("write", on_enter=on_write)
+    h = d.handle_syscall("getppid", on_exit=on_getppid_exit)
+    assert h.syscall_number == I386_GETPPID
+    d.cont()
+    d.wait()
+    assert d.exit_code == 7
+    import os
+    assert seen == [("write", I386_WRITE, 1, b"int80\n"), ("getppid", I386_GETPPID, os.getpid())]
+    out = capfd.readouterr().out
+    assert "raw_write 6\nppid ok 0\n" in out
+
+
+def test_hijack_and_pprint_syscalls_use_the_i386_table(launch, capfd):
+    d = launch("i386_prog")
+    d.run(redirect_pipes=False)
+    d.hijack_syscall("getppid", "getpid")
+    d.pprint_syscalls = True
+    d.syscalls_to_pprint = ["write", "getpid"]
+    assert d.syscalls_to_pprint == ["getpid", "write"]
+    d.cont()
+    d.wait()
+    out = capfd.readouterr().out
+    assert d.exit_code == 7
+    assert re.search(r'write\(1, "int80\\n", 6\) = 6', out), out
+    assert re.search(r"getpid\(\) = %d" % d.pid, out), out
+
+
+def test_snapshot_of_a_32_bit_thread(launch, tmp_path):
+    d = launch("i386_prog")
+    d.run(redirect_pipes=False)
+    d.breakpoint("add32", file="binary")
+    d.cont()
+    d.wait()
+    snap = d.create_snapshot("writable")
+    assert snap.arch == "i386"
+    assert snap.regs.eip == d.regs.eip and snap.regs.esp == d.regs.esp
+    assert not hasattr(snap.regs, "rip")
+    path = tmp_path / "snap.json"
+    snap.save(str(path))
+    loaded = d.load_snapshot(str(path), read_mapped_files=True)
+    assert loaded.arch == "i386" and loaded.regs.eax == d.regs.eax
+    assert loaded.instruction_pointer == d.regs.eip
+    assert loaded.backtrace(as_symbols=True)[:2] == d.backtrace(as_symbols=True)[:2]
+    assert d.backtrace(as_symbols=True)[:2][0] == "add32"
+    d.kill()
+
+
+def test_exec_from_64_to_32_bit_and_back(launch, target, capfd):
+    prog, back = target("i386_prog"), target("mp_exec_target")
+    d = launch("mp_exec", prog, back)        # 64-bit mp_exec execs i386_prog, which execs back
+    d.run(redirect_pipes=False)
+    assert d.arch == "amd64"
+    d.handle_syscall("execve")
+    arches = []
+    d.on_exec(lambda dbg: arches.append(dbg.arch))
+    d.cont()
+    d.wait()                                 # the 64-bit execve's entry
+    assert (d.arch, d.syscall_number) == ("amd64", AMD64_EXECVE)
+    d.cont()
+    d.wait()                                 # its exit, in the 32-bit program
+    assert (d.arch, d.syscall_number) == ("i386", I386_EXECVE)
+    assert hasattr(d.regs, "eip") and not hasattr(d.regs, "rip")
+    bp = d.breakpoint("report", file="binary")
+    d.cont()
+    d.wait()
+    assert bp.hit_on(d)
+    d.cont()
+    for _ in range(2):
+        d.wait()
+        if d.syscall_number == I386_EXECVE:
+            break
+        d.cont()
+    assert (d.arch, d.syscall_number) == ("i386", I386_EXECVE)  # the 32-bit execve's entry
+    bp.disable()
+    d.cont()
+    d.wait()                                 # its exit, in the 64-bit program
+    assert (d.arch, d.syscall_number) == ("amd64", AMD64_EXECVE)
+    assert d.regs.rip > 0
+    d.cont()
+    d.wait()
+    assert d.exit_code == 12
+    assert arches == ["i386", "amd64"]
+
+
+def test_threads_step_over_a_breakpoint_thousands_of_times(launch, capfd):
+    d = launch("i386_threads")
+    d.run(redirect_pipes=False)
+    hits = []
+    d.breakpoint("add32", file="binary", callback=lambda t, b: hits.append(t.tid))
+    d.cont()
+    d.wait()
+    assert d.exit_code == 0
+    assert "threads ok 1" in capfd.readouterr().out
+    assert len(hits) == 4 * 200 and len(set(hits)) == 4
