@@ -80,20 +80,26 @@ def test_signal_sets():
 
 # ------------------------------------------------------------------ seccomp-bpf
 @settings(max_examples=200, deadline=None)
-@given(st.sets(st.integers(0, 470), max_size=60), st.integers(0, 600))
-def test_the_filter_traces_exactly_the_set(numbers, nr):
-    program = seccomp_program(numbers)
+@given(st.sets(st.integers(0, 470), max_size=60), st.sets(st.integers(0, 470), max_size=60),
+       st.integers(0, 600))
+def test_the_filter_traces_exactly_the_set(numbers, i386_numbers, nr):
+    program = seccomp_program(numbers, i386_numbers)
     assert run_program(program, nr) == (RET_TRACE if nr in numbers else RET_ALLOW)
-    # another ABI (int 0x80's table) is never traced
-    assert run_program(program, nr, arch=0x40000003) == RET_ALLOW
+    # the calls of a 32-bit process are checked against their own set
+    assert run_program(program, nr, arch=0x40000003) == (RET_TRACE if nr in i386_numbers else RET_ALLOW)
+    # another ABI's calls are never traced
+    assert run_program(program, nr, arch=0x400000B7) == RET_ALLOW
+    assert run_program(seccomp_program(numbers), nr, arch=0x40000003) == RET_ALLOW
 
 
 def test_the_filter_of_every_syscall_fits_and_is_well_formed():
     program = seccomp_program(SYSCALL_NAMES)
     assert len(program) % 8 == 0 and len(program) // 8 <= 4096
     assert all(run_program(program, n) == RET_TRACE for n in SYSCALL_NAMES)
-    code, jt, jf, k = struct.unpack_from("<HBBI", program, 8)
+    code, jt, jf, k = struct.unpack_from("<HBBI", program, 24)
     assert (code, k) == (0x15, AUDIT_ARCH_X86_64)
+    code, jt, jf, k = struct.unpack_from("<HBBI", program, 8)
+    assert (code, k) == (0x15, 0x40000003)   # AUDIT_ARCH_I386
     with pytest.raises(ValueError):
         seccomp_program([-1])
 

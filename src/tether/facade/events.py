@@ -4,12 +4,25 @@ and tether's lifecycle callbacks. Arguments are checked here; the events are
 armed by the runtime's StoppingEvents, on the tracer thread."""
 import signal as _signal
 
+from ..arch import AMD64
 from ..arch.amd64 import debugregs
 from ..arch.amd64.signals import signal_name, signal_number
 from ..state.stopping_events import Breakpoint, SignalCatcher, SyscallHandler
 
 _UNCATCHABLE = (_signal.SIGKILL, _signal.SIGSTOP)
 _ALL = ("*", "all", "ALL")
+
+
+def filter_declares(declared, arch, nr: int) -> bool:
+    """Whether the syscall_filter `declared` (x86-64 numbers, as the launch
+    took them) has syscall `nr` of `arch`: the same call by name in a
+    32-bit process (the filter checks both tables: seccomp_bpf.py)."""
+    if arch is AMD64:
+        return nr in declared
+    try:
+        return AMD64.syscall_number(arch.syscall_name(nr)) in declared
+    except ValueError:
+        return False
 
 
 def _count_only(*_):
@@ -96,7 +109,7 @@ class EventsMixin:
             arch = proc.arch  # the numbers of the process's architecture (i386's in a 32-bit one)
             nr = arch.syscall_number(syscall)
             declared = ctl.settings.syscall_filter
-            if declared is not None and nr not in declared:
+            if declared is not None and not filter_declares(declared, arch, nr):
                 raise ValueError(f"{arch.syscall_name(nr)} is not in the syscall_filter declared at "
                                  "launch: the process never stops at it")
             handler = SyscallHandler(nr, arch.syscall_name(nr), on_enter, on_exit, recursive, ctl)

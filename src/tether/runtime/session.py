@@ -10,6 +10,7 @@ import os
 import signal
 
 from .. import _native as native
+from ..arch import AMD64, I386
 from ..arch.amd64.seccomp_bpf import seccomp_program
 from ..events.decode import STOP_EXEC, STOP_SECCOMP, STOP_TRAP, decode_stop
 from ..ptrace import (
@@ -41,7 +42,7 @@ from . import tracker
 from .dispatch import Dispatcher
 from .registry import Registry, uptime_ticks
 
-SYS_PTRACE = 101   # asm/unistd_64.h (the seccomp filter is x86-64's: seccomp_bpf.py)
+SYS_PTRACE = 101   # asm/unistd_64.h (i386_numbers_of gives its i386 number)
 from .resume import Resumer
 from .stops import Stops
 from .tree import Tree
@@ -51,6 +52,17 @@ from .tree import Tree
 _SPAWN_STEPS = {0: "execute", 1: "set up the stdin/stdout/stderr of", 2: "pass pass_fds to",
                 3: "install the seccomp syscall filter for"}
 
+
+def i386_numbers_of(numbers) -> set:
+    """The i386 numbers of the x86-64 syscalls `numbers` (by name; a call
+    the i386 table lacks is left out)."""
+    found = set()
+    for nr in numbers:
+        try:
+            found.add(I386.syscall_number(AMD64.syscall_name(nr)))
+        except ValueError:
+            pass
+    return found
 
 class Session:
     def __init__(self, hub: Hub, pump):
@@ -99,8 +111,10 @@ class Session:
         code = None
         if config.syscall_filter is not None:
             # escape_antidebug must see ptrace(PTRACE_TRACEME) to fake it.
-            code = seccomp_program(config.syscall_filter
-                                   | ({SYS_PTRACE} if config.escape_antidebug else set()))
+            numbers = config.syscall_filter | ({SYS_PTRACE} if config.escape_antidebug else set())
+            # The same calls by their i386 numbers, for the 32-bit programs
+            # the tree may run (the filter is kept across exec).
+            code = seccomp_program(numbers, i386_numbers_of(numbers))
         try:
             pid, *stack = native.spawn(path, argv, envlist, launch.stdio, launch.keep_fds,
                                        config.aslr, launch.sigmask, launch.sched, launch.cpus,

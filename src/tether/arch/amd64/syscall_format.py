@@ -15,7 +15,7 @@ from .syscall_table import SYSCALL_ARGS, syscall_name
 __all__ = ["format_syscall", "AT_FDCWD"]
 
 # How to show the return value; signed decimal unless listed.
-_RETURN_KINDS = {"mmap": "ptr", "mremap": "ptr", "brk": "ptr", "shmat": "ptr",
+_RETURN_KINDS = {"mmap": "ptr", "mmap2": "ptr", "mremap": "ptr", "brk": "ptr", "shmat": "ptr",
                  "exit": "none", "exit_group": "none"}
 
 

@@ -141,7 +141,7 @@ _DIFFERENT = frozenset(("mmap", "select", "clone", "fadvise64", "pread64", "pwri
                         "readahead", "fallocate", "sync_file_range", "truncate64",
                         "ftruncate64", "lookup_dcookie", "ipc"))
 _OWN_SPECS = {
-    "mmap2": "addr:ptr length:ulong prot:prot flags:mapflags fd:fd pgoffset:hex",
+    "mmap2": "addr:ptr length:ulong prot:prot flags:mapflags fd:fd pgoffset:offset",
     "clone": "flags:cloneflags stack:ptr parent_tid:ptr tls:ptr child_tid:ptr",
     "waitpid": "pid:int wstatus:ptr options:hex",
     "socketcall": "call:int args:ptr",
