@@ -93,9 +93,13 @@ def test_the_filter_traces_exactly_the_set(numbers, i386_numbers, nr):
 
 
 def test_the_filter_of_every_syscall_fits_and_is_well_formed():
-    program = seccomp_program(SYSCALL_NAMES)
+    from tether.arch.i386.syscall_table import SYSCALL_NAMES as I386_NAMES
+    program = seccomp_program(SYSCALL_NAMES, I386_NAMES)
     assert len(program) % 8 == 0 and len(program) // 8 <= 4096
     assert all(run_program(program, n) == RET_TRACE for n in SYSCALL_NAMES)
+    assert all(run_program(program, n, arch=0x40000003) == RET_TRACE for n in I386_NAMES)
+    with pytest.raises(ValueError, match="too many"):
+        seccomp_program(range(2100))
     code, jt, jf, k = struct.unpack_from("<HBBI", program, 24)
     assert (code, k) == (0x15, AUDIT_ARCH_X86_64)
     code, jt, jf, k = struct.unpack_from("<HBBI", program, 8)

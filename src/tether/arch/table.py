@@ -11,36 +11,46 @@ package (arch/<name>/) with one of these and listing it in arch/__init__.py
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from types import ModuleType
+
 __all__ = ["Arch"]
 
 
+@dataclass(frozen=True, eq=False)
 class Arch:
-    """One architecture's names and tables (immutable)."""
+    """One architecture's names and tables (immutable; compared by identity)."""
 
-    __slots__ = ("name", "word", "elf_class", "elf_machine", "registers",
-                 "ip", "sp", "fp", "syscall_number_reg", "syscall_return_reg",
-                 "syscall_arg_regs", "syscalls", "dwarf_ip", "dwarf_sp", "dwarf_fp",
-                 "dwarf_caller_saved", "emulates_step_over",
-                 # derived from the above:
-                 "syscall_arg_offsets", "sys_ptrace", "sys_execve")
-    _DERIVED = ("syscall_arg_offsets", "sys_ptrace", "sys_execve")
+    name: str                 # libdebug's name: "amd64", "i386"
+    word: int                 # bytes of a pointer, a long and a register
+    elf_class: int            # ELFCLASS32 / ELFCLASS64 of its programs
+    elf_machine: int          # e_machine of its programs (EM_386, EM_X86_64)
+    registers: type           # its register class (arch/<name>/registers.py)
+    ip: str                   # the names of the instruction, stack and frame pointers
+    sp: str
+    fp: str
+    syscall_number_reg: str   # the register holding the syscall number at a syscall stop
+    syscall_return_reg: str
+    syscall_arg_regs: tuple   # the six argument registers, in order
+    syscalls: ModuleType      # its syscall table module (SYSCALL_NAMES, syscall_name...)
+    dwarf_ip: int             # DWARF numbers of the return-address column, sp and fp
+    dwarf_sp: int
+    dwarf_fp: int
+    dwarf_caller_saved: frozenset   # DWARF numbers of the registers a call may clobber
+    emulates_step_over: bool  # the C emulator decodes its code (native/emulate.c)
+    # Derived from the above:
+    syscall_arg_offsets: tuple = field(init=False)   # byte offsets of the argument registers
+    sys_ptrace: int = field(init=False)
+    sys_execve: int = field(init=False)
 
-    def __init__(self, **fields):
-        for name in self.__slots__:
-            if name not in self._DERIVED:
-                object.__setattr__(self, name, fields.pop(name))
-        if fields:
-            raise TypeError(f"unknown Arch fields: {sorted(fields)}")
+    def __post_init__(self):
         layout = self.registers.gpr_layout
-        # Byte offsets of the argument registers' fields in the register
-        # buffer (the 64-bit field holding eax..., for a 32-bit process).
+        # The fields of the argument registers in the register buffer (the
+        # 64-bit field that holds ebx..., for a 32-bit process).
         object.__setattr__(self, "syscall_arg_offsets",
                            tuple(layout[name][0] for name in self.syscall_arg_regs))
         object.__setattr__(self, "sys_ptrace", self.syscalls.syscall_number("ptrace"))
         object.__setattr__(self, "sys_execve", self.syscalls.syscall_number("execve"))
-
-    def __setattr__(self, name, value):
-        raise AttributeError("an Arch is read-only")
 
     def __repr__(self):
         return f"<Arch {self.name}>"

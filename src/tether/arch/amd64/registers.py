@@ -475,7 +475,7 @@ def register_class(arch_name: str, gpr_layout: dict, xstate_layout: dict,
 Registers = register_class("x86-64", GPR_LAYOUT, XSTATE_LAYOUT, FULL_GPR_NAMES, "rip", "rsp")
 
 
-def register_names(cache=None, cls: type = Registers) -> list[str]:
+def register_names(cache=None, cls: type[X86Registers] = Registers) -> list[str]:
     """Every register name (of the class `cls`, x86-64's by default); with a
     cache, only those its XSAVE area provides."""
     if cache is None:

@@ -65,7 +65,7 @@ def seccomp_program(numbers, i386_numbers=()) -> bytes:
         (_RET_K, 0, 0, RET_ALLOW),
     ] + x86_64 + i386
     if len(code) > MAX_INSTRUCTIONS:
-        raise ValueError(f"too many syscalls for one filter ({len(wanted)})")
+        raise ValueError(f"too many syscalls for one filter ({(len(code) - 9) // 2})")
     return b"".join(_INSN.pack(*insn) for insn in code)
 
 
