@@ -211,3 +211,26 @@ def test_threads_step_over_a_breakpoint_thousands_of_times(launch, capfd):
     assert d.exit_code == 0
     assert "threads ok 1" in capfd.readouterr().out
     assert len(hits) == 4 * 200 and len(set(hits)) == 4
+
+
+def test_hardware_breakpoint_and_watchpoint(launch, capfd):
+    d = launch("i386_prog")
+    d.run(redirect_pipes=False)
+    wp = d.watchpoint("counter", condition="w", length=4)
+    hb = d.breakpoint("report", hardware=True)
+    for _ in range(2):                         # report(sum), report(add32(...))
+        d.cont()
+        d.wait()
+        assert hb.hit_on(d) and d.regs.eip == hb.address
+    d.cont()
+    d.wait()                                   # counter++ in the innermost inner()
+    assert wp.hit_on(d)
+    # inner(3) -> inner(2) -> inner(1) -> inner(0), called from main
+    assert [f.split("+")[0] for f in d.backtrace(as_symbols=True)[:5]] == ["inner"] * 4 + ["main"]
+    assert int.from_bytes(d.memory["counter", 4, "binary"], "little") == 0x1235
+    hb.disable()
+    d.cont()
+    d.wait()
+    assert d.exit_code == 7
+    assert (wp.hit_count, hb.hit_count) == (1, 2)
+    assert "report 0x1235\n" in capfd.readouterr().out
