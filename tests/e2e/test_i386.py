@@ -110,10 +110,16 @@ def test_syscalls_int80_and_sysenter(launch, capfd):
 
     def on_write(t, h):
         if t.syscall_arg2 == 6:    # the raw int $0x80 write of "int80\n"
+            # eip is past the instruction that entered the kernel: cd 80 (int $0x80)
+            assert bytes(t.memory[t.instruction_pointer - 2, 2, "absolute"]) == b"\xcd\x80"
             seen.append(("write", t.syscall_number, t.syscall_arg0,
                          bytes(t.memory[t.syscall_arg1, 6, "absolute"])))
 
     def on_getppid_exit(t, h):
+        # i386 glibc enters through the vDSO's __kernel_vsyscall (sysenter on
+        # Intel, syscall on AMD): the stop is inside [vdso].
+        vdso = [m for m in d.maps if m.backing_file == "[vdso]"]
+        assert any(m.start <= t.instruction_pointer < m.end for m in vdso)
         seen.append(("getppid", t.syscall_number, t.syscall_return))
         t.syscall_return = 0       # the program then prints "ppid ok 0"
 
@@ -234,3 +240,57 @@ def test_hardware_breakpoint_and_watchpoint(launch, capfd):
     assert d.exit_code == 7
     assert (wp.hit_count, hb.hit_count) == (1, 2)
     assert "report 0x1235\n" in capfd.readouterr().out
+
+
+def test_fork_in_a_32_bit_program(launch):
+    # mp_fork.c built with -m32: the child runs its parent's (32-bit) program.
+    d = launch("mp_fork.m32")
+    d.run(redirect_pipes=False)
+    assert d.arch == "i386"
+    bp = d.breakpoint("parent_after_fork", file="binary")
+    d.cont()
+    d.wait()
+    assert bp.hit_on(d) and len(d.children) == 1
+    c = d.children[0]
+    assert c.arch == "i386"
+    # cdecl: parent_after_fork(pid)'s argument is on the stack
+    assert int.from_bytes(d.memory[d.regs.esp + 4, 4, "absolute"], "little") == c.pid
+    assert c.regs.eax == 0                 # fork() returned 0 in the child
+    assert c.memory[bp.address, 1, "absolute"] != b"\xcc"   # the int3 copy was scrubbed
+    cb = c.breakpoint("work", file="binary")
+    c.cont()
+    c.wait()
+    assert cb.hit_on(c) and int.from_bytes(c.memory[c.regs.esp + 4, 4, "absolute"], "little") == 1
+    c.cont()
+    c.wait()
+    assert c.exit_code == 3
+    d.cont()
+    d.wait()
+    assert d.exit_code == 43
+
+
+@pytest.mark.timeout(30)
+def test_attach_to_a_32_bit_process(target):
+    import subprocess
+    proc = subprocess.Popen([target("spin.m32"), "1.5"], stdout=subprocess.PIPE)
+    d = None
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        d = debugger()
+        d.attach(proc.pid)
+        assert d.arch == "i386"
+        bp = d.breakpoint("tick", file="binary")
+        d.cont()
+        d.wait()
+        assert bp.hit_on(d) and d.regs.eip == bp.address
+        assert d.backtrace(as_symbols=True)[1].startswith("main+")
+        bp.disable()
+        d.detach()
+        out, _ = proc.communicate(timeout=15)
+        assert proc.returncode == 0 and out.startswith(b"finished ")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if d is not None:
+            d.terminate()
