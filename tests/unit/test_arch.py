@@ -172,3 +172,30 @@ def test_elf32_symbols_and_segments_match_pyelftools(tmp_path):
             found = [s for s in ours.symbols() if s.name == name]
             assert [(s.value, s.size) for s in found] == [(sym["st_value"], sym["st_size"])]
         assert ours.eh_frame_hdr_addr == theirs.get_section_by_name(".eh_frame_hdr")["sh_addr"]
+
+
+# ------------------------------------------------------------------ exec across architectures
+def test_an_exec_renumbers_syscall_handlers_and_filters_by_name():
+    from types import SimpleNamespace
+
+    from tether.runtime.tree import renumber_syscalls
+    from tether.state.stopping_events import SyscallHandler
+
+    write = SyscallHandler(1, "write", None, None, False, None)
+    hijack = SyscallHandler(39, "getpid", None, None, False, None)
+    hijack.hijack_to = 110                      # getpid -> getppid
+    stat = SyscallHandler(262, "newfstatat", None, None, False, None)   # no i386 twin
+    execing = SimpleNamespace(in_syscall=True, syscall_nr=59)           # in its execve
+    idle = SimpleNamespace(in_syscall=False, syscall_nr=None)
+    proc = SimpleNamespace(arch=AMD64, syscall_handlers={1: write, 39: hijack, 262: stat},
+                           pprint_only={1, 262}, pprint_hidden=None,
+                           tasks={1: execing, 2: idle})
+    renumber_syscalls(proc, I386)
+    assert proc.arch is I386
+    assert proc.syscall_handlers == {4: write, 20: hijack}
+    assert (write.syscall_number, hijack.syscall_number, hijack.hijack_to) == (4, 20, 64)
+    assert proc.pprint_only == {4} and proc.pprint_hidden is None
+    assert execing.syscall_nr == 11 and idle.syscall_nr is None
+    renumber_syscalls(proc, AMD64)                # and back
+    assert proc.syscall_handlers == {1: write, 39: hijack} and hijack.hijack_to == 110
+    assert proc.pprint_only == {1} and execing.syscall_nr == 59

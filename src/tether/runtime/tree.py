@@ -79,7 +79,7 @@ class Tree:
             shared = kind is STOP_VFORK or native.same_vm(parent.pid, new_tid)
             plan = tracker.child_plan(parent, shared)
             child = Proc(new_tid, parent.config.for_child(), parent=parent,
-                         aspace=parent.aspace if shared else None)
+                         aspace=parent.aspace if shared else None, arch=parent.arch)
             if not shared:
                 # fork copied our int3s into the child: put the original bytes
                 # back before it runs one instruction (blank slate, docs/edge-cases.md §7).

@@ -48,7 +48,7 @@ class Proc:
     stop_when_started = False    # stopped by the user before its first stop
 
     def __init__(self, pid: int, config, parent=None, aspace=None, hub=None,
-                 state: ProcState = ProcState.STOPPED):
+                 state: ProcState = ProcState.STOPPED, arch=None):
         self.pid = pid
         self.config = config          # the Debugger's Settings (follow_children, ...)
         self.parent = parent
@@ -58,10 +58,10 @@ class Proc:
         self.mem = ProcessMemory(pid, self.live_tids)
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
         self.state = state
-        # Its architecture's table (tether.arch): a fork runs its parent's
-        # program; a started or attached process is asked its program's ELF
-        # header. Decided again at each exec (Tree.on_exec).
-        self.arch = parent.arch if parent is not None else arch_of_process(pid)
+        # Its architecture's table (tether.arch): given for a fork (it runs
+        # its parent's program); else (started, attached) read from its
+        # program's ELF header. Decided again at each exec (Tree.on_exec).
+        self.arch = arch if arch is not None else arch_of_process(pid)
         # Read at every stop: instance attributes (a class default read
         # through an instance is several times slower on Python 3.11).
         self.step_lock = None
