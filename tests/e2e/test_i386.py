@@ -294,3 +294,46 @@ def test_attach_to_a_32_bit_process(target):
             proc.wait()
         if d is not None:
             d.terminate()
+
+
+@pytest.mark.parametrize("syscall_filter", [None, ["write"]])
+@pytest.mark.parametrize("escape", [False, True])
+def test_escape_antidebug_in_a_32_bit_program(target, escape, syscall_filter):
+    # antidebug.c built with -m32: its ptrace(PTRACE_TRACEME) is i386 call 26,
+    # with PTRACE_TRACEME in ebx; under the seccomp filter it must still stop.
+    d = debugger([target("antidebug.m32")], escape_antidebug=escape, syscall_filter=syscall_filter)
+    try:
+        io = d.run()
+        assert d.arch == "i386"
+        d.cont()
+        line = io.recvline(timeout=10)
+        d.wait()
+        assert line == (b"traceme=0" if escape else b"traceme=-1")
+        assert d.exit_code == 0
+    finally:
+        d.terminate()
+
+
+def test_syscall_filter_stops_32_bit_calls_by_name(target):
+    counts = []
+    for syscall_filter in (None, ["write", "getppid"]):
+        d = debugger([target("i386_prog")], syscall_filter=syscall_filter)
+        try:
+            d.run()
+            writes = d.handle_syscall("write")
+            ppid = d.handle_syscall("getppid", on_exit=lambda t, h: None)
+            assert (writes.syscall_number, ppid.syscall_number) == (I386_WRITE, I386_GETPPID)
+            if syscall_filter is not None:
+                with pytest.raises(ValueError, match="brk is not in the syscall_filter"):
+                    d.handle_syscall("brk")
+            while True:
+                d.cont()
+                d.wait()
+                if d.dead:
+                    break
+                assert d.syscall_number == I386_WRITE and writes.hit_on(d)
+            assert d.exit_code == 7
+            counts.append((writes.hit_count, ppid.hit_count))
+        finally:
+            d.terminate()
+    assert counts[0] == counts[1] and counts[0][0] >= 4 and counts[0][1] == 1
