@@ -337,3 +337,18 @@ def test_syscall_filter_stops_32_bit_calls_by_name(target):
         finally:
             d.terminate()
     assert counts[0] == counts[1] and counts[0][0] >= 4 and counts[0][1] == 1
+
+
+def test_syscall_filter_names_calls_of_32_bit_programs_only(target):
+    # mmap2 has no x86-64 twin: declared by name, it stops the 32-bit program.
+    d = debugger([target("i386_prog")], syscall_filter=["mmap2", "sendfile64"])
+    try:
+        assert d.syscall_filter == ["mmap2", "sendfile", "sendfile64"]
+        d.run()
+        h = d.handle_syscall("mmap2", on_enter=lambda t, h: None)
+        assert h.syscall_number == 192
+        d.cont()
+        d.wait()
+        assert d.exit_code == 7 and h.hit_count >= 1
+    finally:
+        d.terminate()

@@ -39,3 +39,16 @@ def test_syscall_lines_are_decoded_by_the_i386_table(target, tmp_path):
     assert any(t.startswith('openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY') for t in texts)
     # A 32-bit program's mmap is mmap2 (i386 glibc): no call named mmap is shown.
     assert not [t for t in texts if t.startswith("mmap(")]
+
+
+@pytest.mark.parametrize("seccomp", ["--seccomp-bpf", "--no-seccomp-bpf"])
+def test_calls_of_one_architecture_are_traced_in_its_programs(target, tmp_path, seccomp):
+    # mmap2 exists only in 32-bit programs, newfstatat only in 64-bit ones:
+    # each is traced in the programs that have it, across exec both ways.
+    argv = [target("mp_exec"), target("i386_prog"), target("mp_exec_target")]
+    calls = "mmap2,write,newfstatat"
+    status, expected = strace(tmp_path, calls, argv)
+    got_status, got, _ = traced(tmp_path, calls, argv, seccomp)
+    assert got_status == status
+    assert got == expected
+    assert expected["mmap2"] > 0 and expected["newfstatat"] > 0

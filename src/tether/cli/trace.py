@@ -170,13 +170,7 @@ class TraceSession:
         """Hooks and stopping events on the root; children inherit both."""
         try:
             self.planter.plant(d)
-            if self.opts.syscalls is not None:
-                arch = arch_named(d.arch)
-                for name in self.opts.syscalls or ["*"]:
-                    if name != "*" and name not in arch.syscalls.SYSCALL_NUMBERS:
-                        continue  # an x86-64 call a 32-bit program cannot make (newfstatat...)
-                    d.handle_syscall(name, on_enter=self._on_syscall_enter,
-                                     on_exit=self._on_syscall_exit)
+            self._handle_syscalls(d)
             d.catch_signal("*", callback=self._on_signal)
             d.on_fork(self._on_fork)
             d.on_exec(self._on_exec)
@@ -187,6 +181,20 @@ class TraceSession:
         except BaseException:
             self.abort()
             raise
+
+    def _handle_syscalls(self, d) -> None:
+        """Handlers of the syscalls of -e trace=SET that `d`'s program can
+        make and that are not handled yet: at the start, and again at each
+        exec (a program of the other architecture has other calls: mmap2
+        only in a 32-bit one, newfstatat only in a 64-bit one)."""
+        if self.opts.syscalls is None:
+            return
+        table = arch_named(d.arch).syscalls.SYSCALL_NUMBERS
+        handled = {h.syscall_name for h in d.handled_syscalls.values()}
+        for name in self.opts.syscalls or ["*"]:
+            if name in handled or (name != "*" and name not in table):
+                continue
+            d.handle_syscall(name, on_enter=self._on_syscall_enter, on_exit=self._on_syscall_exit)
 
     def abort(self) -> None:
         """Let go of everything (an error while starting): kill what we
@@ -270,6 +278,7 @@ class TraceSession:
                                   {"path": record.path, "argv": argv})
         # The new image has no breakpoints: ours go in as their files are mapped.
         self.planter.plant(dbg)
+        self._handle_syscalls(dbg)
 
     def _on_exit(self, dbg) -> None:
         record = self._record(dbg)

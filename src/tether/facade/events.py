@@ -4,7 +4,6 @@ and tether's lifecycle callbacks. Arguments are checked here; the events are
 armed by the runtime's StoppingEvents, on the tracer thread."""
 import signal as _signal
 
-from ..arch import AMD64
 from ..arch.amd64 import debugregs
 from ..arch.amd64.signals import signal_name, signal_number
 from ..state.stopping_events import Breakpoint, SignalCatcher, SyscallHandler
@@ -14,15 +13,10 @@ _ALL = ("*", "all", "ALL")
 
 
 def filter_declares(declared, arch, nr: int) -> bool:
-    """Whether the syscall_filter `declared` (x86-64 numbers, as the launch
-    took them) has syscall `nr` of `arch`: the same call by name in a
-    32-bit process (the filter checks both tables: seccomp_bpf.py)."""
-    if arch is AMD64:
-        return nr in declared
-    try:
-        return AMD64.syscall_number(arch.syscall_name(nr)) in declared
-    except ValueError:
-        return False
+    """Whether the syscall_filter `declared` (names, as the launch took
+    them) has syscall `nr` of `arch` (the filter checks each table by its
+    own numbers: seccomp_bpf.py)."""
+    return arch.syscall_name(nr) in declared
 
 
 def _count_only(*_):

@@ -3,7 +3,7 @@
 The values live in the process's Settings (`control.settings`, which a
 followed child copies at its birth) and, for the program, on the control."""
 
-from ..arch import arch_of_elf_header
+from ..arch import I386, arch_of_elf_header
 from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..symbols.program_file import program_location
 
@@ -13,15 +13,29 @@ from ..symbols.program_file import program_location
 _LETS_CHILDREN_GO = {"follow_children": False, "detach_on_fork": True}
 
 
+def filter_names(syscall) -> set:
+    """The names a syscall_filter keeps for `syscall`: a number is x86-64's;
+    a name is x86-64's (aliases too), and i386's as it is (mmap2 exists in
+    32-bit programs only; sendfile64 is x86-64's sendfile and a call of its
+    own in 32-bit programs)."""
+    own = {syscall} if isinstance(syscall, str) and syscall in I386.syscalls.SYSCALL_NUMBERS else set()
+    try:
+        return {syscall_name(syscall_number(syscall))} | own
+    except ValueError:
+        if own:
+            return own
+        raise
+
+
 def syscall_filter_of(syscalls, follow_children: bool, detach_on_fork: bool):
-    """debugger(syscall_filter=...) -> frozenset of syscall numbers, or None.
+    """debugger(syscall_filter=...) -> frozenset of syscall names, or None.
     ValueError for an unknown syscall, an empty list, or settings that let
     children go untraced."""
     if syscalls is None:
         return None
     if isinstance(syscalls, (str, int)):
         syscalls = [syscalls]
-    numbers = frozenset(syscall_number(s) for s in syscalls)
+    numbers = frozenset(name for s in syscalls for name in filter_names(s))
     if not numbers:
         raise ValueError("syscall_filter is an empty list (None: no filter)")
     if not follow_children or detach_on_fork:
@@ -104,8 +118,8 @@ class SettingsMixin:
     def syscall_filter(self):
         """The syscall names declared at launch (debugger(syscall_filter=...)),
         the only ones that stop the process; None without a filter."""
-        numbers = self._ctl.settings.syscall_filter
-        return None if numbers is None else sorted(syscall_name(n) for n in numbers)
+        names = self._ctl.settings.syscall_filter
+        return None if names is None else sorted(names)
 
     @property
     def escape_antidebug(self) -> bool:

@@ -42,7 +42,6 @@ from . import tracker
 from .dispatch import Dispatcher
 from .registry import Registry, uptime_ticks
 
-SYS_PTRACE = 101   # asm/unistd_64.h (i386_numbers_of gives its i386 number)
 from .resume import Resumer
 from .stops import Stops
 from .tree import Tree
@@ -53,16 +52,11 @@ _SPAWN_STEPS = {0: "execute", 1: "set up the stdin/stdout/stderr of", 2: "pass p
                 3: "install the seccomp syscall filter for"}
 
 
-def i386_numbers_of(numbers) -> set:
-    """The i386 numbers of the x86-64 syscalls `numbers` (by name; a call
-    the i386 table lacks is left out)."""
-    found = set()
-    for nr in numbers:
-        try:
-            found.add(I386.syscall_number(AMD64.syscall_name(nr)))
-        except ValueError:
-            pass
-    return found
+def numbers_of(arch, names) -> set:
+    """The numbers in `arch`'s table of the syscalls `names` (a name the
+    table lacks is left out)."""
+    table = arch.syscalls.SYSCALL_NUMBERS
+    return {table[name] for name in names if name in table}
 
 class Session:
     def __init__(self, hub: Hub, pump):
@@ -111,10 +105,10 @@ class Session:
         code = None
         if config.syscall_filter is not None:
             # escape_antidebug must see ptrace(PTRACE_TRACEME) to fake it.
-            numbers = config.syscall_filter | ({SYS_PTRACE} if config.escape_antidebug else set())
-            # The same calls by their i386 numbers, for the 32-bit programs
-            # the tree may run (the filter is kept across exec).
-            code = seccomp_program(numbers, i386_numbers_of(numbers))
+            names = config.syscall_filter | ({"ptrace"} if config.escape_antidebug else set())
+            # Each table's numbers of the declared calls: the tree may run
+            # 32-bit programs too (the filter is kept across exec).
+            code = seccomp_program(numbers_of(AMD64, names), numbers_of(I386, names))
         try:
             pid, *stack = native.spawn(path, argv, envlist, launch.stdio, launch.keep_fds,
                                        config.aslr, launch.sigmask, launch.sched, launch.cpus,
