@@ -199,3 +199,35 @@ def test_an_exec_renumbers_syscall_handlers_and_filters_by_name():
     renumber_syscalls(proc, AMD64)                # and back
     assert proc.syscall_handlers == {1: write, 39: hijack} and hijack.hijack_to == 110
     assert proc.pprint_only == {1} and execing.syscall_nr == 59
+
+
+# ------------------------------------------------------------------ .eh_frame of ELF32
+def _eh_frame_32(augmentation: bytes, aug_data: bytes):
+    """A CIE (code align 1, data align -4, return address column 8 = eip,
+    DW_CFA_def_cfa esp+4, DW_CFA_offset eip at cfa-4) and one FDE of
+    0x8049000..0x8049020 whose addresses are 4-byte absolute pointers."""
+    body = b"\x01" + augmentation + b"\0" + b"\x01\x7c\x08"
+    if augmentation.startswith(b"z"):
+        body += bytes([len(aug_data)]) + aug_data
+    body += b"\x0c\x04\x04" + b"\x88\x01"
+    body += bytes(-(len(body) + 8) % 4)
+    cie = struct.pack("<II", len(body) + 4, 0) + body
+    fde_body = struct.pack("<II", 0x8049000, 0x20)
+    if augmentation.startswith(b"z"):
+        fde_body += b"\x00"
+    fde_body += b"\x41\x0e\x08" + bytes(-(len(fde_body) + 3 + 8) % 4)
+    fde = struct.pack("<II", len(fde_body) + 4, len(cie) + 4) + fde_body
+    return cie + fde + bytes(4)
+
+
+@pytest.mark.parametrize("augmentation, aug_data", [(b"", b""), (b"zR", b"\x00")])
+def test_absolute_pointers_of_a_32_bit_eh_frame_are_4_bytes(augmentation, aug_data):
+    from types import SimpleNamespace
+
+    from tether.symbols.eh_frame import EhFrame
+    data = _eh_frame_32(augmentation, aug_data)
+    elf = SimpleNamespace(eh_frame=data, eh_frame_addr=0x804a000, word=4,
+                          section=lambda name: None)
+    fde = EhFrame(elf, use_search_table=False).find(0x8049010)
+    assert (fde.pc_begin, fde.pc_end) == (0x8049000, 0x8049020)
+    assert fde.cie.ra_reg == I386.dwarf_ip and fde.cie.data_align == -4
