@@ -64,8 +64,10 @@ def test_i386_syscall_numbers_are_the_kernels():
 
 def test_i386_syscall_convention():
     assert I386.syscall_arg_regs == ("ebx", "ecx", "edx", "esi", "edi", "ebp")
-    assert I386.syscall_arg_offsets == tuple(GPR_OFFSETS[r] for r in ("rbx", "rcx", "rdx", "rsi", "rdi", "rbp"))
-    assert AMD64.syscall_arg_offsets == tuple(GPR_OFFSETS[r] for r in ("rdi", "rsi", "rdx", "r10", "r8", "r9"))
+    def fields(*names):
+        return tuple(GPR_OFFSETS[name] for name in names)
+    assert I386.syscall_arg_offsets == fields("rbx", "rcx", "rdx", "rsi", "rdi", "rbp")
+    assert AMD64.syscall_arg_offsets == fields("rdi", "rsi", "rdx", "r10", "r8", "r9")
     with pytest.raises(ValueError, match="unknown i386 syscall name 'newfstatat'"):
         I386.syscall_number("newfstatat")
 
@@ -154,7 +156,9 @@ def test_format_a_32_bit_call():
 def test_elf32_symbols_and_segments_match_pyelftools(tmp_path):
     import subprocess
     src = tmp_path / "t.c"
-    src.write_text("int counter = 3;\nint f(int x) { return x + counter; }\nint main(void) { return f(1); }\n")
+    src.write_text("int counter = 3;\n"
+                   "int f(int x) { return x + counter; }\n"
+                   "int main(void) { return f(1); }\n")
     out = tmp_path / "t"
     subprocess.run(["gcc", "-m32", "-g", "-o", str(out), str(src)], check=True)
     ours = ElfFile(str(out))

@@ -18,7 +18,9 @@ def filter_names(syscall) -> set:
     a name is x86-64's (aliases too), and i386's as it is (mmap2 exists in
     32-bit programs only; sendfile64 is x86-64's sendfile and a call of its
     own in 32-bit programs)."""
-    own = {syscall} if isinstance(syscall, str) and syscall in I386.syscalls.SYSCALL_NUMBERS else set()
+    own = set()
+    if isinstance(syscall, str) and syscall in I386.syscalls.SYSCALL_NUMBERS:
+        own = {syscall}
     try:
         return {syscall_name(syscall_number(syscall))} | own
     except ValueError:

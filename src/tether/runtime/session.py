@@ -58,6 +58,7 @@ def numbers_of(arch, names) -> set:
     table = arch.syscalls.SYSCALL_NUMBERS
     return {table[name] for name in names if name in table}
 
+
 class Session:
     def __init__(self, hub: Hub, pump):
         self.registry = Registry(hub)

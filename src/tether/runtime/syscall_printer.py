@@ -1,8 +1,8 @@
 """pprint_syscalls: an strace-like live line per completed syscall."""
 import sys
 
+from ..arch import AMD64
 from ..arch.amd64.syscalls import format_syscall
-from ..arch.i386 import syscall_table as i386_table
 
 
 class SyscallPrinter:
@@ -32,8 +32,9 @@ class SyscallPrinter:
         def read_memory(address, size):
             return mem.read(address, size)
         try:
-            # A 32-bit process: its table (numbers, 4-byte pointers and longs).
-            table = i386_table if proc.arch.word == 4 else None
+            # The process's table (a 32-bit one's: its numbers, 4-byte
+            # pointers and longs).
+            table = None if proc.arch is AMD64 else proc.arch.syscalls
             line = format_syscall(nr, list(args), read_string, ret, read_memory=read_memory,
                                   table=table)
         except Exception:

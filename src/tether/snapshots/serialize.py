@@ -169,7 +169,8 @@ def _parse_process(raw, where: str, kind: str, read_mapped_files: bool):
     snapshot_id = c.int("snapshot_id", 0, 1 << 63)
     arch = c.str("arch")
     if arch not in ARCHES:
-        raise ValueError(f"{where}.arch {arch!r} is not supported (only {', '.join(map(repr, ARCHES))})")
+        known = ", ".join(map(repr, ARCHES))
+        raise ValueError(f"{where}.arch {arch!r} is not supported (only {known})")
     binary_path = c.str("binary_path", none_ok=True)
 
     maps = _parse_maps(c)
