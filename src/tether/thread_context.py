@@ -125,7 +125,7 @@ class ThreadContext:
         self._ready()
         regs = self._regs
         names = self._task.proc.arch.registers
-        if type(regs) is not names:  # the process exec'd a program of another architecture
+        if type(regs) is not names:  # exec'd a program of another architecture (edge-cases §35)
             regs = self._regs = names(self._task)
         return regs
 

@@ -237,7 +237,8 @@ class Tree:
         self.set_role_options(task)
         proc.exec_count += 1
         # The new program may be of another architecture (a 64-bit process
-        # exec'ing a 32-bit one, or back): asked of its ELF header.
+        # exec'ing a 32-bit one, or back): asked of its ELF header, and the
+        # syscall numbers follow (docs/edge-cases.md §35).
         arch = arch_of_process(proc.pid)
         if arch is not proc.arch:
             renumber_syscalls(proc, arch)
