@@ -352,3 +352,38 @@ def test_syscall_filter_names_calls_of_32_bit_programs_only(target):
         assert d.exit_code == 7 and h.hit_count >= 1
     finally:
         d.terminate()
+
+
+def test_register_views_hold_what_the_cpu_loaded(launch, capfd):
+    # i386_regs.c loads known patterns with 8-, 16- and 32-bit moves (as
+    # libdebug's i386 register test does) and stops at a label after each.
+    d = launch("i386_regs")
+    d.run(redirect_pipes=False)
+    bps = {label: d.breakpoint(label, file="binary")
+           for label in ("after_8l", "after_16", "after_32", "after_8h", "store_point")}
+    expected = {
+        "after_8l": {"al": 0x11, "bl": 0x22, "cl": 0x33, "dl": 0x44},
+        "after_16": {"ax": 0x1122, "bx": 0x2233, "cx": 0x3344, "dx": 0x4455, "si": 0x5566,
+                     "di": 0x6677, "bp": 0x7788},
+        "after_32": {"eax": 0x11223344, "ebx": 0x22334455, "ecx": 0x33445566, "edx": 0x44556677,
+                     "esi": 0x55667788, "edi": 0x66778899, "ebp": 0x778899AA,
+                     "al": 0x44, "ax": 0x3344, "bh": 0x44, "sil": 0x88},
+        "after_8h": {"ah": 0x11, "bh": 0x22, "ch": 0x33, "dh": 0x44,
+                     "eax": 0x11221144, "edx": 0x44554477},
+    }
+    for label, values in expected.items():
+        d.cont()
+        d.wait()
+        assert bps[label].hit_on(d) and d.regs.eip == bps[label].address
+        assert {name: getattr(d.regs, name) for name in values} == values, label
+    d.cont()
+    d.wait()                                   # store_point: the program stores eax..edx next
+    assert bps["store_point"].hit_on(d)
+    d.regs.eax = 0xDEADBEEF                    # 32-bit: the whole register
+    d.regs.bx = 0xBEEF                         # 16-bit: merged into ebx
+    d.regs.cl = 0x5A                           # low byte
+    d.regs.dh = 0xA5                           # high byte
+    d.cont()
+    d.wait()
+    assert d.exit_code == 0
+    assert "deadbeef 2233beef 3344335a 4455a577\n" in capfd.readouterr().out
