@@ -70,6 +70,9 @@ def test_i386_syscall_convention():
     assert AMD64.syscall_arg_offsets == fields("rdi", "rsi", "rdx", "r10", "r8", "r9")
     with pytest.raises(ValueError, match="unknown i386 syscall name 'newfstatat'"):
         I386.syscall_number("newfstatat")
+    # the kernel's entry-point names (syscall_32.tbl), as libdebug names them
+    assert (I386.syscall_number("mmap_pgoff"), I386.syscall_number("old_mmap")) == (192, 90)
+    assert I386.syscall_number("fstatat") == I386.syscall_number("fstatat64") == 300
 
 
 @pytest.mark.parametrize("head, arch", [

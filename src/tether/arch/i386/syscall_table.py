@@ -128,10 +128,12 @@ SYSCALL_NAMES.update({number: name for number, name in AMD64_NAMES.items() if nu
 SYSCALL_NUMBERS: dict[str, int] = {name: number for number, name in SYSCALL_NAMES.items()}
 
 # Other names of the same calls (as x86-64's SYSCALL_ALIASES): the libc
-# wrappers and kernel entry points that differ from the table's name.
+# wrappers and the kernel entry points of syscall_32.tbl that differ from
+# the table's name (libdebug names 192 mmap_pgoff).
 SYSCALL_ALIASES: dict[str, str] = {
-    "pread": "pread64", "pwrite": "pwrite64", "umount": "umount2", "oldumount": "umount",
+    "pread": "pread64", "pwrite": "pwrite64", "oldumount": "umount",
     "sysctl": "_sysctl", "newuname": "uname", "fstatat": "fstatat64",
+    "mmap_pgoff": "mmap2", "old_mmap": "mmap", "old_select": "select",
 }
 SYSCALL_ALIASES = {alias: target for alias, target in SYSCALL_ALIASES.items()
                    if target in SYSCALL_NUMBERS and alias not in SYSCALL_NUMBERS}
