@@ -387,3 +387,20 @@ def test_register_views_hold_what_the_cpu_loaded(launch, capfd):
     d.wait()
     assert d.exit_code == 0
     assert "deadbeef 2233beef 3344335a 4455a577\n" in capfd.readouterr().out
+
+
+def test_a_handler_of_a_64_bit_only_call_waits_through_a_32_bit_program(launch, target):
+    # newfstatat has no i386 number: put aside while the 32-bit program runs,
+    # it catches the calls of the 64-bit program exec'd after it.
+    d = launch("mp_exec", target("i386_prog"), target("mp_exec_target"))
+    d.run(redirect_pipes=False)
+    seen = []
+    h = d.handle_syscall("newfstatat", on_enter=lambda t, h: seen.append((t.debugger.exec_count,
+                                                                        t.debugger.arch)))
+    arches = []
+    d.on_exec(lambda dbg: arches.append((dbg.arch, sorted(dbg.handled_syscalls))))
+    d.cont()
+    d.wait()
+    assert d.exit_code == 12
+    assert arches == [("i386", []), ("amd64", [262])]
+    assert seen and set(seen) == {(2, "amd64")} and h.hit_count == len(seen)

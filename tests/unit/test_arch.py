@@ -196,16 +196,17 @@ def test_an_exec_renumbers_syscall_handlers_and_filters_by_name():
     idle = SimpleNamespace(in_syscall=False, syscall_nr=None)
     proc = SimpleNamespace(arch=AMD64, syscall_handlers={1: write, 39: hijack, 262: stat},
                            pprint_only={1, 262}, pprint_hidden=None,
-                           tasks={1: execing, 2: idle})
+                           tasks={1: execing, 2: idle}, dormant_syscalls=())
     renumber_syscalls(proc, I386)
     assert proc.arch is I386
     assert proc.syscall_handlers == {4: write, 20: hijack}
     assert (write.syscall_number, hijack.syscall_number, hijack.hijack_to) == (4, 20, 64)
     assert proc.pprint_only == {4} and proc.pprint_hidden is None
     assert execing.syscall_nr == 11 and idle.syscall_nr is None
-    renumber_syscalls(proc, AMD64)                # and back
-    assert proc.syscall_handlers == {1: write, 39: hijack} and hijack.hijack_to == 110
-    assert proc.pprint_only == {1} and execing.syscall_nr == 59
+    assert proc.dormant_syscalls == ((stat, None),)
+    renumber_syscalls(proc, AMD64)                # and back: newfstatat is handled again
+    assert proc.syscall_handlers == {1: write, 39: hijack, 262: stat} and hijack.hijack_to == 110
+    assert proc.pprint_only == {1} and execing.syscall_nr == 59 and proc.dormant_syscalls == ()
 
 
 # ------------------------------------------------------------------ .eh_frame of ELF32

@@ -97,6 +97,13 @@ class StoppingEvents:
             copy = SyscallHandler(nr, h.syscall_name, h.on_enter_user, h.on_exit_user, h.recursive, owner)
             copy.hijack_to, copy.hijack_args, copy.enabled = h.hijack_to, h.hijack_args, h.enabled
             child.syscall_handlers[nr] = copy
+        dormant = []
+        for h, target in parent.dormant_syscalls:  # (handlers of the other architecture's calls)
+            copy = SyscallHandler(h.syscall_number, h.syscall_name, h.on_enter_user, h.on_exit_user,
+                                  h.recursive, owner)
+            copy.hijack_to, copy.hijack_args, copy.enabled = h.hijack_to, h.hijack_args, h.enabled
+            dormant.append((copy, target))
+        child.dormant_syscalls = tuple(dormant)
         if parent.syscall_all is not None:
             h = parent.syscall_all
             child.syscall_all = SyscallHandler(-1, "*", h.on_enter_user, h.on_exit_user, h.recursive, owner)

@@ -317,8 +317,10 @@ class Tree:
 def renumber_syscalls(proc, arch) -> None:
     """`proc` now runs a program of architecture `arch`: its syscall
     handlers, hijacks and pprint filters, kept across exec, follow their
-    syscalls' names into the new table (write is 1 on x86-64, 4 on i386);
-    one whose syscall the new table lacks is dropped."""
+    syscalls' names into the new table (write is 1 on x86-64, 4 on i386).
+    A handler whose call (or hijack target) the new table lacks is put
+    aside (`proc.dormant_syscalls`), and comes back at an exec into a
+    program that has it."""
     old = proc.arch
 
     def renumber(nr):
@@ -326,17 +328,21 @@ def renumber_syscalls(proc, arch) -> None:
             return arch.syscall_number(old.syscall_name(nr))
         except ValueError:
             return None
-    handlers = {}
-    for handler in proc.syscall_handlers.values():
-        nr = renumber(handler.syscall_number)
-        if nr is not None:
-            handler.syscall_number = nr
-            if handler.hijack_to is not None:
-                handler.hijack_to = renumber(handler.hijack_to)
-                if handler.hijack_to is None:
-                    continue
-            handlers[nr] = handler
+    # (handler, name of its hijack target or None), the put-aside ones too
+    entries = [(h, None if h.hijack_to is None else old.syscall_name(h.hijack_to))
+               for h in proc.syscall_handlers.values()] + list(proc.dormant_syscalls)
+    handlers, dormant = {}, []
+    table = arch.syscalls.SYSCALL_NUMBERS
+    for handler, target in entries:
+        if handler.syscall_name not in table or (target is not None and target not in table):
+            dormant.append((handler, target))
+            continue
+        handler.syscall_number = table[handler.syscall_name]
+        if target is not None:
+            handler.hijack_to = table[target]
+        handlers[handler.syscall_number] = handler
     proc.syscall_handlers = handlers
+    proc.dormant_syscalls = tuple(dormant)
     for task in proc.tasks.values():
         if task.in_syscall and task.syscall_nr is not None:
             # Its execve returns in the new program: the exit stop is matched

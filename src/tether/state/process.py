@@ -46,6 +46,9 @@ class Proc:
     hidden = False              # traced only to keep it safe, no Debugger (see runtime/births.py)
     detach_when_stopped = False  # follow-fork-mode child + detach-on-fork
     stop_when_started = False    # stopped by the user before its first stop
+    # Syscall handlers whose call the running program's architecture lacks,
+    # kept for an exec back (runtime/tree.py, renumber_syscalls).
+    dormant_syscalls: tuple = ()
 
     def __init__(self, pid: int, config, parent=None, aspace=None, hub=None,
                  state: ProcState = ProcState.STOPPED, arch=None):
