@@ -38,16 +38,23 @@ def _cflags_of(source: pathlib.Path) -> list[str]:
 
 def compile_target(name: str) -> str:
     """Compile tests/targets/<name>.c with gcc, or <name>.cpp with g++ (once),
-    and return the binary's path."""
-    src = TARGETS_DIR / f"{name}.c"
+    and return the binary's path. "<name>.m32" is <name>.c built as a 32-bit
+    (i386) program: gcc -m32 (gcc-multilib)."""
+    extra = []
+    if name.endswith(".m32"):
+        extra = ["-m32"]
+        src = TARGETS_DIR / f"{name[:-4]}.c"
+    else:
+        src = TARGETS_DIR / f"{name}.c"
     compiler = "gcc"
     if not src.exists() and src.with_suffix(".cpp").exists():
         src, compiler = src.with_suffix(".cpp"), "g++"
     out = BIN_DIR / name
     BIN_DIR.mkdir(exist_ok=True)
     if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
-        tmp = out.with_suffix(".tmp%d" % os.getpid())
-        cmd = [compiler, "-g", "-O0", "-fno-omit-frame-pointer", "-o", str(tmp), str(src)] + _cflags_of(src)
+        tmp = BIN_DIR / f"{name}.tmp{os.getpid()}"
+        cmd = [compiler, "-g", "-O0", "-fno-omit-frame-pointer", "-o", str(tmp), str(src)] + _cflags_of(src) \
+            + extra
         subprocess.run(cmd, check=True)
         os.replace(tmp, out)
     return str(out)

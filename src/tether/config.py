@@ -22,8 +22,9 @@ class Settings:
     # 0-2 and pass_fds (a sorted tuple).
     close_fds: bool = False
     pass_fds: tuple = ()
-    # The syscall numbers declared at launch (debugger(syscall_filter=...)):
-    # a seccomp-bpf filter makes only these stop the process. None: no filter.
+    # The syscall names declared at launch (debugger(syscall_filter=...)):
+    # a seccomp-bpf filter makes only these stop the process, by the numbers
+    # of each program's table (x86-64 or i386). None: no filter.
     syscall_filter: frozenset | None = None
     # run(attribute_output=True): the PipeManager's output watch
     # (commlink/attribution.py), given to every process of the tree; None: off.

@@ -30,7 +30,8 @@ _LOGGERS = {
     "debugger_logger": ("tether.runtime", ("DEBUG", "SILENT")),
     "pipe_logger": ("tether.commlink", ("DEBUG", "SILENT")),
 }
-_ARCH_NAMES = {"amd64": "amd64", "x86_64": "amd64", "x86-64": "amd64"}
+_ARCH_NAMES = {"amd64": "amd64", "x86_64": "amd64", "x86-64": "amd64",
+               "i386": "i386", "i686": "i386", "x86": "i386"}
 
 # The library's loggers print nothing unless someone configures them.
 logging.getLogger("tether").addHandler(logging.NullHandler())
@@ -126,14 +127,16 @@ class LibContext:
 
     @property
     def arch(self) -> str:
-        """The architecture debugged: "amd64", the only one tether supports."""
+        """libdebug's setting of the architecture debugged: "amd64" (the
+        default) or "i386". tether reads each process's architecture from its
+        program (`Debugger.arch`), so this is kept for scripts that set it."""
         return self._arch
 
     @arch.setter
     def arch(self, value: str) -> None:
         arch = _ARCH_NAMES.get(str(value).lower()) if isinstance(value, str) else None
         if arch is None:
-            raise ValueError(f"tether debugs amd64 (x86-64) programs only, not {value!r}")
+            raise ValueError(f"tether debugs amd64 (x86-64) and i386 programs only, not {value!r}")
         self._arch = arch
 
     @property

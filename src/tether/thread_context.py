@@ -6,7 +6,7 @@ facade's ProcessControl of the thread's process, which is the process's
 listener (`task.proc.listener`, see facade/control.py)."""
 from typing import TYPE_CHECKING, Any
 
-from .arch.amd64.registers import Registers, format_registers
+from .arch.amd64.registers import X86Registers, format_registers
 from .arch.amd64.signals import signal_name, signal_number
 from .errors import ProcessDeadError
 from .ptrace import proc_state
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from .memory.view import MemoryView
     from .snapshots.snapshot_types import ThreadSnapshot
     from .state.task import Task
-
-_ARG_REGS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
 _DEAD = TaskState.DEAD
 
 
@@ -38,7 +36,7 @@ class ThreadContext:
 
     def __init__(self, task: "Task") -> None:
         self._task = task
-        self._regs = Registers(task)
+        self._regs = task.proc.arch.registers(task)
 
     # --- identity and state ---
     @property
@@ -126,19 +124,30 @@ class ThreadContext:
         return control
 
     @property
-    def regs(self) -> Registers:
-        """The thread's registers (read and written in place: regs.rax = 0)."""
+    def regs(self) -> X86Registers:
+        """The thread's registers (read and written in place: regs.rax = 0),
+        named as its process's architecture names them (regs.eax in a
+        32-bit process)."""
         self._ready()
-        return self._regs
+        regs = self._regs
+        names = self._task.proc.arch.registers
+        if type(regs) is not names:  # exec'd a program of another architecture (edge-cases §36)
+            regs = self._regs = names(self._task)
+        return regs
+
+    @property
+    def arch(self):
+        """The table of the thread's architecture (tether.arch.Arch)."""
+        return self._task.proc.arch
 
     @property
     def instruction_pointer(self) -> int:
-        """The thread's rip."""
-        return self.regs.rip
+        """The thread's rip (eip in a 32-bit process)."""
+        return getattr(self.regs, self.arch.ip)
 
     @instruction_pointer.setter
     def instruction_pointer(self, value: int) -> None:
-        self.regs.rip = value
+        setattr(self.regs, self.arch.ip, value)
 
     @property
     def memory(self) -> "MemoryView":
@@ -150,30 +159,34 @@ class ThreadContext:
     # --- syscall view (meaningful at a syscall stop) ---
     @property
     def syscall_number(self) -> int:
-        """The number of the syscall the thread is stopped at (orig_rax); settable."""
-        return self.regs.orig_rax
+        """The number of the syscall the thread is stopped at (orig_rax;
+        orig_eax in a 32-bit process, with the i386 numbers); settable."""
+        return getattr(self.regs, self.arch.syscall_number_reg)
 
     @syscall_number.setter
     def syscall_number(self, value: int) -> None:
-        self.regs.orig_rax = value
+        setattr(self.regs, self.arch.syscall_number_reg, value)
 
     @property
     def syscall_return(self) -> int:
-        """The syscall's return value (rax, meaningful at its exit); settable."""
-        return self.regs.rax
+        """The syscall's return value (rax, eax in a 32-bit process;
+        meaningful at its exit); settable."""
+        return getattr(self.regs, self.arch.syscall_return_reg)
 
     @syscall_return.setter
     def syscall_return(self, value: int) -> None:
-        self.regs.rax = value & 0xFFFFFFFFFFFFFFFF
+        arch = self.arch
+        setattr(self.regs, arch.syscall_return_reg, value & ((1 << 8 * arch.word) - 1))
 
     def __getattr__(self, name):
         if name.startswith("syscall_arg") and name[11:].isdigit() and int(name[11:]) < 6:
-            return getattr(self.regs, _ARG_REGS[int(name[11:])])
+            return getattr(self.regs, self.arch.syscall_arg_regs[int(name[11:])])
         raise AttributeError(f"ThreadContext has no attribute {name!r}")
 
     def __setattr__(self, name, value):
         if name.startswith("syscall_arg") and name[11:].isdigit() and int(name[11:]) < 6:
-            setattr(self.regs, _ARG_REGS[int(name[11:])], value & 0xFFFFFFFFFFFFFFFF)
+            arch = self.arch
+            setattr(self.regs, arch.syscall_arg_regs[int(name[11:])], value & ((1 << 8 * arch.word) - 1))
             return
         object.__setattr__(self, name, value)
 
@@ -241,8 +254,8 @@ class ThreadContext:
         frames = self.backtrace()
         if len(frames) < 2:
             raise ValueError("finish(): the caller's return address is unknown")
-        rsp = self.regs.rsp
-        self._drive(control, Stepper(control.session).run_to, frames[1], rsp)
+        sp = getattr(self.regs, self.arch.sp)
+        self._drive(control, Stepper(control.session).run_to, frames[1], sp)
 
     def next(self) -> None:
         """Execute one instruction of this thread, a call as a whole."""
@@ -272,14 +285,17 @@ class ThreadContext:
         control = self._task.proc.listener
         control.ensure_stopped()
         regs = self.regs
+        arch = self.arch
         read = control.memory.read
+        word = arch.word
 
-        def read_u64(address):
+        def read_word(address):
             try:
-                return int.from_bytes(read(address, 8), "little")
+                return int.from_bytes(read(address, word), "little")
             except Exception:
                 return None
-        frames = Unwinder(modules_of(control.maps)).unwind(regs.rip, regs.rsp, regs.rbp, read_u64)
+        frames = Unwinder(modules_of(control.maps), arch).unwind(
+            getattr(regs, arch.ip), getattr(regs, arch.sp), getattr(regs, arch.fp), read_word)
         if as_symbols:
             syms = control.symbols
             return [symbol_at(a, syms) or hex(a) for a in frames]

@@ -348,8 +348,15 @@ def test_check_program_not_elf(tmp_path):
 
 
 def test_check_program_wrong_architecture(tmp_path):
-    with pytest.raises(ValueError, match="32-bit"):
+    with pytest.raises(ValueError, match="32-bit ARM"):
+        check_program(_write_exec(tmp_path / "arm32", _elf_header(cls=1, machine=40)))
+    # i386 is debugged (a 32-bit process on x86-64), but only a whole header:
+    # its program header entry size (e_phentsize, at byte 42 of ELF32) must be 32.
+    with pytest.raises(ValueError, match="program header size is not 32"):
         check_program(_write_exec(tmp_path / "i386", _elf_header(cls=1, machine=3)))
+    i386 = bytearray(_elf_header(cls=1, machine=3))
+    struct.pack_into("<H", i386, 42, 32)
+    assert check_program(_write_exec(tmp_path / "i386ok", bytes(i386))) == str(tmp_path / "i386ok")
     with pytest.raises(ValueError, match="AArch64"):
         check_program(_write_exec(tmp_path / "arm", _elf_header(machine=183)))
     with pytest.raises(ValueError, match="big-endian"):

@@ -5,7 +5,10 @@ import struct
 
 import pytest
 
+from tether.arch.amd64.registers import GPR_OFFSETS
 from tether.runtime.emulate import AF, CF, OF, PF, SF, ZF, REG_SLOT, emulate
+
+USER64_CS, USER32_CS = 0x33, 0x23
 
 RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI = range(8)
 R8, R12, R14, R15 = 8, 12, 14, 15
@@ -14,6 +17,7 @@ R8, R12, R14, R15 = 8, 12, 14, 15
 def gpr_with(**regs):
     names = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi"] + [f"r{i}" for i in range(8, 16)]
     buf = bytearray(27 * 8)
+    struct.pack_into("<Q", buf, GPR_OFFSETS["cs"], USER64_CS)  # a thread running 64-bit code
     for name, value in regs.items():
         struct.pack_into("<Q", buf, REG_SLOT[names.index(name)] * 8, value)
     return buf
@@ -106,6 +110,19 @@ def test_test_rdi_rdi():
                                   b"\x80\x3d\x00\x00\x00\x00\x00", b"\x0f\x05", b"\x85\xff"])
 def test_others_are_not_emulated(code):
     buf = gpr_with(rsp=0x7000)
+    before = bytes(buf)
+    assert run(buf, code) == (None, [])
+    assert bytes(buf) == before
+
+
+@pytest.mark.parametrize("code", [b"\x55", b"\x48\x89\xe5", b"\xb8\x01\x00\x00\x00", b"\x90",
+                                  b"\x41\x56", b"\x48\x83\xec\x18"])
+def test_32_bit_code_is_never_emulated(code):
+    # In a 32-bit task (cs = __USER32_CS) 0x48 is `dec eax` and 0x41 `inc ecx`:
+    # the emulator decodes 64-bit mode only, so it leaves every such thread
+    # to the single step, registers untouched.
+    buf = gpr_with(rsp=0x7000, rbp=0x1234, rax=5)
+    struct.pack_into("<Q", buf, GPR_OFFSETS["cs"], USER32_CS)
     before = bytes(buf)
     assert run(buf, code) == (None, [])
     assert bytes(buf) == before

@@ -49,11 +49,14 @@ def test_platform_and_arch():
     assert libcontext.platform == "amd64"
     with pytest.raises(AttributeError):
         libcontext.platform = "i386"
+    libcontext.arch = "i686"
+    assert libcontext.arch == "i386"
     libcontext.arch = "x86_64"
     assert libcontext.arch == "amd64"
-    for bad in ("i386", "aarch64", 3):
+    for bad in ("aarch64", "armv7", 3):
         with pytest.raises(ValueError, match="amd64"):
             libcontext.arch = bad
+    assert libcontext.arch == "amd64"
 
 
 def test_terminal_is_normalised_to_a_list():

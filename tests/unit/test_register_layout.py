@@ -49,15 +49,18 @@ ENCODING_ORDER = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 def test_c_emulator_writes_the_field_python_reads(number):
     # mov r32, imm32 (B8+r, with REX.B 41 for r8..r15) zero-extends into the field.
     buf = bytearray(GPR_SIZE)
+    struct.pack_into("<Q", buf, GPR_OFFSETS["cs"], 0x33)  # 64-bit code (the emulator checks)
     code = (b"\x41" if number >= 8 else b"") + bytes([0xB8 + number % 8]) + struct.pack("<I", 0x89ABCDEF)
     assert native.emulate(buf, code) == (len(code), None, 0)
     name = ENCODING_ORDER[number]
     assert struct.unpack_from("<Q", buf, GPR_OFFSETS[name])[0] == 0x89ABCDEF
+    struct.pack_into("<Q", buf, GPR_OFFSETS["cs"], 0)
     assert not any(buf[:GPR_OFFSETS[name]]) and not any(buf[GPR_OFFSETS[name] + 8:])
 
 
 def test_c_emulator_push_and_flags_use_the_same_rsp_and_eflags():
     buf = bytearray(GPR_SIZE)
+    struct.pack_into("<Q", buf, GPR_OFFSETS["cs"], 0x33)  # 64-bit code (the emulator checks)
     struct.pack_into("<Q", buf, RSP_OFFSET, 0x7000)
     struct.pack_into("<Q", buf, GPR_OFFSETS["rbp"], 0x1234)
     assert native.emulate(buf, b"\x55") == (1, 0x6FF8, 0x1234)   # push rbp

@@ -287,7 +287,7 @@ def _b64(data):
     (("snapshot", "pid"), -1, "out of range"),
     (("snapshot", "pid"), True, "must be an integer"),
     (("snapshot", "level"), "most", "level must be one of"),
-    (("snapshot", "arch"), "i386", "not supported"),
+    (("snapshot", "arch"), "aarch64", "not supported"),
     (("snapshot", "threads"), [], "threads is empty"),
     (("snapshot", "threads", 0, "gpr"), _b64(bytes(100)), "gpr holds 100 bytes"),
     (("snapshot", "threads", 0, "gpr"), "!!notbase64!!", "not valid base64"),

@@ -12,12 +12,17 @@ from tether.arch.amd64.seccomp_bpf import (AUDIT_ARCH_X86_64, RET_ALLOW, RET_TRA
                                           seccomp_program)
 from tether.arch.amd64.syscall_classes import SYSCALL_CLASSES, syscall_class
 from tether.arch.amd64.syscall_structs import file_mode, format_stat, format_statx, makedev
+from tether.arch.amd64.syscall_table import SYSCALL_ALIASES
 from tether.arch.amd64.syscalls import SYSCALL_NAMES, SYSCALL_NUMBERS, format_syscall
 from tether.cli.selection import parse_signal_set, parse_syscall_set
 from tether.cli.syscall_stats import SyscallStats, format_table
 from tether.cli.timeline import Timeline
 
+from tether.arch.i386.syscall_table import SYSCALL_NAMES as I386_NAMES
+
 ALL = set(SYSCALL_NAMES.values())
+# -e trace= also names the calls only 32-bit programs make (mmap2...).
+EVERY = ALL | set(I386_NAMES.values())
 
 
 # ------------------------------------------------------------------ sets
@@ -51,11 +56,21 @@ def test_bad_syscall_sets_name_what_is_wrong(text, word):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sets(st.sampled_from(sorted(ALL)), min_size=1, max_size=20))
+@given(st.sets(st.sampled_from(sorted(EVERY - set(SYSCALL_ALIASES))), min_size=1, max_size=20))
 def test_negation_is_the_complement(names):
     chosen = parse_syscall_set(",".join(sorted(names)))
     negated = parse_syscall_set("!" + ",".join(sorted(names)))
-    assert set(chosen) == names and set(negated) == ALL - names
+    assert set(chosen) == names and set(negated) == EVERY - names
+
+
+def test_calls_of_32_bit_programs_are_named_and_come_after_the_x86_64_ones():
+    assert parse_syscall_set("mmap2,write,socketcall,openat") == ["write", "openat", "socketcall",
+                                                                 "mmap2"]
+    # x86-64's other name of sendfile, and a call of its own in 32-bit programs
+    assert parse_syscall_set("sendfile64") == ["sendfile", "sendfile64"]
+    assert parse_syscall_set("fstatat") == ["newfstatat"]
+    with pytest.raises(ValueError, match="nosuch32"):
+        parse_syscall_set("mmap2,nosuch32")
 
 
 def test_classes_hold_syscalls_only_and_overlap_where_meant():
@@ -80,20 +95,30 @@ def test_signal_sets():
 
 # ------------------------------------------------------------------ seccomp-bpf
 @settings(max_examples=200, deadline=None)
-@given(st.sets(st.integers(0, 470), max_size=60), st.integers(0, 600))
-def test_the_filter_traces_exactly_the_set(numbers, nr):
-    program = seccomp_program(numbers)
+@given(st.sets(st.integers(0, 470), max_size=60), st.sets(st.integers(0, 470), max_size=60),
+       st.integers(0, 600))
+def test_the_filter_traces_exactly_the_set(numbers, i386_numbers, nr):
+    program = seccomp_program(numbers, i386_numbers)
     assert run_program(program, nr) == (RET_TRACE if nr in numbers else RET_ALLOW)
-    # another ABI (int 0x80's table) is never traced
-    assert run_program(program, nr, arch=0x40000003) == RET_ALLOW
+    # the calls of a 32-bit process are checked against their own set
+    assert run_program(program, nr, arch=0x40000003) == (RET_TRACE if nr in i386_numbers else RET_ALLOW)
+    # another ABI's calls are never traced
+    assert run_program(program, nr, arch=0x400000B7) == RET_ALLOW
+    assert run_program(seccomp_program(numbers), nr, arch=0x40000003) == RET_ALLOW
 
 
 def test_the_filter_of_every_syscall_fits_and_is_well_formed():
-    program = seccomp_program(SYSCALL_NAMES)
+    from tether.arch.i386.syscall_table import SYSCALL_NAMES as I386_NAMES
+    program = seccomp_program(SYSCALL_NAMES, I386_NAMES)
     assert len(program) % 8 == 0 and len(program) // 8 <= 4096
     assert all(run_program(program, n) == RET_TRACE for n in SYSCALL_NAMES)
-    code, jt, jf, k = struct.unpack_from("<HBBI", program, 8)
+    assert all(run_program(program, n, arch=0x40000003) == RET_TRACE for n in I386_NAMES)
+    with pytest.raises(ValueError, match="too many"):
+        seccomp_program(range(2100))
+    code, jt, jf, k = struct.unpack_from("<HBBI", program, 24)
     assert (code, k) == (0x15, AUDIT_ARCH_X86_64)
+    code, jt, jf, k = struct.unpack_from("<HBBI", program, 8)
+    assert (code, k) == (0x15, 0x40000003)   # AUDIT_ARCH_I386
     with pytest.raises(ValueError):
         seccomp_program([-1])
 

@@ -3,15 +3,23 @@
 A set is a comma-separated list; a leading '!' negates the whole of it.
 Syscall items: a name, a number, %CLASS (see arch/amd64/syscall_classes),
 /REGEX (names it matches), `all`, `none`; '?' before an item lets it match
-nothing without an error. Signal items: names with or without SIG, numbers,
-`all`, `none`."""
+nothing without an error. Names are those of x86-64 and of i386 (a call only
+32-bit programs make, such as mmap2, is named too); numbers and classes are
+x86-64's. Signal items: names with or without SIG, numbers, `all`, `none`."""
 import re
 
+from ..arch import I386
 from ..arch.amd64.signals import SIGNAL_NAMES, signal_number
 from ..arch.amd64.syscall_classes import syscall_class
-from ..arch.amd64.syscalls import SYSCALL_NAMES, syscall_name, syscall_number
+from ..arch.amd64.syscalls import SYSCALL_NAMES, SYSCALL_NUMBERS, syscall_name, syscall_number
 
-_ALL_SYSCALLS = frozenset(SYSCALL_NAMES.values())
+_ALL_SYSCALLS = frozenset(SYSCALL_NAMES.values()) | frozenset(I386.syscall_names.values())
+
+
+def _order(name: str) -> tuple:
+    """x86-64 calls by number, then the i386-only ones by theirs."""
+    number = SYSCALL_NUMBERS.get(name)
+    return (0, number) if number is not None else (1, I386.syscall_number(name))
 
 
 def _syscall_item(item: str) -> set:
@@ -35,11 +43,17 @@ def _syscall_item(item: str) -> set:
             if not found:
                 raise ValueError(f"-e trace=: no system call matches {item}")
             return found
+        # A name of the i386 table is taken as it is, too: "sendfile64" is
+        # x86-64's sendfile under another name, and a call of its own in a
+        # 32-bit program; "mmap2" is a call of 32-bit programs only.
+        own = {item} if item in I386.syscalls.SYSCALL_NUMBERS else set()
         try:
             number = syscall_number(int(item) if item.isdigit() else item)
         except ValueError:
+            if own:
+                return own
             raise ValueError(f"unknown system call name {item!r} in -e trace=") from None
-        return {syscall_name(number)}
+        return {syscall_name(number)} | own
     except ValueError:
         if optional:
             return set()
@@ -65,7 +79,7 @@ def parse_syscall_set(text: str):
         return None
     if chosen >= _ALL_SYSCALLS:
         return []
-    return sorted(chosen, key=syscall_number)
+    return sorted(chosen, key=_order)
 
 
 def parse_signal_set(text: str):

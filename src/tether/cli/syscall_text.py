@@ -1,15 +1,32 @@
 """Syscall lines for `tether trace -s`: the registers of a syscall stop and
-readers of the tracee's memory for tether's strace-like formatter."""
+readers of the tracee's memory for tether's strace-like formatter.
+
+A syscall is named here by its name, not its number: a process may run
+programs of two architectures (x86-64 and i386 number their calls
+differently) and a call is named by the table of the program that made it."""
 import json
 import os
 
-from ..arch.amd64.syscalls import syscall_name, syscall_signature
+from ..arch import AMD64, arch_named
+from ..arch.amd64.syscalls import format_syscall
 from .program import cmdline
 
 PAGE = 4096
 
 
-def exec_text(dbg, nr) -> str:
+def table_of(dbg):
+    """The syscall table format_syscall needs for `dbg`'s process (None:
+    x86-64's, its default)."""
+    arch = arch_named(dbg.arch)
+    return None if arch is AMD64 else arch.syscalls
+
+
+def format_call(dbg, name, args, read_string=None, ret=None, **options) -> str:
+    """format_syscall for a call of `dbg`'s process, by its table."""
+    return format_syscall(name, args, read_string, ret, table=table_of(dbg), **options)
+
+
+def exec_text(dbg, name) -> str:
     """'execve("/bin/true", ["true"], [/* 20 vars */])' for an exec whose entry
     we did not see, from what the new image shows in /proc."""
     pid = dbg.pid
@@ -19,7 +36,7 @@ def exec_text(dbg, nr) -> str:
             count = str(f.read().count(b"\0"))
     except OSError:
         count = "?"
-    return f'{syscall_name(nr)}({json.dumps(dbg.path)}, [{argv}], [/* {count} vars */])'
+    return f'{name}({json.dumps(dbg.path)}, [{argv}], [/* {count} vars */])'
 
 
 def signed(value: int) -> int:
@@ -29,10 +46,17 @@ def signed(value: int) -> int:
 
 
 def syscall_registers(thread) -> list:
-    """[orig_rax, arg0..arg5, rax] of a thread at a syscall stop (x86-64
-    syscall ABI: the arguments are in rdi, rsi, rdx, r10, r8, r9)."""
-    r = thread.regs
-    return [r.orig_rax, r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9, r.rax]
+    """[name, arg0..arg5, return value] of a thread at a syscall stop, by
+    its architecture's convention (x86-64: the number in orig_rax, the
+    arguments in rdi, rsi, rdx, r10, r8, r9; i386: orig_eax, ebx, ecx, edx,
+    esi, edi, ebp). A 32-bit error return (-4095..-1 in eax) is given as
+    the 64-bit value signed() reads as negative."""
+    arch = thread.arch
+    values = [thread.syscall_number] + [getattr(thread, f"syscall_arg{i}") for i in range(6)]
+    ret = thread.syscall_return
+    if arch.word == 4 and ret >= (1 << 32) - 4095:
+        ret |= 0xFFFFFFFF00000000
+    return [arch.syscall_name(values[0])] + values[1:] + [ret]
 
 
 def string_reader(memory):
@@ -82,9 +106,12 @@ def fd_path_reader(pid: int, known: dict | None = None):
     return fd_path
 
 
-def entry_fd_paths(pid: int, nr: int, args) -> dict:
+def entry_fd_paths(pid: int, name: str, args, arch=AMD64) -> dict:
     """{fd: path} of a syscall's file-descriptor arguments, read at its entry."""
-    signature = syscall_signature(syscall_name(nr)) or ()
+    try:
+        signature = arch.syscall_signature(name) or ()
+    except ValueError:
+        signature = ()
     read = fd_path_reader(pid)
     paths = {}
     for (_, kind), value in zip(signature, args):

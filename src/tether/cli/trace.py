@@ -10,9 +10,9 @@ import time
 from collections import Counter
 
 from .. import debugger
-from ..arch.amd64.output_syscalls import OUTPUT_FD_ARGUMENT
+from ..arch.output_syscalls import OUTPUT_FD_ARGUMENT
 from ..arch.amd64.signals import signal_name, signal_number
-from ..arch.amd64.syscalls import format_syscall, syscall_name
+from ..arch import arch_named
 from ..ptrace import parent_of
 from ..state.states import GONE, ProcState
 from .breaks import BreakPlanter
@@ -20,17 +20,16 @@ from .output import Event
 from .output_relay import OutputRelay, quote
 from .program import CommandError, cmdline, reason, resolve_command
 from .syscall_stats import SyscallStats
-from .syscall_text import (entry_fd_paths, exec_text, fd_path_reader, signed, string_reader,
-                           syscall_registers)
+from .syscall_text import (entry_fd_paths, exec_text, fd_path_reader, format_call, signed,
+                           string_reader, syscall_registers)
 from .timeline import Timeline
 
-# Syscalls that create a task (asm/unistd_64.h) and the clone(2) flags that
-# tell a fork from a vfork or an address-space-sharing clone (linux/sched.h).
-SYS_CLONE, SYS_FORK, SYS_VFORK, SYS_CLONE3 = 56, 57, 58, 435
+# The clone(2) flags that tell a fork from a vfork or an
+# address-space-sharing clone (linux/sched.h).
 CLONE_VM, CLONE_VFORK = 0x100, 0x4000
 # After a successful execve the old image (where its arguments were) is gone:
 # these are formatted at syscall entry.
-EXEC_SYSCALLS = (59, 322)   # execve, execveat
+EXEC_SYSCALLS = ("execve", "execveat")
 INTERRUPT_GRACE = 1.0       # seconds the tree gets to die of its own Ctrl-C
 
 
@@ -74,7 +73,7 @@ class TraceSession:
         self.order = []            # ProcRecords, in birth order
         self.counts = Counter()    # event kind -> how many
         self.syscall_counts = Counter()
-        # tid -> (nr, args, text at entry or None, pid, time, -y fd paths) from entry to exit
+        # tid -> (name, args, text at entry or None, pid, time, -y fd paths) from entry to exit
         self.pending = {}
         self.planter = BreakPlanter(opts.breaks, self._on_breakpoint)
         self.stats = SyscallStats() if opts.count else None
@@ -134,7 +133,7 @@ class TraceSession:
         opts = self.opts
         if opts.syscalls is None and opts.output_by_process and opts.seccomp and opts.follow:
             # Only the writes need to stop (run() adds them to any filter).
-            return [syscall_name(nr) for nr in sorted(OUTPUT_FD_ARGUMENT)]
+            return sorted(OUTPUT_FD_ARGUMENT)
         if not opts.syscalls or not opts.seccomp or not opts.follow:
             return None
         return list(opts.syscalls)
@@ -183,10 +182,7 @@ class TraceSession:
         """Hooks and stopping events on the root; children inherit both."""
         try:
             self.planter.plant(d)
-            if self.opts.syscalls is not None:
-                for name in self.opts.syscalls or ["*"]:
-                    d.handle_syscall(name, on_enter=self._on_syscall_enter,
-                                     on_exit=self._on_syscall_exit)
+            self._handle_syscalls(d)
             d.catch_signal("*", callback=self._on_signal)
             d.on_fork(self._on_fork)
             d.on_exec(self._on_exec)
@@ -197,6 +193,20 @@ class TraceSession:
         except BaseException:
             self.abort()
             raise
+
+    def _handle_syscalls(self, d) -> None:
+        """Handlers of the syscalls of -e trace=SET that `d`'s program can
+        make and that are not handled yet: at the start, and again at each
+        exec (a program of the other architecture has other calls: mmap2
+        only in a 32-bit one, newfstatat only in a 64-bit one)."""
+        if self.opts.syscalls is None:
+            return
+        table = arch_named(d.arch).syscalls.SYSCALL_NUMBERS
+        handled = {h.syscall_name for h in d.handled_syscalls.values()}
+        for name in self.opts.syscalls or ["*"]:
+            if name in handled or (name != "*" and name not in table):
+                continue
+            d.handle_syscall(name, on_enter=self._on_syscall_enter, on_exit=self._on_syscall_exit)
 
     def abort(self) -> None:
         """Let go of everything (an error while starting): kill what we
@@ -229,21 +239,19 @@ class TraceSession:
     @staticmethod
     def _fork_kind(child) -> tuple:
         """('fork' | 'vfork' | 'clone', syscall name). The new process stops
-        on its way back from the syscall that made it, so its orig_rax is that
-        syscall and its argument registers are the parent's (clone(2))."""
+        on its way back from the syscall that made it, so its syscall number
+        (orig_rax, orig_eax) is that syscall's and its argument registers are
+        the parent's (clone(2))."""
         try:
-            regs = child.threads[0].regs
-            nr, flags = regs.orig_rax, regs.rdi
-            if nr == SYS_CLONE3:  # flags are the first u64 of struct clone_args
-                flags = int.from_bytes(child.memory.read(regs.rdi, 8), "little")
+            thread = child.threads[0]
+            how, flags = thread.arch.syscall_name(thread.syscall_number), thread.syscall_arg0
+            if how == "clone3":  # flags are the first u64 of struct clone_args
+                flags = int.from_bytes(child.memory.read(flags, 8), "little")
         except Exception:
             return "fork", "?"
-        if nr == SYS_VFORK:
-            return "vfork", "vfork"
-        if nr == SYS_FORK:
-            return "fork", "fork"
-        how = syscall_name(nr)
-        if nr not in (SYS_CLONE, SYS_CLONE3):
+        if how in ("vfork", "fork"):
+            return how, how
+        if how not in ("clone", "clone3"):
             return "fork", how
         if flags & CLONE_VFORK:
             return "vfork", how
@@ -282,6 +290,7 @@ class TraceSession:
                                   {"path": record.path, "argv": argv})
         # The new image has no breakpoints: ours go in as their files are mapped.
         self.planter.plant(dbg)
+        self._handle_syscalls(dbg)
 
     def _on_exit(self, dbg) -> None:
         record = self._record(dbg)
@@ -349,10 +358,10 @@ class TraceSession:
 
     def _on_syscall_enter(self, thread, handler) -> None:
         values = syscall_registers(thread)
-        nr, args = values[0], tuple(values[1:7])
-        text = self._format(thread.debugger, nr, args, None) if nr in EXEC_SYSCALLS else None
-        fds = entry_fd_paths(thread.pid, nr, args) if self.opts.decode_fds else None
-        self.pending[thread.tid] = (nr, args, text, thread.pid, self.now(), fds)
+        name, args = values[0], tuple(values[1:7])
+        text = self._format(thread.debugger, name, args, None) if name in EXEC_SYSCALLS else None
+        fds = entry_fd_paths(thread.pid, name, args, thread.arch) if self.opts.decode_fds else None
+        self.pending[thread.tid] = (name, args, text, thread.pid, self.now(), fds)
 
     def _on_syscall_exit(self, thread, handler) -> None:
         values = syscall_registers(thread)
@@ -361,23 +370,24 @@ class TraceSession:
         now = self.now()
         fds = None
         if entry is None:  # entered before we started (the root's own execve) or attached
-            nr, args, text, start = values[0], tuple(values[1:7]), None, now
-            if nr in EXEC_SYSCALLS:
+            name, args, text, start = values[0], tuple(values[1:7]), None, now
+            if name in EXEC_SYSCALLS:
                 # Its arguments were in the image it replaced: describe the new one.
-                text = exec_text(thread.debugger, nr)
+                text = exec_text(thread.debugger, name)
         else:
-            nr, args, text, start, fds = entry[0], entry[1], entry[2], entry[4], entry[5]
+            # Named at its entry, by the table of the program that made it
+            # (an execve may have brought a program of another architecture).
+            name, args, text, start, fds = entry[0], entry[1], entry[2], entry[4], entry[5]
         if text is not None:
             # Formatted at entry; only the result is new (formatting without
             # memory readers can't touch the new image).
-            text += " = " + format_syscall(nr, list(args), None, ret).rsplit(" = ", 1)[1]
+            text += " = " + format_call(thread.debugger, name, list(args), None, ret).rsplit(" = ", 1)[1]
         else:
-            text = self._format(thread.debugger, nr, args, ret, fds=fds)
-        self._syscall_event(thread.debugger, thread.tid, nr, args, signed(ret), text, start, now)
+            text = self._format(thread.debugger, name, args, ret, fds=fds)
+        self._syscall_event(thread.debugger, thread.tid, name, args, signed(ret), text, start, now)
 
-    def _syscall_event(self, dbg, tid, nr, args, ret, text, start, end) -> None:
+    def _syscall_event(self, dbg, tid, name, args, ret, text, start, end) -> None:
         record = self._record(dbg)
-        name = syscall_name(nr)
         record.syscalls += 1
         self.syscall_counts[name] += 1
         error = ret is not None and -4095 <= ret < 0
@@ -398,21 +408,21 @@ class TraceSession:
             if entry[3] != dbg.pid or (tid is not None and t != tid):
                 continue
             del self.pending[t]
-            nr, args, text = entry[0], entry[1], entry[2]
+            name, args, text = entry[0], entry[1], entry[2]
             if text is None:
-                text = self._format(dbg, nr, args, None, readable=False)
-            self._syscall_event(dbg, t, nr, args, None, text + " = ?", entry[4], self.now())
+                text = self._format(dbg, name, args, None, readable=False)
+            self._syscall_event(dbg, t, name, args, None, text + " = ?", entry[4], self.now())
 
-    def _format(self, dbg, nr, args, ret, readable=True, fds=None) -> str:
+    def _format(self, dbg, name, args, ret, readable=True, fds=None) -> str:
         opts = self.opts
         readers = string_reader(dbg.memory) if readable else (None, None)
         fd_path = fd_path_reader(dbg.pid, fds) if opts.decode_fds and readable else None
         try:
-            return format_syscall(nr, list(args), readers[0], ret, read_memory=readers[1],
-                                  string_limit=opts.string_limit, verbose=opts.verbose,
-                                  fd_path=fd_path)
+            return format_call(dbg, name, list(args), readers[0], ret, read_memory=readers[1],
+                               string_limit=opts.string_limit, verbose=opts.verbose,
+                               fd_path=fd_path)
         except Exception:
-            return f"{syscall_name(nr)}(...)" + ("" if ret is None else f" = {signed(ret)}")
+            return f"{name}(...)" + ("" if ret is None else f" = {signed(ret)}")
 
     # -------------------------------------------------------------- waiting (main thread)
     def all_debuggers(self) -> list:

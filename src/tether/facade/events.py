@@ -7,7 +7,6 @@ from typing import Any, Iterable
 
 from ..arch.amd64 import debugregs
 from ..arch.amd64.signals import signal_name, signal_number
-from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..state.stopping_events import Breakpoint, SignalCatcher, SyscallHandler
 from .base import Callback, FacadeBase
 
@@ -17,6 +16,13 @@ SignalName = str | int
 
 _UNCATCHABLE = (_signal.SIGKILL, _signal.SIGSTOP)
 _ALL = ("*", "all", "ALL")
+
+
+def filter_declares(declared: frozenset[str], arch: Any, nr: int) -> bool:
+    """Whether the syscall_filter `declared` (names, as the launch took
+    them) has syscall `nr` of `arch` (the filter checks each table by its
+    own numbers: seccomp_bpf.py)."""
+    return arch.syscall_name(nr) in declared
 
 
 def _count_only(*_: Any) -> None:
@@ -101,12 +107,13 @@ class EventsMixin(FacadeBase):
             handler = SyscallHandler(-1, "*", on_enter, on_exit, recursive, ctl)
             proc.syscall_all = handler
         else:
-            nr = syscall_number(syscall)
+            arch = proc.arch  # the numbers of the process's architecture (i386's in a 32-bit one)
+            nr = arch.syscall_number(syscall)
             declared = ctl.settings.syscall_filter
-            if declared is not None and nr not in declared:
-                raise ValueError(f"{syscall_name(nr)} is not in the syscall_filter declared at "
+            if declared is not None and not filter_declares(declared, arch, nr):
+                raise ValueError(f"{arch.syscall_name(nr)} is not in the syscall_filter declared at "
                                  "launch: the process never stops at it")
-            handler = SyscallHandler(nr, syscall_name(nr), on_enter, on_exit, recursive, ctl)
+            handler = SyscallHandler(nr, arch.syscall_name(nr), on_enter, on_exit, recursive, ctl)
             proc.syscall_handlers[nr] = handler
         ctl.events.update_syscall_tracing(proc)
         return handler
@@ -117,8 +124,9 @@ class EventsMixin(FacadeBase):
         optionally with other arguments (syscall_arg0=... to syscall_arg5=...)."""
         ctl = self._ctl
         proc = ctl.ensure_stopped()
-        orig = syscall_number(original_syscall)
-        new = syscall_number(new_syscall)
+        arch = proc.arch
+        orig = arch.syscall_number(original_syscall)
+        new = arch.syscall_number(new_syscall)
         if orig == new:
             raise ValueError("hijack_syscall: the new syscall is the original one (it would loop)")
         args: dict[int, int] = {}
@@ -128,7 +136,7 @@ class EventsMixin(FacadeBase):
             if not isinstance(value, int):
                 raise TypeError(f"{key} must be an int")
             args[int(key[11:])] = value
-        handler = SyscallHandler(orig, syscall_name(orig), None, None, recursive, ctl)
+        handler = SyscallHandler(orig, arch.syscall_name(orig), None, None, recursive, ctl)
         handler.hijack_to = new
         handler.hijack_args = args
         proc.syscall_handlers[orig] = handler

@@ -2,7 +2,7 @@
 syscall view, the signal to deliver, memory, maps, symbols, backtrace."""
 from typing import TYPE_CHECKING, Any
 
-from ..arch.amd64.registers import Registers
+from ..arch.amd64.registers import X86Registers
 from ..symbols.position import resolve_symbol
 from .base import FacadeBase
 
@@ -36,19 +36,19 @@ class InspectionMixin(FacadeBase):
         return self._ctl.main_task()
 
     @property
-    def regs(self) -> Registers:
+    def regs(self) -> X86Registers:
         """The main thread's registers (read and written in place: d.regs.rax = 0)."""
         return self._ctl.main_thread().regs
 
 
     @property
     def instruction_pointer(self) -> int:
-        """The main thread's rip."""
-        return self.regs.rip
+        """The main thread's rip (eip in a 32-bit process)."""
+        return self._ctl.main_thread().instruction_pointer
 
     @instruction_pointer.setter
     def instruction_pointer(self, value: int) -> None:
-        self.regs.rip = value
+        self._ctl.main_thread().instruction_pointer = value
 
     @property
     def memory(self) -> "MemoryView":

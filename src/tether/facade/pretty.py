@@ -4,7 +4,6 @@ import contextlib
 from typing import Iterable, Iterator
 
 from ..arch.amd64.registers import format_registers
-from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..memory.hexdump import check_word_size, dump_lines
 from ..memory.maps import format_maps
 from .. import lifecycle
@@ -80,23 +79,25 @@ class PrettyMixin(FacadeBase):
     def syscalls_to_pprint(self) -> list[str] | None:
         """Only these syscalls are shown by pprint_syscalls (None: all)."""
         proc = self._ctl.process
-        return None if proc is None or proc.pprint_only is None else sorted(syscall_name(n) for n in proc.pprint_only)
+        return None if proc is None or proc.pprint_only is None \
+            else sorted(proc.arch.syscall_name(n) for n in proc.pprint_only)
 
     @syscalls_to_pprint.setter
     def syscalls_to_pprint(self, names: Iterable[str | int] | None) -> None:
         proc = self._ctl.require_process()
-        proc.pprint_only = None if names is None else {syscall_number(n) for n in names}
+        proc.pprint_only = None if names is None else {proc.arch.syscall_number(n) for n in names}
 
     @property
     def syscalls_to_not_pprint(self) -> list[str] | None:
         """These syscalls are hidden from pprint_syscalls (None: none)."""
         proc = self._ctl.process
-        return None if proc is None or proc.pprint_hidden is None else sorted(syscall_name(n) for n in proc.pprint_hidden)
+        return None if proc is None or proc.pprint_hidden is None \
+            else sorted(proc.arch.syscall_name(n) for n in proc.pprint_hidden)
 
     @syscalls_to_not_pprint.setter
     def syscalls_to_not_pprint(self, names: Iterable[str | int] | None) -> None:
         proc = self._ctl.require_process()
-        proc.pprint_hidden = None if names is None else {syscall_number(n) for n in names}
+        proc.pprint_hidden = None if names is None else {proc.arch.syscall_number(n) for n in names}
 
     def tree(self) -> str:
         """The process and its followed descendants as a tree, one line each:

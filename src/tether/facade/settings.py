@@ -5,6 +5,7 @@ followed child copies at its birth) and, for the program, on the control."""
 
 from typing import Any, Iterable
 
+from ..arch import I386, arch_of_elf_header
 from ..arch.amd64.syscalls import syscall_name, syscall_number
 from ..symbols.program_file import program_location
 from .base import FacadeBase
@@ -15,16 +16,32 @@ from .base import FacadeBase
 _LETS_CHILDREN_GO = {"follow_children": False, "detach_on_fork": True}
 
 
+def filter_names(syscall: str | int) -> set[str]:
+    """The names a syscall_filter keeps for `syscall`: a number is x86-64's;
+    a name is x86-64's (aliases too), and i386's as it is (mmap2 exists in
+    32-bit programs only; sendfile64 is x86-64's sendfile and a call of its
+    own in 32-bit programs)."""
+    own = set()
+    if isinstance(syscall, str) and syscall in I386.syscalls.SYSCALL_NUMBERS:
+        own = {syscall}
+    try:
+        return {syscall_name(syscall_number(syscall))} | own
+    except ValueError:
+        if own:
+            return own
+        raise
+
+
 def syscall_filter_of(syscalls: str | int | Iterable[str | int] | None, follow_children: bool,
-                      detach_on_fork: bool) -> frozenset[int] | None:
-    """debugger(syscall_filter=...) -> frozenset of syscall numbers, or None.
+                      detach_on_fork: bool) -> frozenset[str] | None:
+    """debugger(syscall_filter=...) -> frozenset of syscall names, or None.
     ValueError for an unknown syscall, an empty list, or settings that let
     children go untraced."""
     if syscalls is None:
         return None
     if isinstance(syscalls, (str, int)):
         syscalls = [syscalls]
-    numbers = frozenset(syscall_number(s) for s in syscalls)
+    numbers = frozenset(name for s in syscalls for name in filter_names(s))
     if not numbers:
         raise ValueError("syscall_filter is an empty list (None: no filter)")
     if not follow_children or detach_on_fork:
@@ -107,8 +124,8 @@ class SettingsMixin(FacadeBase):
     def syscall_filter(self) -> list[str] | None:
         """The syscall names declared at launch (debugger(syscall_filter=...)),
         the only ones that stop the process; None without a filter."""
-        numbers = self._ctl.settings.syscall_filter
-        return None if numbers is None else sorted(syscall_name(n) for n in numbers)
+        names = self._ctl.settings.syscall_filter
+        return None if names is None else sorted(names)
 
     @property
     def escape_antidebug(self) -> bool:
@@ -192,5 +209,16 @@ class SettingsMixin(FacadeBase):
 
     @property
     def arch(self) -> str:
-        """The architecture of the traced program: "amd64"."""
-        return "amd64"
+        """The architecture of the traced program, by libdebug's names:
+        "amd64", or "i386" for a 32-bit program (of the process as it runs
+        now, which an exec may change; before run(), of the program file)."""
+        proc = self._ctl.process
+        if proc is not None:
+            return proc.arch.name
+        try:
+            # check_program: a regular, readable file (never a FIFO to block on).
+            with open(self._ctl.binary_path, "rb") as f:
+                found = arch_of_elf_header(f.read(20))
+        except (OSError, ValueError, TypeError):
+            found = None
+        return found.name if found is not None else "amd64"

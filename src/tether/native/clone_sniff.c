@@ -14,8 +14,10 @@
  * passed CLONE_THREAD (1), did not (0), or cannot tell (-1). The creator is
  * still inside the call, so its own arguments say it: the flags are rdi for
  * clone and the first u64 of struct clone_args (pointed to by rdi) for
- * clone3. Reading them beats /proc, and it runs at every thread's birth. */
+ * clone3 (ebx for a 32-bit creator). Reading them beats /proc, and it runs at every thread's birth. */
 #define CLONE_THREAD_FLAG 0x00010000UL
+#define USER32_CS 0x23      /* arch/x86/include/asm/segment.h: __USER32_CS */
+#define I386_NR_CLONE 120   /* asm/unistd_32.h: __NR_clone */
 PyObject *py_clone_event(PyObject *self, PyObject *arg)
 {
     long pid = PyLong_AsLong(arg);
@@ -28,11 +30,18 @@ PyObject *py_clone_event(PyObject *self, PyObject *arg)
     struct user_regs_struct regs;
     if (raw_ptrace(PTRACE_GETREGS, pid, 0, (unsigned long)&regs) == 0) {
         uint64_t flags = 0;
-        if (regs.orig_rax == SYS_clone) {
-            thread = (regs.rdi & CLONE_THREAD_FLAG) != 0;
+        /* A 32-bit (i386) creator runs with cs = __USER32_CS and calls clone
+         * by its i386 number, with the flags (or clone3's struct pointer) in
+         * ebx: asm/unistd_32.h, the i386 syscall convention. clone3 has one
+         * number on every architecture. */
+        int compat = regs.cs == USER32_CS;
+        unsigned long long clone_nr = compat ? I386_NR_CLONE : SYS_clone;
+        unsigned long long first_arg = compat ? (regs.rbx & 0xFFFFFFFFULL) : regs.rdi;
+        if (regs.orig_rax == clone_nr) {
+            thread = (first_arg & CLONE_THREAD_FLAG) != 0;
         } else if (regs.orig_rax == SYS_clone3) {
             struct iovec local = {&flags, sizeof flags};
-            struct iovec remote = {(void *)regs.rdi, sizeof flags};
+            struct iovec remote = {(void *)first_arg, sizeof flags};
             if (process_vm_readv(pid, &local, 1, &remote, 1, 0) == sizeof flags)
                 thread = (flags & CLONE_THREAD_FLAG) != 0;
         }

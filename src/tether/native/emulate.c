@@ -25,6 +25,13 @@ static const int reg_slot[16] = {
 #define SLOT_RIP GPR_SLOT(rip)
 #define SLOT_EFLAGS GPR_SLOT(eflags)
 #define SLOT_RSP GPR_SLOT(rsp)
+#define SLOT_CS GPR_SLOT(cs)
+/* The code segment selector of a thread running 64-bit code (__USER_CS,
+ * arch/x86/include/asm/segment.h). A 32-bit (i386) task runs with
+ * __USER32_CS = 0x23, where the same bytes mean other instructions (0x40..0x4F
+ * are inc/dec, not REX prefixes): this emulator decodes 64-bit mode only, so
+ * it refuses any other code segment and the caller single-steps instead. */
+#define USER64_CS 0x33
 #define F_CF (1u << 0)
 #define F_PF (1u << 2)
 #define F_AF (1u << 4)
@@ -49,7 +56,7 @@ static uint64_t result_flags(uint64_t fl, uint64_t r)
 static int emulate_insn(uint64_t *regs, const uint8_t *code, Py_ssize_t len,
                         int *pushed, uint64_t *push_addr, uint64_t *push_value)
 {
-    if (len < 1)
+    if (len < 1 || regs[SLOT_CS] != USER64_CS)
         return 0;
     int rex = 0, i = 0;
     if (code[0] >= 0x40 && code[0] <= 0x4F) {

@@ -33,7 +33,7 @@ kernel facts are docs/edge-cases.md §35). The cost
 when attribution is off: one attribute test at a syscall stop, and none at
 all when syscall stops are off."""
 from .. import _native as native
-from ..arch.amd64.output_syscalls import OUTPUT_FD_ARGUMENT
+from ..arch.output_syscalls import OUTPUT_FD_ARGUMENT, output_fd_arguments
 from ..events.decode import STOP_OUTPUT_TURN, stop_of
 from ..state.states import GONE, TASK_DEAD, TASK_STOPPED
 from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
@@ -69,7 +69,7 @@ class OutputTurns:
         seccomp filter's calls, but is resumed without syscall stops: its
         writes are not seen, and must not take a stream it would not give
         back)."""
-        if nr in OUTPUT_FD_ARGUMENT and task.proc.trace_syscalls:
+        if nr in output_fd_arguments(task.proc.arch) and task.proc.trace_syscalls:
             task.pending = OUTPUT_TURN
 
     def on_turn(self, task, ev) -> None:
@@ -81,9 +81,9 @@ class OutputTurns:
         # through the call since): read the call as it is now.
         if watch is not None and native.syscall_stop(task.tid) >= 0:
             nr = task.read_gpr(ORIG_RAX_OFFSET)
-            index = OUTPUT_FD_ARGUMENT.get(nr)
+            index = output_fd_arguments(task.proc.arch).get(nr)
             if index is not None:
-                stream = watch.stream_of(task.tid, task.read_gpr(SYSCALL_ARG_OFFSETS[index]))
+                stream = watch.stream_of(task.tid, task.read_gpr(task.proc.arch.syscall_arg_offsets[index]))
         if stream is None:
             self.resumer.resume(task)
             return

@@ -116,11 +116,14 @@ class Resumer:
                 # the register write-back and the restart in the same call;
                 # otherwise lift the int3, single-step, and put it back.
                 aspace = proc.aspace
+                # The emulator decodes x86-64 code only (it refuses a 32-bit
+                # thread by its cs too): other architectures single-step.
+                emulates = proc.arch.emulates_step_over
                 try:
                     code = aspace.code.get(rip) or aspace.instruction_at(rip)
-                    if not (sig or task.rf_on_resume or task.xstate_changed):
+                    if emulates and not (sig or task.rf_on_resume or task.xstate_changed):
                         emulated_and_resumed = resume_over(task.tid, request, gpr, code)
-                    if not emulated_and_resumed and not emulate_displaced(task, code):
+                    if not emulated_and_resumed and not (emulates and emulate_displaced(task, code)):
                         if proc.step_lock is not task and self.hold_other_threads(task):
                             if decision_log.ON:
                                 decision_log.decided(proc, f"threads held for tid {task.tid} to "

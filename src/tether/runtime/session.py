@@ -10,7 +10,8 @@ import os
 import signal
 
 from .. import _native as native
-from ..arch.amd64.output_syscalls import OUTPUT_FD_ARGUMENT
+from ..arch.output_syscalls import OUTPUT_FD_ARGUMENT
+from ..arch import AMD64, I386
 from ..arch.amd64.seccomp_bpf import seccomp_program
 from ..events.decode import STOP_EXEC, STOP_SECCOMP, STOP_TRAP, decode_stop
 from ..ptrace import (
@@ -42,7 +43,6 @@ from . import decision_log, tracker
 from .dispatch import Dispatcher
 from .registry import Registry, uptime_ticks
 
-SYS_PTRACE, SYS_EXECVE = 101, 59   # asm/unistd_64.h
 from .resume import Resumer
 from .stops import Stops
 from .tree import Tree
@@ -51,6 +51,13 @@ from .tree import Tree
 # What failed in the spawned child, by the step number it reports (spawn.c).
 _SPAWN_STEPS = {0: "execute", 1: "set up the stdin/stdout/stderr of", 2: "pass pass_fds to",
                 3: "install the seccomp syscall filter for"}
+
+
+def numbers_of(arch, names) -> set:
+    """The numbers in `arch`'s table of the syscalls `names` (a name the
+    table lacks is left out)."""
+    table = arch.syscalls.SYSCALL_NUMBERS
+    return {table[name] for name in names if name in table}
 
 
 class Session:
@@ -101,9 +108,11 @@ class Session:
         if config.syscall_filter is not None:
             # escape_antidebug must see ptrace(PTRACE_TRACEME) to fake it, and
             # output attribution the writes.
-            code = seccomp_program(config.syscall_filter
-                                   | ({SYS_PTRACE} if config.escape_antidebug else set())
-                                   | (set(OUTPUT_FD_ARGUMENT) if config.output_watch else set()))
+            names = config.syscall_filter | ({"ptrace"} if config.escape_antidebug else set()) \
+                | (set(OUTPUT_FD_ARGUMENT) if config.output_watch else set())
+            # Each table's numbers of the declared calls: the tree may run
+            # 32-bit programs too (the filter is kept across exec).
+            code = seccomp_program(numbers_of(AMD64, names), numbers_of(I386, names))
         try:
             pid, *stack = native.spawn(path, argv, envlist, launch.stdio, launch.keep_fds,
                                        config.aslr, launch.sigmask, launch.sched, launch.cpus,
@@ -156,7 +165,7 @@ class Session:
         task.options = options
         if execve_seen:
             task.in_syscall = True
-            task.syscall_nr = SYS_EXECVE
+            task.syscall_nr = proc.arch.sys_execve
         self.registry.add(task)
         self.registry.procs[pid] = proc
         proc.set_state(PROC_STOPPED)

@@ -7,11 +7,13 @@ from ..state.task import RSP_OFFSET
 _PREFIXES = frozenset((0x66, 0x67, 0xF2, 0xF3, 0x2E, 0x3E, 0x26, 0x64, 0x65, 0x36))
 
 
-def call_length(code: bytes) -> int | None:
+def call_length(code: bytes, rex: bool = True) -> int | None:
     """Length of the instruction at code[0] if it is a call, else None.
-    (call rel32, and call r/m64 = FF /2, with any prefixes.)"""
+    (call rel32, and call r/m64 = FF /2, with any prefixes.) rex=False for
+    32-bit code, where 0x40..0x4F are inc/dec instructions, not REX prefixes
+    (the ModRM and SIB forms are the same with 32-bit addressing)."""
     i = 0
-    while i < len(code) and (code[i] in _PREFIXES or 0x40 <= code[i] <= 0x4F):
+    while i < len(code) and (code[i] in _PREFIXES or (rex and 0x40 <= code[i] <= 0x4F)):
         i += 1
     if i >= len(code) - 1:
         return None
@@ -106,7 +108,7 @@ class Stepper:
         while True:
             code = self._code_at(task, task.rip())
             returning = is_return(code)
-            if call_length(code) is not None:
+            if call_length(code, task.proc.arch.word == 8) is not None:
                 depth += 1
             self.step(task)
             if task.state is TASK_DEAD or task.proc.state is not PROC_STOPPED:
@@ -118,10 +120,11 @@ class Stepper:
 
     def next(self, task) -> None:
         rip = task.rip()
-        length = call_length(self._code_at(task, rip))
+        word = task.proc.arch.word
+        length = call_length(self._code_at(task, rip), word == 8)
         if length is None:
             self.step(task)
             return
         rsp = int.from_bytes(task.gpr()[RSP_OFFSET:RSP_OFFSET + 8], "little")
-        # The call pushes a return address: back in this frame means rsp > rsp - 8.
-        self.run_to(task, rip + length, rsp - 8)
+        # The call pushes a return address: back in this frame means rsp > rsp - word.
+        self.run_to(task, rip + length, rsp - word)

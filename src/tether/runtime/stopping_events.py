@@ -94,9 +94,16 @@ class StoppingEvents:
             bp_copy.enabled = bp.enabled
             self.install_breakpoint(child, bp_copy)
         for nr, h in parent.syscall_handlers.items():
-            h_copy = SyscallHandler(nr, h.syscall_name, h.on_enter_user, h.on_exit_user, h.recursive, owner)
-            h_copy.hijack_to, h_copy.hijack_args, h_copy.enabled = h.hijack_to, h.hijack_args, h.enabled
-            child.syscall_handlers[nr] = h_copy
+            copy = SyscallHandler(nr, h.syscall_name, h.on_enter_user, h.on_exit_user, h.recursive, owner)
+            copy.hijack_to, copy.hijack_args, copy.enabled = h.hijack_to, h.hijack_args, h.enabled
+            child.syscall_handlers[nr] = copy
+        dormant = []
+        for h, target in parent.dormant_syscalls:  # (handlers of the other architecture's calls)
+            copy = SyscallHandler(h.syscall_number, h.syscall_name, h.on_enter_user, h.on_exit_user,
+                                  h.recursive, owner)
+            copy.hijack_to, copy.hijack_args, copy.enabled = h.hijack_to, h.hijack_args, h.enabled
+            dormant.append((copy, target))
+        child.dormant_syscalls = tuple(dormant)
         if parent.syscall_all is not None:
             h = parent.syscall_all
             child.syscall_all = SyscallHandler(-1, "*", h.on_enter_user, h.on_exit_user, h.recursive, owner)

@@ -9,7 +9,7 @@ from .. import _native as native
 from ..arch.amd64 import debugregs
 from ..state.address_space import INT3
 from ..state.states import PROC_RUNNING, PROC_STOPPED, PROC_STOPPING, TASK_EXITING
-from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
+from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET
 from . import tracker
 from .listener import callback_raised, thread_context
 from .output_turns import OutputTurns
@@ -17,7 +17,7 @@ from .resume import DR6_OFFSET
 
 syscall_stop = native.syscall_stop
 
-SYS_PTRACE, PTRACE_TRACEME = 101, 0
+PTRACE_TRACEME = 0
 SI_KERNEL = 0x80  # si_code of the SIGTRAP an int3 raises
 
 
@@ -150,7 +150,7 @@ class Stops:
             task.syscall_nr = nr
             if proc.output_watch is not None:
                 self.output.at_entry(task, nr)  # a write waits for its turn when resumed
-            if nr == SYS_PTRACE and proc.config.escape_antidebug \
+            if nr == proc.arch.sys_ptrace and proc.config.escape_antidebug \
                     and native.get_syscall_info(task.tid)[2][0] == PTRACE_TRACEME:
                 # Pretend PTRACE_TRACEME succeeded: skip the call (orig_rax = -1
                 # makes the kernel skip it) and return 0 at its exit stop.
@@ -201,7 +201,7 @@ class Stops:
         libdebug raises)."""
         seen = {nr}
         while True:
-            self._hijack(task, handler)
+            self._hijack(task, handler, proc.arch.syscall_arg_offsets)
             nxt = _recursive_handler(proc, handler)
             if nxt is None:
                 return None
@@ -221,11 +221,11 @@ class Stops:
         self.resumer.stop_process(proc, task)
 
     @staticmethod
-    def _hijack(task, handler) -> None:
+    def _hijack(task, handler, arg_offsets) -> None:
         handler.hit_count += 1
         task.write_gpr(ORIG_RAX_OFFSET, handler.hijack_to)
         for index, value in (handler.hijack_args or {}).items():
-            task.write_gpr(SYSCALL_ARG_OFFSETS[index], value)
+            task.write_gpr(arg_offsets[index], value)
         task.syscall_nr = handler.hijack_to
 
     # ------------------------------------------------------------------ signals

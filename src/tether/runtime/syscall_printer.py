@@ -1,6 +1,7 @@
 """pprint_syscalls: an strace-like live line per completed syscall."""
 import sys
 
+from ..arch import AMD64
 from ..arch.amd64.syscalls import format_syscall
 
 
@@ -31,7 +32,11 @@ class SyscallPrinter:
         def read_memory(address, size):
             return mem.read(address, size)
         try:
-            line = format_syscall(nr, list(args), read_string, ret, read_memory=read_memory)
+            # The process's table (a 32-bit one's: its numbers, 4-byte
+            # pointers and longs).
+            table = None if proc.arch is AMD64 else proc.arch.syscalls
+            line = format_syscall(nr, list(args), read_string, ret, read_memory=read_memory,
+                                  table=table)
         except Exception:
             line = f"syscall_{nr}(...) = {ret}"
         print(f"[{task.tid}] {line}", file=self.out or sys.stdout, flush=True)

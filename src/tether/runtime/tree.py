@@ -5,6 +5,7 @@ import os
 import sys
 
 from .. import _native as native
+from ..arch import arch_of_process
 from ..events.decode import STOP_CLONE, STOP_VFORK
 from ..events.message import with_event_message
 from ..ptrace import (
@@ -82,7 +83,7 @@ class Tree:
             shared = kind is STOP_VFORK or native.same_vm(parent.pid, new_tid)
             plan = tracker.child_plan(parent, shared)
             child = Proc(new_tid, parent.config.for_child(), parent=parent,
-                         aspace=parent.aspace if shared else None)
+                         aspace=parent.aspace if shared else None, arch=parent.arch)
             if not shared:
                 # fork copied our int3s into the child: put the original bytes
                 # back before it runs one instruction (blank slate, docs/edge-cases.md §7).
@@ -244,6 +245,12 @@ class Tree:
         proc.exec_count += 1
         if decision_log.LIFE_ON:
             decision_log.lifecycle(proc.pid, "exec'd a new program (exec #%d)", proc.exec_count)
+        # The new program may be of another architecture (a 64-bit process
+        # exec'ing a 32-bit one, or back): asked of its ELF header, and the
+        # syscall numbers follow (docs/edge-cases.md §36).
+        arch = arch_of_process(proc.pid)
+        if arch is not proc.arch:
+            renumber_syscalls(proc, arch)
         proc.mem.reopen()
         # The old image and its int3s are gone: drop everything address-based.
         proc.aspace = AddressSpace(proc.mem)
@@ -319,6 +326,48 @@ class Tree:
                 self.resumer.stop_process(proc)  # as for a stop's callback (stops.py)
         finally:
             proc.in_callback -= 1
+
+
+def renumber_syscalls(proc, arch) -> None:
+    """`proc` now runs a program of architecture `arch`: its syscall
+    handlers, hijacks and pprint filters, kept across exec, follow their
+    syscalls' names into the new table (write is 1 on x86-64, 4 on i386).
+    A handler whose call (or hijack target) the new table lacks is put
+    aside (`proc.dormant_syscalls`), and comes back at an exec into a
+    program that has it."""
+    old = proc.arch
+
+    def renumber(nr):
+        try:
+            return arch.syscall_number(old.syscall_name(nr))
+        except ValueError:
+            return None
+    # (handler, name of its hijack target or None), the put-aside ones too
+    entries = [(h, None if h.hijack_to is None else old.syscall_name(h.hijack_to))
+               for h in proc.syscall_handlers.values()] + list(proc.dormant_syscalls)
+    handlers, dormant = {}, []
+    table = arch.syscalls.SYSCALL_NUMBERS
+    for handler, target in entries:
+        if handler.syscall_name not in table or (target is not None and target not in table):
+            dormant.append((handler, target))
+            continue
+        handler.syscall_number = table[handler.syscall_name]
+        if target is not None:
+            handler.hijack_to = table[target]
+        handlers[handler.syscall_number] = handler
+    proc.syscall_handlers = handlers
+    proc.dormant_syscalls = tuple(dormant)
+    for task in proc.tasks.values():
+        if task.in_syscall and task.syscall_nr is not None:
+            # Its execve returns in the new program: the exit stop is matched
+            # against the new numbers.
+            nr = renumber(task.syscall_nr)
+            task.syscall_nr = task.syscall_nr if nr is None else nr
+    for name in ("pprint_only", "pprint_hidden"):
+        numbers = getattr(proc, name)
+        if numbers is not None:
+            setattr(proc, name, {n for n in map(renumber, numbers) if n is not None})
+    proc.arch = arch
 
 
 def reap_orphan(pid: int) -> None:

@@ -20,7 +20,6 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..arch.amd64.registers import FULL_GPR_NAMES
 from ..memory.hexdump import check_word_size, diff_lines
 from .memory import LEVELS
 
@@ -89,7 +88,7 @@ def _compared_names(regs) -> list[str]:
     x87/SSE control registers, st0-7, each vector register at its widest
     available view (zmm, else ymm, else xmm) and the AVX-512 masks."""
     available = set(dir(regs))  # Registers.__dir__: the names this XSAVE area provides
-    names = list(FULL_GPR_NAMES)
+    names = list(regs.display_names)  # of the registers' architecture
     names += [n for n in ("fcw", "fsw", "ftw", "mxcsr") if n in available]
     names += [f"st{i}" for i in range(8) if f"st{i}" in available]
     for i in range(32):

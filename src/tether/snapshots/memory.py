@@ -133,10 +133,11 @@ class SnapshotMemory:
             i += 1
         return out[0] if len(out) == 1 else b"".join(out)
 
-    def try_read_u64(self, address: int):
-        """The little-endian u64 at `address`, or None when not captured."""
+    def try_read_u64(self, address: int, size: int = 8):
+        """The little-endian u64 at `address` (an integer of `size` bytes:
+        4 for a 32-bit process's word), or None when not captured."""
         try:
-            return int.from_bytes(self.read(address, 8), "little")
+            return int.from_bytes(self.read(address, size), "little")
         except MemoryAccessError:
             return None
 

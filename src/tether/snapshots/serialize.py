@@ -34,6 +34,7 @@ import os
 import re
 import zlib
 
+from ..arch import ARCHES
 from ..arch.amd64.registers import GPR_SIZE
 from ..safe_files import read_whole
 from .file_writer import FORMAT, VERSION, write_snapshot
@@ -166,8 +167,10 @@ def _parse_process(raw, where: str, kind: str, read_mapped_files: bool):
         raise ValueError(f"{where}.level must be one of {', '.join(LEVELS)}, not {level!r}")
     name = c.str("name", none_ok=True)
     snapshot_id = c.int("snapshot_id", 0, 1 << 63)
-    if c.str("arch") != "amd64":
-        raise ValueError(f"{where}.arch {c.obj['arch']!r} is not supported (only 'amd64')")
+    arch = c.str("arch")
+    if arch not in ARCHES:
+        known = ", ".join(map(repr, ARCHES))
+        raise ValueError(f"{where}.arch {arch!r} is not supported (only {known})")
     binary_path = c.str("binary_path", none_ok=True)
 
     maps = _parse_maps(c)
@@ -199,7 +202,7 @@ def _parse_process(raw, where: str, kind: str, read_mapped_files: bool):
         contents[start] = data
     image = ProcessImage(pid, level, [SnapshotMap(s, e, p, e - s, o, f, b, contents.get(s))
                                       for s, e, p, o, f, b in maps], skipped, binary_path,
-                         reads_files=read_mapped_files)
+                         arch, reads_files=read_mapped_files)
 
     threads, tids = [], set()
     for i, raw_thread in enumerate(c.list("threads")):

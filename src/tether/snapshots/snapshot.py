@@ -99,7 +99,7 @@ def _capture_image(control, proc, level: str) -> ProcessImage:
         if reason is not None:
             skipped[m.start] = reason
         saved.append(SnapshotMap.of(m, content))
-    return ProcessImage(proc.pid, level, saved, skipped, binary)
+    return ProcessImage(proc.pid, level, saved, skipped, binary, proc.arch.name)
 
 
 def process_snapshot(debugger, level: str = "base", name=None) -> ProcessSnapshot:

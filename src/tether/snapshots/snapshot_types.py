@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from ..arch import arch_named
 from ..arch.amd64.registers import format_registers, frozen_registers
 from ..memory.hexdump import check_word_size, dump_lines
 from ..memory.maps import MemoryMapList, format_maps
@@ -16,7 +17,7 @@ from ..symbols.symbol_list import SymbolList, build_symbols, symbol_at
 from .memory import SnapshotMemory, SnapshotMemoryView
 
 if TYPE_CHECKING:
-    from ..arch.amd64.registers import Registers
+    from ..arch.amd64.registers import X86Registers
     from .diff import Diff, TreeDiff
 
 __all__ = ["ProcessImage", "ProcessSnapshot", "ThreadSnapshot", "TreeSnapshot"]
@@ -111,7 +112,7 @@ class _Snapshot:
 
     @property
     def arch(self) -> str:
-        """The architecture: "amd64"."""
+        """The architecture of the process, by libdebug's names: "amd64" or "i386"."""
         return self._image.arch
 
     # --- maps, memory, symbols ---
@@ -150,8 +151,11 @@ class _Snapshot:
         if self.level == "base":
             raise ValueError("a 'base' snapshot holds no stack contents: take it with "
                              "level='writable' or 'full' to get a backtrace")
-        frames = Unwinder(self._image.unwind_modules()).unwind(regs.rip, regs.rsp, regs.rbp,
-                                                        self._image.memory.try_read_u64)
+        arch = arch_named(self._image.arch)
+        memory, word = self._image.memory, arch.word
+        frames = Unwinder(self._image.unwind_modules(), arch).unwind(
+            getattr(regs, arch.ip), getattr(regs, arch.sp), getattr(regs, arch.fp),
+            lambda address: memory.try_read_u64(address, word))
         if as_symbols:
             return [symbol_at(a, self.symbols) or hex(a) for a in frames]
         return frames
@@ -209,12 +213,13 @@ class ThreadSnapshot(_Snapshot):
         self.tid = self.thread_id = tid
         self._gpr = bytes(gpr)
         self._xstate = bytes(xstate)
-        self.regs = frozen_registers(self._gpr, self._xstate or None)
+        # Named as the process's architecture names them (eax... in a 32-bit one).
+        self.regs = frozen_registers(self._gpr, self._xstate or None, arch_named(image.arch).registers)
 
     _file_kind = "thread"
 
     @property
-    def registers(self) -> Registers:
+    def registers(self) -> X86Registers:
         """The saved registers (the same as `regs`)."""
         return self.regs
 
@@ -232,22 +237,23 @@ class ThreadSnapshot(_Snapshot):
 
     @property
     def instruction_pointer(self) -> int:
-        """The saved rip."""
-        return self.regs.rip
+        """The saved rip (eip of a 32-bit process)."""
+        return getattr(self.regs, arch_named(self.arch).ip)
 
     @property
     def syscall_number(self) -> int:
-        """The saved orig_rax (the syscall number at a syscall stop)."""
-        return self.regs.orig_rax
+        """The saved orig_rax (orig_eax of a 32-bit process: the syscall
+        number at a syscall stop)."""
+        return getattr(self.regs, arch_named(self.arch).syscall_number_reg)
 
     @property
     def syscall_return(self) -> int:
-        """The saved rax (a syscall's return value at its exit)."""
-        return self.regs.rax
+        """The saved rax (eax of a 32-bit process: a syscall's return value at its exit)."""
+        return getattr(self.regs, arch_named(self.arch).syscall_return_reg)
 
     def __getattr__(self, name):
         if name.startswith("syscall_arg") and name[11:].isdigit() and int(name[11:]) < 6:
-            return getattr(self.regs, ("rdi", "rsi", "rdx", "r10", "r8", "r9")[int(name[11:])])
+            return getattr(self.regs, arch_named(self.arch).syscall_arg_regs[int(name[11:])])
         raise AttributeError(f"ThreadSnapshot has no attribute {name!r}")
 
     def backtrace(self, as_symbols: bool = False) -> list[int] | list[str]:
@@ -296,7 +302,7 @@ class ProcessSnapshot(_Snapshot):
         return self.threads[0]
 
     @property
-    def regs(self) -> Registers:
+    def regs(self) -> X86Registers:
         """The main thread's saved registers."""
         return self.main_thread.regs
 
@@ -304,8 +310,8 @@ class ProcessSnapshot(_Snapshot):
 
     @property
     def instruction_pointer(self) -> int:
-        """The main thread's saved rip."""
-        return self.regs.rip
+        """The main thread's saved rip (eip of a 32-bit process)."""
+        return getattr(self.regs, arch_named(self.arch).ip)
 
     def backtrace(self, as_symbols: bool = False) -> list[int] | list[str]:
         """The main thread's backtrace over the saved stack."""

@@ -2,6 +2,7 @@
 Data only; the runtime (tether.runtime) acts on it."""
 from typing import Any
 
+from ..arch import arch_of_process
 from ..memory.process_memory import ProcessMemory
 from .address_space import AddressSpace
 from .hub import Hub
@@ -47,9 +48,12 @@ class Proc:
     hidden = False              # traced only to keep it safe, no Debugger (see runtime/births.py)
     detach_when_stopped = False  # follow-fork-mode child + detach-on-fork
     stop_when_started = False    # stopped by the user before its first stop
+    # Syscall handlers whose call the running program's architecture lacks,
+    # kept for an exec back (runtime/tree.py, renumber_syscalls).
+    dormant_syscalls: tuple = ()
 
     def __init__(self, pid: int, config, parent=None, aspace=None, hub=None,
-                 state: ProcState = ProcState.STOPPED):
+                 state: ProcState = ProcState.STOPPED, arch=None):
         self.pid = pid
         self.config = config          # the Debugger's Settings (follow_children, ...)
         self.parent = parent
@@ -59,6 +63,10 @@ class Proc:
         self.mem = ProcessMemory(pid, self.live_tids)
         self.aspace = aspace if aspace is not None else AddressSpace(self.mem)
         self.state = state
+        # Its architecture's table (tether.arch): given for a fork (it runs
+        # its parent's program); else (started, attached) read from its
+        # program's ELF header. Decided again at each exec (Tree.on_exec).
+        self.arch = arch if arch is not None else arch_of_process(pid)
         # Read at every stop: instance attributes (a class default read
         # through an instance is several times slower on Python 3.11).
         self.step_lock = None

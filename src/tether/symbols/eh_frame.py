@@ -6,8 +6,8 @@ from __future__ import annotations
 import bisect
 import struct
 
-from .cfi_encoding import (PE_ABSPTR, PE_DATAREL, PE_OMIT, PE_SDATA4, read_encoded, read_sleb,
-                           read_uleb)
+from .cfi_encoding import (PE_ABSPTR, PE_DATAREL, PE_OMIT, PE_SDATA4, PE_UDATA4, read_encoded,
+                           read_sleb, read_uleb)
 from .cfi_errors import CfiError
 
 __all__ = ["Cie", "Fde", "EhFrame"]
@@ -48,6 +48,9 @@ class EhFrame:
         self.addr = elf.eh_frame_addr or 0
         got = elf.section(".got") if hasattr(elf, "section") else None
         self.data_base = got.addr if got is not None else None
+        # DW_EH_PE_absptr is an address of the file's size: 4 bytes in an
+        # ELF32 (i386) file.
+        self.word = 4 if getattr(elf, "word", 8) == 4 else 8
         self._cies: dict[int, Cie] = {}
         self._table = None  # (hdr bytes, hdr addr, table offset, count)
         self._starts = None  # full-scan index: sorted pc_begin, and entries
@@ -112,7 +115,7 @@ class EhFrame:
         aug = data[pos:aug_end].decode("ascii", "replace")
         pos = aug_end + 1
         if "eh" in aug:  # old GCC: an eh_data pointer precedes the factors
-            pos += 8
+            pos += self.word
         cie = Cie()
         cie.code_align, pos = read_uleb(data, pos)
         cie.data_align, pos = read_sleb(data, pos)
@@ -121,7 +124,7 @@ class EhFrame:
             pos += 1
         else:
             cie.ra_reg, pos = read_uleb(data, pos)
-        cie.fde_enc, cie.lsda_enc = PE_ABSPTR, PE_OMIT
+        cie.fde_enc, cie.lsda_enc = self.sized(PE_ABSPTR), PE_OMIT
         cie.has_z = aug.startswith("z")
         cie.is_signal = "S" in aug
         if cie.has_z:
@@ -129,13 +132,13 @@ class EhFrame:
             aug_data_end = pos + aug_len
             for ch in aug[1:]:
                 if ch == "R":
-                    cie.fde_enc = data[pos]
+                    cie.fde_enc = self.sized(data[pos])
                     pos += 1
                 elif ch == "L":
-                    cie.lsda_enc = data[pos]
+                    cie.lsda_enc = self.sized(data[pos])
                     pos += 1
                 elif ch == "P":
-                    enc = data[pos]
+                    enc = self.sized(data[pos])
                     _, pos = read_encoded(data, pos + 1, enc, self.addr, self.data_base)
                 elif ch in "SBG":
                     pass  # flags without data
@@ -145,6 +148,13 @@ class EhFrame:
         cie.instructions = bytes(data[pos:end])
         cie.instructions_addr = self.addr + pos
         return cie
+
+    def sized(self, enc: int) -> int:
+        """A pointer encoding with DW_EH_PE_absptr made explicit: udata4 in
+        a 32-bit file (read_encoded takes absptr as 8 bytes)."""
+        if self.word == 4 and enc != PE_OMIT and enc & 0x0F == PE_ABSPTR:
+            return enc | PE_UDATA4
+        return enc
 
     def fde_at(self, offset: int) -> Fde:
         """The FDE at .eh_frame+offset; CfiError if there is none."""

@@ -38,7 +38,7 @@ __all__ = [
 ELF_MAGIC = b"\x7fELF"
 ELFCLASS32, ELFCLASS64 = 1, 2
 ELFDATA2LSB, ELFDATA2MSB = 1, 2
-EM_X86_64 = 62
+EM_386, EM_X86_64 = 3, 62
 
 ET_NAMES = {0: "NONE", 1: "REL", 2: "EXEC", 3: "DYN", 4: "CORE"}
 ET_EXEC, ET_DYN = 2, 3
@@ -71,6 +71,12 @@ EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 PHDR = struct.Struct("<IIQQQQQQ")
 _SHDR = struct.Struct("<IIQQQQIIQQ")
 _SYM = struct.Struct("<IBBHQQ")
+# ELF32 (i386 programs): the same fields, 4-byte addresses; the program
+# header and the symbol put theirs in another order (gABI, "ELF-32").
+EHDR32 = struct.Struct("<16sHHIIIIIHHHHHH")
+PHDR32 = struct.Struct("<IIIIIIII")
+_SHDR32 = struct.Struct("<IIIIIIIIII")
+_SYM32 = struct.Struct("<IIIBBH")
 
 Section = namedtuple("Section", "name addr offset size type")
 Segment = namedtuple("Segment", "type vaddr memsz offset filesz flags")
@@ -79,7 +85,8 @@ ElfSymbol = namedtuple("ElfSymbol", "name value size kind binding", defaults=("g
 
 
 def describe_non_elf(head: bytes) -> str:
-    """Say what a file that is not an x86-64 ELF64 executable is ("" if it is one).
+    """Say what a file that is not an x86-64 ELF64 or i386 ELF32 executable
+    is ("" if it is one).
 
     The kernel decides as fs/binfmt_elf.c does: the magic, the machine and
     the program header entry size, never the class, byte-order or version
@@ -94,6 +101,17 @@ def describe_non_elf(head: bytes) -> str:
     machine = struct.unpack_from("<H", head, 18)[0]
     cls, data = head[4], head[5]
     phentsize = struct.unpack_from("<H", head, 54)[0] if len(head) >= EHDR.size else 0
+    if machine == EM_386 and len(head) >= EHDR32.size:
+        # An i386 program (run in 32-bit mode by an x86-64 kernel).
+        phentsize = struct.unpack_from("<H", head, 42)[0]
+        if (cls, data) == (ELFCLASS32, ELFDATA2LSB) or phentsize == PHDR32.size:
+            e_type = struct.unpack_from("<H", head, 16)[0]
+            if e_type in (1, 4):
+                return "a relocatable object file (.o), not an executable" if e_type == 1 \
+                    else "a core dump, not an executable"
+            if phentsize != PHDR32.size:
+                return "a truncated or corrupt ELF file (its program header size is not 32)"
+            return ""
     if machine == EM_X86_64 and (phentsize == PHDR.size or (cls, data) == (ELFCLASS64, ELFDATA2LSB)):
         e_type = struct.unpack_from("<H", head, 16)[0]
         if e_type == 1:
@@ -105,9 +123,9 @@ def describe_non_elf(head: bytes) -> str:
         return ""
     bits = {ELFCLASS32: "32-bit", ELFCLASS64: "64-bit"}.get(cls, "unknown-class")
     if data == ELFDATA2MSB:
-        return f"a big-endian {bits} ELF file; only x86-64 is supported"
+        return f"a big-endian {bits} ELF file; only x86-64 and i386 are supported"
     name = MACHINE_NAMES.get(machine, f"machine {machine}")
-    return f"a {bits} {name} ELF file; only x86-64 ELF64 is supported"
+    return f"a {bits} {name} ELF file; only x86-64 ELF64 and i386 ELF32 are supported"
 
 
 # --- the reader ----------------------------------------------------------------
@@ -187,7 +205,8 @@ class _FileBytes:
 
 
 class ElfFile:
-    """One parsed ELF64 little-endian x86-64 file (executable or shared object).
+    """One parsed little-endian ELF file (executable or shared object):
+    x86-64 ELF64, or i386 ELF32 (`word` is 4 then: the bytes of an address).
 
     Constructing it twice for the same unchanged file (same path, device,
     inode, mtime and size) returns the same cached object. Header, program
@@ -243,21 +262,29 @@ class ElfFile:
         problem = describe_non_elf(head)
         if problem:
             raise ElfError(f"'{path}' is {problem}")
+        is32 = struct.unpack_from("<H", head, 18)[0] == EM_386
+        self.word = 4 if is32 else 8
+        ehdr, phdr = (EHDR32, PHDR32) if is32 else (EHDR, PHDR)
+        self._shdr, self._sym = (_SHDR32, _SYM32) if is32 else (_SHDR, _SYM)
         (_, e_type, _, _, self.entry_point, phoff, shoff, _, _, phentsize,
-         phnum, shentsize, shnum, shstrndx) = EHDR.unpack_from(head, 0)
+         phnum, shentsize, shnum, shstrndx) = ehdr.unpack_from(head, 0)
         self.elf_type = ET_NAMES.get(e_type, str(e_type))
         self.is_pie = e_type == ET_DYN
         self._symbols = None
         self._cached_bytes: dict = {}
 
-        if phnum * PHDR.size > _MAX_PHDRS_SIZE:
+        if phnum * phdr.size > _MAX_PHDRS_SIZE:
             raise ElfError(f"'{path}': {phnum} program headers, more than the kernel accepts")
-        table = file.read(phoff, phnum * PHDR.size)
-        if len(table) < phnum * PHDR.size:
+        table = file.read(phoff, phnum * phdr.size)
+        if len(table) < phnum * phdr.size:
             raise ElfError(f"'{path}': the program headers lie past the end of the file")
         self.segments = []
-        for p_type, flags, p_off, vaddr, _, filesz, memsz, _ in PHDR.iter_unpack(table):
-            self.segments.append(Segment(p_type, vaddr, memsz, p_off, filesz, flags))
+        if is32:
+            for p_type, p_off, vaddr, _, filesz, memsz, flags, _ in phdr.iter_unpack(table):
+                self.segments.append(Segment(p_type, vaddr, memsz, p_off, filesz, flags))
+        else:
+            for p_type, flags, p_off, vaddr, _, filesz, memsz, _ in phdr.iter_unpack(table):
+                self.segments.append(Segment(p_type, vaddr, memsz, p_off, filesz, flags))
         self.load_segments = [s for s in self.segments if s.type == PT_LOAD]
 
         self.interpreter = None
@@ -275,20 +302,21 @@ class ElfFile:
         never reads it: a program runs without one, e.g. after sstrip)."""
         self._raw_sections = []
         file = self._file
-        if shoff == 0 or shentsize != _SHDR.size:
+        shdr = self._shdr
+        if shoff == 0 or shentsize != shdr.size:
             return []
-        first = file.read(shoff, _SHDR.size)
-        if len(first) < _SHDR.size:
+        first = file.read(shoff, shdr.size)
+        if len(first) < shdr.size:
             return []
         # Extended numbering (gABI): a count or string-table index too large
         # for the header lives in section 0's sh_size / sh_link.
-        first = _SHDR.unpack_from(first, 0)
+        first = shdr.unpack_from(first, 0)
         if shnum == 0:
             shnum = first[5]
         if shstrndx == SHN_XINDEX:
             shstrndx = first[6]
-        shnum = min(shnum, _MAX_SECTIONS, (file.size - shoff) // _SHDR.size)
-        raw = list(_SHDR.iter_unpack(file.read(shoff, shnum * _SHDR.size)))
+        shnum = min(shnum, _MAX_SECTIONS, (file.size - shoff) // shdr.size)
+        raw = list(shdr.iter_unpack(file.read(shoff, shnum * shdr.size)))
         names = b""
         if shstrndx < len(raw):
             names = self._section_bytes(raw[shstrndx])
@@ -460,17 +488,20 @@ class ElfFile:
     def _read_symtab(self, index: int):
         raw = self._raw_sections[index]
         sh_type, link = raw[1], raw[6]
-        table = self._section_bytes(raw, _MAX_SYMBOLS * _SYM.size)
+        sym = self._sym
+        table = self._section_bytes(raw, _MAX_SYMBOLS * sym.size)
         strtab = b""
         if link < len(self._raw_sections):
             strtab = self._section_bytes(self._raw_sections[link])
         versions = self._version_names(index) if sh_type == SHT_DYNSYM else None
-        count = len(table) // _SYM.size
+        count = len(table) // sym.size
         # Names may overlap (a hostile table can point every symbol into one
         # long string): the text decoded is bounded, not just each name.
         name_budget = 2 * len(strtab) + (1 << 20)
-        for i, (name_off, info, _, shndx, value, sym_size) in enumerate(
-                _SYM.iter_unpack(table[:count * _SYM.size])):
+        entries = sym.iter_unpack(table[:count * sym.size])
+        if sym is _SYM32:  # (name, value, size, info, other, shndx): put in ELF64's order
+            entries = ((n, i, o, x, v, z) for n, v, z, i, o, x in entries)
+        for i, (name_off, info, _, shndx, value, sym_size) in enumerate(entries):
             if shndx in (SHN_UNDEF, SHN_ABS) or value == 0 or name_off == 0:
                 continue
             kind = STT_NAMES.get(info & 0xF, "notype")

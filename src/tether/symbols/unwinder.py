@@ -1,10 +1,13 @@
-"""Call-stack unwinding of x86-64 processes from .eh_frame call-frame
-information (CFI).
+"""Call-stack unwinding of x86-64 and i386 processes from .eh_frame
+call-frame information (CFI).
 
 For each frame we find the FDE covering the pc, run its CIE's and its own
 CFA program up to the pc, compute the CFA and read the caller's rip, rsp and
 callee-saved registers from the stack. Where no FDE covers the pc we fall
-back to the frame-pointer chain.
+back to the frame-pointer chain. The DWARF numbers of the instruction,
+stack and frame pointers, the registers a call clobbers and the word size
+come from the process's architecture table (tether.arch.Arch), x86-64's by
+default.
 """
 from __future__ import annotations
 
@@ -50,14 +53,21 @@ def _function_starts(elf):
 
 
 class Unwinder:
-    """Unwinds x86-64 call stacks of a process whose modules are known.
+    """Unwinds the call stacks of a process whose modules are known.
 
     modules: list of (load base, ElfFile); file virtual address v of a
     module is at base + v in the process. Of each ElfFile it uses
     load_segments, eh_frame(_addr), eh_frame_hdr(_addr), section(".got")
-    and symbols() (function starts, for the no-CFI fallback)."""
+    and symbols() (function starts, for the no-CFI fallback). arch: the
+    process's architecture table (None: x86-64)."""
 
-    def __init__(self, modules):
+    def __init__(self, modules, arch=None):
+        if arch is None:
+            self.ip, self.sp, self.fp, self.word = RIP, RSP, RBP, 8
+            self.caller_saved = CALLER_SAVED
+        else:
+            self.ip, self.sp, self.fp, self.word = arch.dwarf_ip, arch.dwarf_sp, arch.dwarf_fp, arch.word
+            self.caller_saved = arch.dwarf_caller_saved
         self._ranges = []
         for base, elf in modules:
             # Code lives in executable (PF_X = 1) PT_LOAD segments.
@@ -87,14 +97,15 @@ class Unwinder:
     def unwind(self, rip, rsp, rbp, read_u64, max_frames=64):
         """[rip, return address 1, return address 2, ...] of the call stack.
 
-        read_u64(addr) returns the 8 bytes at addr as an int, or None if
-        unreadable. Stops at a zero return address, the outermost frame (its
+        read_u64(addr) returns the word at addr (8 bytes, 4 for i386) as an
+        int, or None if unreadable. Stops at a zero return address, the outermost frame (its
         CFI marks rip undefined), code it cannot unwind, a read failure, or
         a stack pointer that does not move up."""
+        RIP, RSP = self.ip, self.sp  # noqa: N806 (the DWARF numbers of this architecture)
         frames = [rip]
         regs = {RIP: rip, RSP: rsp}
         if rbp is not None:
-            regs[RBP] = rbp
+            regs[self.fp] = rbp
         exact_pc = True  # frame 0 and frames interrupted by a signal
         while len(frames) < max_frames:
             try:
@@ -116,7 +127,7 @@ class Unwinder:
         return frames
 
     def _step(self, regs, read_u64, exact_pc, first):
-        pc = regs[RIP]
+        pc = regs[self.ip]
         # A return address may be one past the end of its function (a call to
         # a noreturn function is the last instruction), so look up pc - 1.
         found = self.find_fde(pc if exact_pc else pc - 1)
@@ -127,8 +138,8 @@ class Unwinder:
             return self._apply_row(row, fde.cie, regs, read_u64), fde.cie.is_signal
         return self._frame_pointer_step(regs, read_u64, first), False
 
-    @staticmethod
-    def _apply_row(row, cie, regs, read_u64):
+    def _apply_row(self, row, cie, regs, read_u64):
+        RIP, RSP = self.ip, self.sp  # noqa: N806
         if row.cfa is None:
             raise CfiError("no CFA rule")
         if row.cfa[0] == "reg":
@@ -148,7 +159,7 @@ class Unwinder:
                 raise UnknownValue(f"unreadable stack at {addr:#x}")
             return value
 
-        new = {r: v for r, v in regs.items() if r not in CALLER_SAVED and r != RIP}
+        new = {r: v for r, v in regs.items() if r not in self.caller_saved and r != RIP}
         new[RSP] = cfa  # psABI: the CFA is rsp before the call pushed its return address
         for r, rule in row.rules.items():
             kind = rule[0]
@@ -179,6 +190,8 @@ class Unwinder:
 
         At a function's first instruction (frame 0 only) nothing is pushed
         yet and the return address is at [rsp]."""
+        RIP, RSP, RBP, word = self.ip, self.sp, self.fp, self.word  # noqa: N806
+        caller_saved = self.caller_saved
         pc, rsp, rbp = regs[RIP], regs[RSP], regs.get(RBP)
         if first:
             module = self.module_of(pc)
@@ -188,18 +201,18 @@ class Unwinder:
                     ret = read_u64(rsp)
                     if ret is None:
                         return None
-                    new = {r: v for r, v in regs.items() if r not in CALLER_SAVED}
-                    new.update({RIP: ret, RSP: rsp + 8})
+                    new = {r: v for r, v in regs.items() if r not in caller_saved}
+                    new.update({RIP: ret, RSP: rsp + word})
                     return new
         # With a frame pointer, [rbp] is the caller's rbp and [rbp+8] the
         # return address; a valid frame lies above the stack pointer.
-        if not rbp or rbp < rsp or rbp & 7:
+        if not rbp or rbp < rsp or rbp & (word - 1):
             return None
-        ret, saved_rbp = read_u64(rbp + 8), read_u64(rbp)
+        ret, saved_rbp = read_u64(rbp + word), read_u64(rbp)
         if ret is None or saved_rbp is None:
             return None
-        new = {r: v for r, v in regs.items() if r not in CALLER_SAVED}
-        new.update({RIP: ret, RSP: rbp + 16, RBP: saved_rbp})
+        new = {r: v for r, v in regs.items() if r not in caller_saved}
+        new.update({RIP: ret, RSP: rbp + 2 * word, RBP: saved_rbp})
         return new
 
 

@@ -1,0 +1,1 @@
+"""x86-64: registers, syscalls, signals, debug registers; ARCH is its table."""

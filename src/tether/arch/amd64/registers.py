@@ -26,7 +26,7 @@ from ... import _native
 __all__ = [
     "EFLAGS_OFFSET", "FULL_GPR_NAMES", "GPR_FIELDS", "GPR_OFFSETS", "GPR_SIZE", "ORIG_RAX_OFFSET",
     "RAX_OFFSET", "RIP_OFFSET", "RSP_OFFSET", "Registers", "SYSCALL_ARG_OFFSETS",
-    "UnknownRegisterError", "format_registers", "frozen_registers", "register_names",
+    "UnknownRegisterError", "format_registers", "frozen_registers", "register_class", "register_names",
 ]
 
 
@@ -191,13 +191,13 @@ def _build_xstate_layout() -> dict[str, _XRegister]:
 
 XSTATE_LAYOUT = _build_xstate_layout()
 
-_ALL_NAMES = tuple(GPR_LAYOUT) + tuple(XSTATE_LAYOUT)
 
 
-def _unknown(name: str) -> UnknownRegisterError:
+def _unknown(name: str, arch: str = "x86-64") -> UnknownRegisterError:
+    examples = "'eax', 'ax', 'al', 'xmm0'" if arch == "i386" else "'rax', 'eax', 'al', 'xmm0'"
     return UnknownRegisterError(
-        f"unknown x86-64 register {name!r} (names are lower case, e.g. 'rax', 'eax', "
-        f"'al', 'xmm0'; see tether.arch.amd64.registers.register_names())")
+        f"unknown {arch} register {name!r} (names are lower case, e.g. {examples}; "
+        f"see the names of dir(regs))")
 
 
 def _unsigned(name: str, value, bits: int) -> int:
@@ -257,35 +257,50 @@ def _reset_component(buf, component: int) -> None:
 
 # --- the Registers object ---------------------------------------------------------------
 
-class Registers:
-    """The registers of one thread, as attributes (`regs.rax`, `regs.ah = 1`...)."""
+class X86Registers:
+    """The registers of one thread, as attributes (`regs.rax`, `regs.ah = 1`...).
+
+    The base of every x86 register class: register_class() makes one per
+    register table (x86-64's here, i386's in arch/i386/registers.py), with
+    one property per register installed on it."""
 
     __slots__ = ("_cache",)
+    # The table of the class made by register_class().
+    arch_name = "x86-64"
+    gpr_layout: dict = {}
+    xstate_layout: dict = {}
+    display_names: tuple = ()
+    writers: dict = {}
+    ip_name = "rip"
+    sp_name = "rsp"
 
     def __init__(self, cache):
         object.__setattr__(self, "_cache", cache)
 
     def __setattr__(self, name, value):
-        writer = _WRITERS.get(name)
+        writer = self.writers.get(name)
         if writer is None:
-            raise _unknown(name)
+            raise _unknown(name, self.arch_name)
         writer(self, value)
 
     def __getattr__(self, name):
         # Only reached when normal lookup failed: an unknown name, or a vector register
         # whose property raised because this CPU/kernel lacks it.
-        reg = XSTATE_LAYOUT.get(name)
+        if name.startswith("__"):
+            raise AttributeError(name)  # copy/pickle probes: not a register
+        reg = self.xstate_layout.get(name)
         if reg is not None:
             reason = _missing_reason(self._cache.xstate(), reg)
             if reason:
                 raise UnknownRegisterError(f"register {name} is not available: {reason}")
-        raise _unknown(name)
+        raise _unknown(name, self.arch_name)
 
     def __dir__(self):
-        return register_names(self._cache) + ["filter"]
+        return register_names(self._cache, type(self)) + ["filter"]
 
     def __repr__(self):
-        return f"<Registers rip={self.rip:#x} rsp={self.rsp:#x}>"
+        ip, sp = self.ip_name, self.sp_name
+        return f"<Registers {ip}={getattr(self, ip):#x} {sp}={getattr(self, sp):#x}>"
 
     def filter(self, value) -> list[str]:
         """Names of the general registers, sub-registers included (rax, eax,
@@ -297,7 +312,7 @@ class Registers:
             raise TypeError(f"filter() takes an int, not {type(value).__name__}")
         buf = self._cache.gpr()
         found = []
-        for name, (offset, size, bits) in GPR_LAYOUT.items():
+        for name, (offset, size, bits) in self.gpr_layout.items():
             want = value + (1 << bits) if -(1 << (bits - 1)) <= value < 0 else value
             if _STRUCT_BY_SIZE[size].unpack_from(buf, offset)[0] & ((1 << bits) - 1) == want:
                 found.append(name)
@@ -336,9 +351,6 @@ class Registers:
             # Setting the bit makes the kernel load our bytes instead of init state.
             _U64.pack_into(buf, XSTATE_BV_OFFSET, present)
         self._cache.xstate_dirty()
-
-
-_WRITERS: dict = {}
 
 
 # What the kernel refuses in a register write (arch/x86/kernel/ptrace.c,
@@ -381,7 +393,7 @@ _WRITE_CHECKS = {"fs_base": _check_base, "gs_base": _check_base,
                  **{name: _check_selector for name in _SEGMENTS}}
 
 
-def _install_gpr(name: str, offset: int, size: int, bits: int) -> None:
+def _install_gpr(cls, name: str, offset: int, size: int, bits: int) -> None:
     codec = _STRUCT_BY_SIZE[size]
     unpack, pack = codec.unpack_from, codec.pack_into
 
@@ -411,11 +423,11 @@ def _install_gpr(name: str, offset: int, size: int, bits: int) -> None:
             cache.gpr_dirty()
 
     read.__name__ = write.__name__ = name
-    setattr(Registers, name, property(read, doc=f"{bits}-bit register {name}"))
-    _WRITERS[name] = write
+    setattr(cls, name, property(read, doc=f"{bits}-bit register {name}"))
+    cls.writers[name] = write
 
 
-def _install_xstate(name: str, reg: _XRegister) -> None:
+def _install_xstate(cls, name: str, reg: _XRegister) -> None:
     if name.startswith("st"):
         # st0-7 are x87 80-bit floats: read and written as Python floats (as in
         # libdebug), converted through the C long double, which is the same
@@ -437,24 +449,40 @@ def _install_xstate(name: str, reg: _XRegister) -> None:
             self._write_x(reg, value)
 
     read.__name__ = write.__name__ = name
-    setattr(Registers, name, property(read, doc=f"{reg.bits}-bit register {name}"))
-    _WRITERS[name] = write
+    setattr(cls, name, property(read, doc=f"{reg.bits}-bit register {name}"))
+    cls.writers[name] = write
 
 
-for _name, (_offset, _size, _bits) in GPR_LAYOUT.items():
-    _install_gpr(_name, _offset, _size, _bits)
-for _name, _reg in XSTATE_LAYOUT.items():
-    _install_xstate(_name, _reg)
-del _name, _offset, _size, _bits, _reg
+def register_class(arch_name: str, gpr_layout: dict, xstate_layout: dict,
+                   display_names: tuple, ip_name: str, sp_name: str) -> type:
+    """A register class over the one buffer layout (struct user_regs_struct
+    and the XSAVE area), with the names of one architecture's table:
+    gpr_layout maps name -> (byte offset, bytes accessed, value width in
+    bits), xstate_layout name -> _XRegister (a subset of XSTATE_LAYOUT);
+    display_names are the registers format_registers shows."""
+    cls = type("Registers", (X86Registers,), {
+        "__slots__": (), "arch_name": arch_name, "gpr_layout": dict(gpr_layout),
+        "xstate_layout": dict(xstate_layout), "display_names": tuple(display_names),
+        "writers": {}, "ip_name": ip_name, "sp_name": sp_name,
+        "__doc__": f"The registers of one {arch_name} thread, as attributes."})
+    for name, (offset, size, bits) in gpr_layout.items():
+        _install_gpr(cls, name, offset, size, bits)
+    for name, reg in xstate_layout.items():
+        _install_xstate(cls, name, reg)
+    return cls
 
 
-def register_names(cache=None) -> list[str]:
-    """Every register name; with a cache, only those its XSAVE area provides."""
+Registers = register_class("x86-64", GPR_LAYOUT, XSTATE_LAYOUT, FULL_GPR_NAMES, "rip", "rsp")
+
+
+def register_names(cache=None, cls: type[X86Registers] = Registers) -> list[str]:
+    """Every register name (of the class `cls`, x86-64's by default); with a
+    cache, only those its XSAVE area provides."""
     if cache is None:
-        return list(_ALL_NAMES)
+        return list(cls.gpr_layout) + list(cls.xstate_layout)
     buf = cache.xstate()
-    return list(GPR_LAYOUT) + [name for name, reg in XSTATE_LAYOUT.items()
-                               if _missing_reason(buf, reg) is None]
+    return list(cls.gpr_layout) + [name for name, reg in cls.xstate_layout.items()
+                                   if _missing_reason(buf, reg) is None]
 
 
 # --- read-only snapshots ---------------------------------------------------------------
@@ -484,20 +512,30 @@ class _SnapshotCache:
         raise RuntimeError(_READ_ONLY)
 
 
-class _FrozenRegisters(Registers):
-    __slots__ = ()
-
-    def __setattr__(self, name, value):
-        if name not in _WRITERS:
-            raise _unknown(name)
-        raise RuntimeError(_READ_ONLY)
-
-    def __repr__(self):
-        return f"<snapshot Registers rip={self.rip:#x} rsp={self.rsp:#x}>"
+_FROZEN: dict = {}
 
 
-def frozen_registers(gpr_bytes, xstate_bytes=None) -> Registers:
-    """Read-only registers over copies of saved buffers (for snapshots).
+def _frozen_class(cls: type) -> type:
+    """The read-only variant of a register class (made once per class)."""
+    frozen = _FROZEN.get(cls)
+    if frozen is None:
+        def refuse(self, name, value):
+            if name not in self.writers:
+                raise _unknown(name, self.arch_name)
+            raise RuntimeError(_READ_ONLY)
+
+        def show(self):
+            ip, sp = self.ip_name, self.sp_name
+            return f"<snapshot Registers {ip}={getattr(self, ip):#x} {sp}={getattr(self, sp):#x}>"
+
+        frozen = _FROZEN[cls] = type("Registers", (cls,), {
+            "__slots__": (), "__setattr__": refuse, "__repr__": show})
+    return frozen
+
+
+def frozen_registers(gpr_bytes, xstate_bytes=None, cls: type = Registers) -> X86Registers:
+    """Read-only registers over copies of saved buffers (for snapshots), with
+    the names of the register class `cls` (x86-64's by default).
 
     xstate_bytes may be None when no FP/vector state was saved; reading such a
     register then raises UnknownRegisterError."""
@@ -510,7 +548,7 @@ def frozen_registers(gpr_bytes, xstate_bytes=None) -> Registers:
         xstate_bytes = b""
     elif not isinstance(xstate_bytes, (bytes, bytearray, memoryview)):
         raise TypeError(f"xstate_bytes must be bytes or None, not {type(xstate_bytes).__name__}")
-    return _FrozenRegisters(_SnapshotCache(bytearray(gpr_bytes), bytearray(xstate_bytes)))
+    return _frozen_class(cls)(_SnapshotCache(bytearray(gpr_bytes), bytearray(xstate_bytes)))
 
 
 # --- pretty printing ---------------------------------------------------------------------
@@ -524,22 +562,23 @@ def _eflags_text(value: int) -> str:
     return "[ " + " ".join(name for bit, name in _EFLAGS_BITS if value >> bit & 1) + " ]"
 
 
-def format_registers(regs: Registers, include_fp: bool = False) -> str:
+def format_registers(regs: X86Registers, include_fp: bool = False) -> str:
     """A table of register names and hex values; with include_fp, also the x87, SSE,
     AVX (and AVX-512 when present) state, showing each vector at its widest."""
     lines = []
-    for name in FULL_GPR_NAMES:
-        bits = GPR_LAYOUT[name][2]
+    layout, xlayout = regs.gpr_layout, regs.xstate_layout
+    for name in regs.display_names:
+        bits = layout[name][2]
         value = getattr(regs, name)
         line = f"{name:<9}0x{value:0{bits // 4}x}"
         if name == "eflags":
             line += "  " + _eflags_text(value)
         lines.append(line)
     if include_fp:
-        available = set(register_names(regs._cache))
+        available = set(register_names(regs._cache, type(regs)))
         lines.append("")
         for name in ("fcw", "fsw", "ftw", "mxcsr"):
-            reg = XSTATE_LAYOUT[name]
+            reg = xlayout[name]
             if name in available:
                 lines.append(f"{name:<9}0x{getattr(regs, name):0{reg.bits // 4}x}")
         for i in range(8):
@@ -549,7 +588,7 @@ def format_registers(regs: Registers, include_fp: bool = False) -> str:
             for i in range(32):
                 name = f"{prefix}{i}"
                 if name in available:
-                    width = XSTATE_LAYOUT[name].bits // 4
+                    width = xlayout[name].bits // 4
                     lines.append(f"{name:<9}0x{getattr(regs, name):0{width}x}")
         for i in range(8):
             if f"k{i}" in available:

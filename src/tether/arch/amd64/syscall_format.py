@@ -15,7 +15,7 @@ from .syscall_table import SYSCALL_ARGS, syscall_name
 __all__ = ["format_syscall", "AT_FDCWD"]
 
 # How to show the return value; signed decimal unless listed.
-_RETURN_KINDS = {"mmap": "ptr", "mremap": "ptr", "brk": "ptr", "shmat": "ptr",
+_RETURN_KINDS = {"mmap": "ptr", "mmap2": "ptr", "mremap": "ptr", "brk": "ptr", "shmat": "ptr",
                  "exit": "none", "exit_group": "none"}
 
 
@@ -115,6 +115,7 @@ _PATH_LIMIT = 4096      # paths are shown whole (PATH_MAX)
 _ARRAY_LIMIT = 1024     # at most this many argv/envp entries are read
 _PAGE = 4096
 _U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
 # Syscalls whose return value is a new file descriptor (shown with its path under -y).
 _RETURNS_FD = frozenset((
     "open", "openat", "openat2", "creat", "dup", "dup2", "dup3", "socket", "accept", "accept4",
@@ -157,7 +158,8 @@ class _Reader:
     (strace's -s), verbose (-v), the path of a file descriptor (-y)."""
 
     def __init__(self, read_string, read_memory, limit=_STRING_LIMIT, verbose=False,
-                 fd_path=None):
+                 fd_path=None, word=8):
+        self.word = word  # bytes of a pointer and a long: 8, or 4 for a 32-bit process
         self.read_string = read_string
         self.read_memory = read_memory
         self.limit = limit
@@ -190,16 +192,17 @@ class _Reader:
         """The pointers of a NULL-terminated array (argv, envp): (pointers,
         complete?), at most _ARRAY_LIMIT of them; None if unreadable. Read a
         page at a time (the array may end just before an unmapped page)."""
-        if not address or address % 8:
+        word = self.word
+        if not address or address % word:
             return None
         out: list = []
         while len(out) < _ARRAY_LIMIT:
-            at = address + 8 * len(out)
-            size = min(_PAGE - at % _PAGE, 8 * (_ARRAY_LIMIT - len(out)))
+            at = address + word * len(out)
+            size = min(_PAGE - at % _PAGE, word * (_ARRAY_LIMIT - len(out)))
             raw = self.struct(at, size)
             if raw is None:
                 return None if not out else (out, False)
-            for (pointer,) in _U64.iter_unpack(raw):
+            for (pointer,) in (_U64 if word == 8 else _U32).iter_unpack(raw):
                 if pointer == 0:
                     return out, True
                 out.append(pointer)
@@ -250,9 +253,9 @@ def _format_arg(kind: str, value: int, args: list[int], ret: int | None,
     if kind == "fd":
         return reader.fd(_signed32(value))
     if kind == "long":
-        return str(_signed64(value))
+        return str(_signed64(value) if reader.word == 8 else _signed32(value))
     if kind == "ulong":
-        return str(value & ((1 << 64) - 1))
+        return str(value & ((1 << 8 * reader.word) - 1))
     if kind == "hex":
         return hex(value)
     if kind == "offset":
@@ -379,7 +382,7 @@ def _format_return(name: str, ret: int, reader: _Reader) -> str:
 
 def format_syscall(name, args: list[int], read_string=None, ret: int | None = None,
                    read_memory=None, string_limit: int = _STRING_LIMIT, verbose: bool = False,
-                   fd_path=None) -> str:
+                   fd_path=None, table=None) -> str:
     """One strace-like line: `openat(AT_FDCWD, "/etc/passwd", O_RDONLY) = 3`.
 
     name: syscall name or number. args: the six raw argument registers (fewer are
@@ -390,18 +393,27 @@ def format_syscall(name, args: list[int], read_string=None, ret: int | None = No
     " = ..." part, and output buffers show as addresses). string_limit: bytes of
     a data string or argv entry shown (strace's -s; paths are shown whole).
     verbose: execve's environment and every stat field (strace's -v).
-    fd_path(fd) -> str | None: the path behind a file descriptor (strace's -y)."""
+    fd_path(fd) -> str | None: the path behind a file descriptor (strace's -y).
+    table: another architecture's syscall table (an object with syscall_name,
+    SYSCALL_ARGS and WORD, the bytes of a pointer: arch/i386/syscalls.py);
+    x86-64's by default."""
     if isinstance(string_limit, bool) or not isinstance(string_limit, int) or string_limit < 0:
         raise ValueError(f"string_limit must be a non-negative int, not {string_limit!r}")
+    name_of, signatures, word = ((syscall_name, SYSCALL_ARGS, 8) if table is None
+                                 else (table.syscall_name, table.SYSCALL_ARGS, table.WORD))
     if isinstance(name, int) and not isinstance(name, bool):
-        name = syscall_name(name)
+        name = name_of(name)
     elif not isinstance(name, str):
         raise TypeError(f"a syscall is given by name (str) or number (int), "
                         f"not {type(name).__name__}")
-    args = [int(arg) & ((1 << 64) - 1) for arg in args][:6]
+    args = [int(arg) & ((1 << 8 * word) - 1) for arg in args][:6]
     args += [0] * (6 - len(args))
-    reader = _Reader(read_string, read_memory, string_limit, verbose, fd_path)
-    signature = SYSCALL_ARGS.get(name)
+    if ret is not None and word == 4:
+        # A 32-bit call returns in eax: an error is -4095..-1 of 32 bits.
+        ret &= 0xFFFFFFFF
+        ret = ret - (1 << 32) if ret >= (1 << 32) - _MAX_ERRNO else ret
+    reader = _Reader(read_string, read_memory, string_limit, verbose, fd_path, word)
+    signature = signatures.get(name)
     if signature is None:
         shown = [hex(arg) for arg in args]  # no metadata: all six registers, raw
     else:
