@@ -9,6 +9,7 @@ import struct
 
 from hypothesis import given, settings, strategies as st
 
+from tether.arch.amd64.registers import GPR_OFFSETS
 from tether.runtime.emulate import AF, CF, OF, PF, REG_SLOT, SF, ZF, emulate
 
 import capstone
@@ -17,6 +18,7 @@ from elftools.elf.elffile import ELFFile
 from unicorn import x86_const as X
 
 CODE, STACK = 0x400000, 0x7000_0000
+USER64_CS = 0x33   # the code segment of 64-bit user code (the emulator takes no other)
 LIBC = "/lib/x86_64-linux-gnu/libc.so.6"   # (Debian's, as on the CI machine)
 NAMES = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi"] + [f"r{i}" for i in range(8, 16)]
 UC_REGS = [getattr(X, f"UC_X86_REG_{n.upper()}") for n in NAMES]
@@ -33,6 +35,7 @@ def regs_buffer(values, eflags):
     for number, value in enumerate(values):
         struct.pack_into("<Q", buf, REG_SLOT[number] * 8, value)
     struct.pack_into("<Q", buf, EFLAGS_SLOT * 8, eflags)
+    struct.pack_into("<Q", buf, GPR_OFFSETS["cs"], USER64_CS)  # a thread running 64-bit code
     return buf
 
 
