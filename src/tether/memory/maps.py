@@ -44,12 +44,31 @@ class MemoryMap:
     offset: int
     backing_file: str
     # The load base of the backing file (start of its lowest mapping); for
-    # anonymous memory, the map's own start. Not part of equality.
-    base: int = field(default=-1, compare=False)
+    # anonymous memory, the map's own start. Not part of equality. (tether's
+    # own; libdebug's `base` is the map's start, and so is ours below.)
+    file_base: int = field(default=-1, compare=False)
 
     def __post_init__(self):
-        if self.base == -1:
-            object.__setattr__(self, "base", self.start)
+        if self.file_base == -1:
+            object.__setattr__(self, "file_base", self.start)
+
+    @property
+    def base(self) -> int:
+        """The start of the map (libdebug's alias of `start`)."""
+        return self.start
+
+    def __eq__(self, other) -> bool:
+        # As libdebug's: any two maps (live or from a snapshot) are equal
+        # when start, end, permissions, size, offset and backing file are.
+        if not isinstance(other, MemoryMap):
+            return NotImplemented
+        return (self.start == other.start and self.end == other.end
+                and self.permissions == other.permissions and self.size == other.size
+                and self.offset == other.offset and self.backing_file == other.backing_file)
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end, self.permissions, self.size, self.offset,
+                     self.backing_file))
 
     @property
     def is_readable(self) -> bool:

@@ -57,13 +57,26 @@ def should_capture(m: MemoryMap, level: str) -> tuple[bool, str | None]:
 @dataclass(frozen=True, repr=False)
 class SnapshotMap(MemoryMap):
     """A MemoryMap as the snapshot saw it; `content` is its bytes when the
-    snapshot captured them, else None. Equality ignores the content."""
+    snapshot captured them, else None. Equal to a live map with the same
+    fields; two snapshot maps that both hold their content are equal only if
+    the contents are too (libdebug's MemoryMapSnapshot equality)."""
 
     content: bytes | None = field(default=None, compare=False)
 
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, MemoryMap):
+            return NotImplemented
+        if not MemoryMap.__eq__(self, other):
+            return False
+        theirs = other.content if isinstance(other, SnapshotMap) else None
+        return self.content is None or theirs is None or self.content == theirs
+
+    def __hash__(self) -> int:
+        return MemoryMap.__hash__(self)
+
     @classmethod
     def of(cls, m: MemoryMap, content: bytes | None = None) -> "SnapshotMap":
-        return cls(m.start, m.end, m.permissions, m.size, m.offset, m.backing_file, m.base, content)
+        return cls(m.start, m.end, m.permissions, m.size, m.offset, m.backing_file, m.file_base, content)
 
 
 def _describe(m: MemoryMap) -> str:
