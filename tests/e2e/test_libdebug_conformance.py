@@ -391,3 +391,122 @@ def test_threads_that_ended_and_post_mortem_registers(conform):
     assert d.syscall_number == 231 and d.regs.rip > 0 and d.instruction_pointer == d.regs.rip
     with pytest.raises(RuntimeError):
         d.memory[d.regs.rip, 1, "absolute"]
+
+
+# ------------------------------------------------------------ from libdebug's callback and memory tests
+
+@pytest.mark.timeout(30)
+def test_a_callback_writes_memory_through_an_open_slice(conform):
+    d = conform()
+    seen = {}
+
+    def callback(t, bp):
+        g = d.resolve_symbol("greeting")
+        seen["ids"] = (t.process_id == d.process_id == t.pid, t.tid == t.thread_id)
+        t.memory[g + 7:] = b"TETHER"          # [start:] writes len(data) bytes
+        seen["after"] = t.memory[g, 14]
+        seen["at"] = t.instruction_pointer - bp.address
+        d.step()                              # the Debugger's step, from the callback
+        seen["stepped"] = t.instruction_pointer - bp.address
+
+    d.breakpoint("a_fn", callback=callback)
+    d.cont()
+    d.wait()
+    assert seen == {"ids": (True, True), "after": b"Hello, TETHER!", "at": 0, "stepped": 1}
+
+
+@pytest.mark.timeout(30)
+def test_memory_index_errors_are_libdebugs_types(conform):
+    d = conform()
+    g = d.resolve_symbol("greeting")
+    with pytest.raises(TypeError):
+        d.memory[g:]                           # a read needs an end
+    with pytest.raises(TypeError):
+        d.memory[:g]
+    with pytest.raises(TypeError):
+        d.memory[0x10:, "binary"]
+    with pytest.raises(TypeError):
+        d.memory[0x10, 8, "binary", 1]
+    with pytest.raises(TypeError):
+        d.memory[1.5]
+    with pytest.raises(TypeError):
+        d.memory[g] = "text"
+    with pytest.raises(ValueError):
+        d.memory[0x1000, -1, "binary"]
+    with pytest.raises(ValueError):
+        d.memory[0x10, 8, "absolute"]
+    assert d.memory[0x1000, 0, "binary"] == b""
+    assert d.memory[0x0:0x4, "binary"] == b"\x7fELF"
+
+
+@pytest.mark.timeout(60)
+def test_main_arena_points_into_the_heap(conform):
+    # libdebug's memory test reads main_arena (only in libc's debug file)
+    # and finds the heap's chunks there.
+    d = conform()
+    at_c_fn(d)
+    arena = d.memory["main_arena", 0x800, "libc"]
+    heap = d.maps.filter("heap")
+    words = [int.from_bytes(arena[i:i + 8], "little") for i in range(0, len(arena), 8)]
+    assert any(heap[0].start <= w < heap[-1].end for w in words)
+
+
+# ------------------------------------------------------------ from libdebug's multiprocessing tests
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("hardware", [False, True])
+def test_a_breakpoint_after_fork_and_the_childs_debugger(launch, hardware):
+    d = launch("mp_input", 1)
+    r = d.run()
+    offset = d.resolve_symbol("after_fork") - d.maps[0].start
+    bp = d.bp(offset, file="binary", hardware=hardware)
+    d.cont()
+    d.wait()
+    assert bp.hit_on(d) and len(d.children) == 1
+    child = d.children[0]
+    assert len(child.breakpoints) == 0           # a child starts with none
+    child.cont()
+    d.cont()
+    r.sendline(b"Io_no")
+    assert r.recvline() == b"Enter your input: You entered: Io_no"
+    child.wait()
+    d.wait()
+    assert (d.dead, child.dead, d.exit_code, child.exit_code) == (True, True, 0, 0)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("hardware", [False, True])
+def test_breakpoints_down_a_chain_of_forks(launch, hardware):
+    d = launch("mp_input", 4)
+    r = d.run()
+    offset = d.resolve_symbol("after_fork") - d.maps[0].start
+    bp = d.bp(offset, file="binary", hardware=hardware)
+    d.cont()
+    d.wait()
+    assert bp.hit_on(d) and len(d.children) == 1
+    d.cont()
+    chain = [d]
+    for depth in range(1, 4):
+        child = chain[-1].children[0]
+        # The child starts stopped just after its fork; its breakpoints are
+        # its own. (In libdebug the first step() of a new child runs on to
+        # the next breakpoint; here it is one instruction, so the child's own
+        # after_fork(0) is the first hit and its fork's the second.)
+        cbp = child.bp(offset, file="binary", hardware=hardware)
+        child.step()
+        child.cont()
+        child.wait()
+        assert cbp.hit_on(child) and child.regs.rdi == 0 and cbp.hit_count == 1
+        child.cont()
+        child.wait()
+        assert cbp.hit_on(child) and not cbp.hit_on(chain[-1]) and cbp.hit_count == 2
+        assert len(child.children) == 1 and all(len(p.children) == 1 for p in chain)
+        child.cont()
+        chain.append(child)
+    last = chain[-1].children[0]
+    last.cont()
+    r.sendline(b"Io_no")
+    assert r.recvline() == b"Enter your input: You entered: Io_no"
+    for p in [last] + chain[::-1]:
+        p.wait()
+    assert [p.exit_code for p in chain + [last]] == [0] * 5

@@ -48,7 +48,7 @@ class MemoryView:
             elif len(key) == 2:
                 position, size = key
             else:
-                raise ValueError(f"memory index must be addr, (addr, size) or (addr, size, file), not {key!r}")
+                raise TypeError(f"memory index must be addr, (addr, size) or (addr, size, file), not {key!r}")
             if not isinstance(file, str):
                 raise TypeError(f"the file of a memory index must be a str, not {type(file).__name__}")
         else:
@@ -56,8 +56,14 @@ class MemoryView:
         if isinstance(position, slice):
             if position.step is not None:
                 raise ValueError("memory slices don't take a step")
-            if position.start is None or position.stop is None:
-                raise ValueError("memory slices need both a start and an end address")
+            if position.start is None:
+                raise TypeError("memory slices need a start address")
+            if position.stop is None:
+                # [start:] = data writes len(data) bytes there (libdebug's);
+                # a read needs an end.
+                if not write:
+                    raise TypeError("reading a memory slice needs an end address")
+                return self._resolve(position.start, file), None
             start = self._resolve(position.start, file)
             stop = self._resolve(position.stop, file)
             if stop < start:
