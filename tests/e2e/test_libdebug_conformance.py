@@ -510,3 +510,85 @@ def test_breakpoints_down_a_chain_of_forks(launch, hardware):
     for p in [last] + chain[::-1]:
         p.wait()
     assert [p.exit_code for p in chain + [last]] == [0] * 5
+
+
+# ------------------------------------------------------------ from libdebug's snapshot tests
+
+def _numeric_registers(regs):
+    out = {}
+    for name in dir(regs):
+        try:
+            value = getattr(regs, name)
+        except Exception:
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = value
+    return out
+
+
+def _same_registers(saved, live):
+    want = _numeric_registers(live)
+    got = {name: getattr(saved, name, None) for name in want}
+    # (NaN compares unequal to itself: compared as text)
+    return {n: v for n, v in want.items() if repr(got[n]) != repr(v)}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("level", ["base", "writable", "full"])
+def test_thread_snapshots_as_libdebug_checks_them(conform, level, tmp_path):
+    d = conform()
+    thread = d.threads[0]
+    snap = thread.create_snapshot(level=level, name="_start_snapshot")
+    path = str(tmp_path / "snap.json")
+    snap.save(path)
+    restored = d.load_snapshot(path)
+    for s in (snap, restored):
+        assert (s.name, s.level, s.thread_id, s.arch) == ("_start_snapshot", level, thread.tid, d.arch)
+        assert _same_registers(s.regs, d.regs) == {}
+        assert all(s.maps[i] == m for i, m in enumerate(d.maps))
+        if level == "base":
+            with pytest.raises(ValueError):
+                s.memory[0x0, 0x1000, "binary"]
+            with pytest.raises(ValueError):
+                s.backtrace()
+            continue
+        for m in d.maps:
+            try:
+                live = d.memory[m.start:m.end, "absolute"]
+            except (OSError, OverflowError, ValueError):
+                continue  # [vvar] and the like
+            if level == "full" or "w" in m.permissions:
+                assert s.memory[m.start:m.end, "absolute"] == live
+            else:
+                with pytest.raises(ValueError):
+                    s.memory[m.start:m.end, "absolute"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("level", ["base", "full"])
+def test_process_snapshots_as_libdebug_checks_them(conform, level, tmp_path):
+    d = conform("threads")
+    d.breakpoint("a_fn")
+    d.cont()
+    d.wait()
+    snap = d.create_snapshot(level=level, name="_p")
+    path = str(tmp_path / "snap.json")
+    snap.save(path)
+    restored = d.load_snapshot(path)
+    for s in (snap, restored):
+        assert (s.name, s.level, s.arch, s.process_id) == ("_p", level, d.arch, d.pid)
+        assert [t.tid for t in s.threads] == [t.tid for t in d.threads]
+        assert _same_registers(s.regs, d.regs) == {}
+        assert [_same_registers(st.regs, t.regs) for st, t in zip(s.threads, d.threads)] \
+            == [{}] * len(d.threads)
+        assert all(s.maps[i] == m for i, m in enumerate(d.maps))
+    if level == "full":
+        live = d.backtrace()
+        assert snap.backtrace() == live
+        # Loaded without reading the mapped files (no CFI): the frames up to
+        # main come from the frame-pointer chain, from a_fn's first
+        # instruction on, as libdebug's backtrace gives them.
+        main = d.resolve_symbol("main")
+        frames = restored.backtrace()
+        assert frames == live[:len(frames)]
+        assert any(main <= f < main + 0x200 for f in frames)
