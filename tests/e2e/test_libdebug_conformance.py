@@ -592,3 +592,24 @@ def test_process_snapshots_as_libdebug_checks_them(conform, level, tmp_path):
         frames = restored.backtrace()
         assert frames == live[:len(frames)]
         assert any(main <= f < main + 0x200 for f in frames)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("by", ["name", "address"])
+def test_find_pointers_from_the_heap_into_the_stack(launch, by):
+    # libdebug's find_pointers test: the heap's three pointers to the stack,
+    # in address order, as the program itself prints them.
+    d = launch("pointer_slots")
+    r = d.run()
+    d.bp("done", hardware=True)
+    d.cont()
+    d.wait()
+    if by == "name":
+        found = d.mem.find_pointers("heap", "stack")
+    else:
+        found = d.mem.find_pointers(d.maps.filter("heap")[0].start, d.maps.filter("stack")[0].start)
+    printed = [tuple(int(x, 16) for x in r.recvline().split()) for _ in range(3)]
+    assert found == printed
+    d.cont()
+    d.wait()
+    assert d.exit_code == 0
