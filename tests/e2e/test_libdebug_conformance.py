@@ -613,3 +613,21 @@ def test_find_pointers_from_the_heap_into_the_stack(launch, by):
     d.cont()
     d.wait()
     assert d.exit_code == 0
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("hardware", [False, True])
+def test_a_breakpoint_after_fork_without_following_children(launch, hardware):
+    d = launch("mp_input", 1, follow_children=False)
+    r = d.run()
+    bp = d.bp("after_fork", hardware=hardware)
+    d.cont()
+    d.wait()
+    assert bp.hit_on(d) and d.regs.rdi > 0 and d.children == []
+    d.cont()
+    # The child runs free, our int3 gone from its copy of the memory: it
+    # passes its own after_fork and reads its input.
+    r.sendline(b"free")
+    assert r.recvline() == b"Enter your input: You entered: free"
+    d.wait()
+    assert d.dead and d.exit_code == 0 and bp.hit_count == 1
