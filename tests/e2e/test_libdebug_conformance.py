@@ -340,6 +340,9 @@ def test_maps_api_and_equality(conform, target):
     assert all(m.base == m.start for m in maps.filter("libc"))
     assert len(maps.filter(d.resolve_symbol("main"))) == 1
     assert len(maps.filter("no-such-file")) == 0
+    anonymous = [m for m in maps if not m.backing_file.startswith(("/", "["))]
+    assert anonymous and all(m.backing_file == f"anon_{m.start:x}" for m in anonymous)
+    assert maps.filter(anonymous[0].backing_file) == [anonymous[0]]
     with pytest.raises(TypeError):
         maps.filter(1.5)
     m = maps[0]

@@ -98,8 +98,8 @@ def _select(maps, which, what: str):
 
 
 def _groups(maps) -> list[list]:
-    """The maps grouped by backing file (each anonymous map on its own), in
-    address order of each group's first map."""
+    """The maps grouped by backing file (each anonymous map on its own: its
+    name is its start), in address order of each group's first map."""
     groups: dict = {}
     for m in maps:
         key = m.backing_file if m.backing_file else ("anon", m.start)

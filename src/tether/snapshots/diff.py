@@ -304,7 +304,7 @@ class Diff:
         """The changed memory ranges as text, map by map, showing at most `max_bytes` of each."""
         lines = []
         for m, ranges in self.memory.items():
-            lines.append(f"{m.start:#x}-{m.end:#x} {m.permissions} {m.backing_file or '(anonymous)'}: "
+            lines.append(f"{m.start:#x}-{m.end:#x} {m.permissions} {m.backing_file}: "
                          f"{len(ranges)} range(s), {sum(r.size for r in ranges)} byte(s)")
             for r in ranges:
                 lines.append(f"  {r.start:#018x} +{r.size:#x}")

@@ -80,7 +80,7 @@ class SnapshotMap(MemoryMap):
 
 
 def _describe(m: MemoryMap) -> str:
-    name = m.backing_file or "anonymous"
+    name = m.backing_file or "anonymous"  # ('' in snapshots saved before anon_ names)
     return f"map {m.start:#x}-{m.end:#x} {m.permissions} {name}"
 
 
