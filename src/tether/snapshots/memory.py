@@ -13,10 +13,10 @@ import bisect
 from dataclasses import dataclass, field
 
 from ..errors import MemoryAccessError
-from ..memory.maps import MemoryMap
+from ..memory.maps import MemoryMap, MemoryMapList
 from ..memory.view import MemoryView
 
-__all__ = ["LEVELS", "MemoryNotCapturedError", "SnapshotMap", "SnapshotMemory",
+__all__ = ["LEVELS", "MemoryNotCapturedError", "SnapshotMap", "MemoryMapSnapshotList", "SnapshotMemory",
            "SnapshotMemoryView", "check_level", "should_capture", "NEVER_CAPTURED"]
 
 LEVELS = ("base", "writable", "full")
@@ -77,6 +77,24 @@ class SnapshotMap(MemoryMap):
     @classmethod
     def of(cls, m: MemoryMap, content: bytes | None = None) -> "SnapshotMap":
         return cls(m.start, m.end, m.permissions, m.size, m.offset, m.backing_file, m.file_base, content)
+
+
+class MemoryMapSnapshotList(MemoryMapList):
+    """A snapshot's maps (SnapshotMap): a MemoryMapList under libdebug's
+    name for it."""
+
+    def filter(self, value) -> "MemoryMapSnapshotList":
+        """Maps matching `value` (see MemoryMapList.filter)."""
+        return MemoryMapSnapshotList(super().filter(value), self.binary_path)
+
+    def __getitem__(self, index):
+        result = super().__getitem__(index)
+        if isinstance(index, slice):
+            return MemoryMapSnapshotList(result, self.binary_path)
+        return result
+
+    def __repr__(self) -> str:
+        return f"MemoryMapSnapshotList({list.__repr__(self)})"
 
 
 def _describe(m: MemoryMap) -> str:

@@ -10,7 +10,7 @@ from ..memory.maps import MemoryMapList, format_maps
 from ..symbols.position import resolve_position, resolve_symbol
 from ..symbols.cfi import Unwinder, modules_of
 from ..symbols.symbol_list import SymbolList, build_symbols, symbol_at
-from .memory import SnapshotMemory, SnapshotMemoryView
+from .memory import MemoryMapSnapshotList, SnapshotMemory, SnapshotMemoryView
 
 __all__ = ["ProcessImage", "ProcessSnapshot", "ThreadSnapshot", "TreeSnapshot"]
 
@@ -31,7 +31,7 @@ class ProcessImage:
         self.level = level
         self.binary_path = binary_path
         self.arch = arch
-        self.maps = MemoryMapList(sorted(maps, key=lambda m: m.start), binary_path)
+        self.maps = MemoryMapSnapshotList(sorted(maps, key=lambda m: m.start), binary_path)
         self.skipped = dict(skipped)  # map start -> reason
         self.memory = SnapshotMemory(level, self.maps, self.skipped)
         self._symbols = None
