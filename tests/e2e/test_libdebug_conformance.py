@@ -634,3 +634,26 @@ def test_a_breakpoint_after_fork_without_following_children(launch, hardware):
     assert r.recvline() == b"Enter your input: You entered: free"
     d.wait()
     assert d.dead and d.exit_code == 0 and bp.hit_count == 1
+
+
+@pytest.mark.timeout(30)
+def test_next_steps_over_calls_and_stops_at_breakpoints_inside(conform):
+    d = conform()
+    at_c_fn(d)
+    c = d.resolve_symbol("c_fn")
+    seen = []
+    for _ in range(8):
+        d.next()
+        seen.append(d.regs.rip - c)
+    # ... mov rdi (+0x10), call b_fn (+0x13) taken as one, then on.
+    assert seen == [0x1, 0x4, 0x8, 0xc, 0x10, 0x13, 0x18, 0x1c]
+    d.kill()
+    d.run()
+    at_c_fn(d)
+    a = d.breakpoint("a_fn")
+    for _ in range(7):
+        d.ni()
+    # The call to b_fn is cut short by the breakpoint in a_fn: a hit.
+    assert d.regs.rip == a.address and a.hit_count == 1 and a.hit_on(d)
+    d.next()
+    assert d.regs.rip == a.address + 1 and a.hit_count == 1
