@@ -657,3 +657,26 @@ def test_next_steps_over_calls_and_stops_at_breakpoints_inside(conform):
     assert d.regs.rip == a.address and a.hit_count == 1 and a.hit_on(d)
     d.next()
     assert d.regs.rip == a.address + 1 and a.hit_count == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_wait4_handler_runs_each_child_to_its_end(launch):
+    # Issue 15, theme 12: a parent's wait4 handler drives the child's
+    # Debugger (cont, wait, terminate) while the parent sits in the syscall.
+    d = launch("mp_fork", 3)
+    d.run()
+    seen = []
+
+    def on_wait4(t, handler):
+        for child in d.children:
+            if not child.dead:
+                child.cont()
+                child.wait()
+                seen.append((child.dead, child.exit_code))
+                child.terminate()
+
+    handler = d.handle_syscall("wait4", on_enter=on_wait4)
+    d.cont()
+    d.wait()
+    assert seen == [(True, 3)]
+    assert (d.dead, d.exit_code, handler.hit_count) == (True, 43, 1)
