@@ -680,3 +680,33 @@ def test_a_wait4_handler_runs_each_child_to_its_end(launch):
     d.wait()
     assert seen == [(True, 3)]
     assert (d.dead, d.exit_code, handler.hit_count) == (True, 43, 1)
+
+
+@pytest.mark.timeout(60)
+def test_a_diffs_maps_as_libdebug_lists_them(conform):
+    d = conform()
+    d.breakpoint("loop_fn")
+    d.cont()
+    d.wait()
+    before = d.create_snapshot(level="writable")
+    d.finish()
+    after = d.create_snapshot(level="writable")
+    maps = before.diff(after).maps
+    # Every map once, in order, with its two states.
+    assert [x.old_map_state for x in maps] == list(before.maps)
+    assert [x.new_map_state for x in maps] == list(after.maps)
+    changed = [x for x in maps if x.has_changed]
+    # loop_fn wrote `watched` and `seen` (one changed byte each: 3 and 3),
+    # and the stack moved.
+    data = [x for x in changed if x.old_map_state.backing_file == before.maps[0].backing_file]
+    assert len(data) == 1
+    start = data[0].old_map_state.start
+    watched, seen = d.resolve_symbol("watched") - start, d.resolve_symbol("seen") - start
+    assert data[0].content_diff == [slice(watched, watched + 1), slice(seen, seen + 1)]
+    assert any(x.old_map_state.backing_file == "[stack]" for x in changed)
+    unchanged = next(x for x in maps if not x.has_changed and "r-x" in x.old_map_state.permissions)
+    with pytest.raises(ValueError):
+        unchanged.content_diff   # not captured at level "writable"
+    assert len(maps.filter(d.resolve_symbol("watched"))) == 1
+    assert len(maps.filter("libc")) == len(d.maps.filter("libc"))
+    assert not maps      # (tether's truth: no map was added, removed or reshaped)
