@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ..arch.amd64.registers import FULL_GPR_NAMES
 from ..memory.hexdump import check_word_size, diff_lines
-from .memory import LEVELS
+from .memory import LEVELS, SnapshotMap
 
 __all__ = ["ChangedRange", "Diff", "MapsDiff", "MemoryMapDiff", "RegisterDiff", "TreeDiff",
            "changed_ranges", "register_values"]
@@ -177,8 +177,8 @@ class MemoryMapDiff:
     snapshot (None where it is absent) and whether it changed (layout, or
     contents when both snapshots hold them)."""
 
-    old_map_state: object
-    new_map_state: object
+    old_map_state: SnapshotMap | None
+    new_map_state: SnapshotMap | None
     has_changed: bool
 
     @property
