@@ -662,3 +662,17 @@ def test_unbounded_cfa_state_is_refused():
                         (0x300, "longer than 10 bytes")):
         with pytest.raises(CfiError, match=message):
             row_for(frame.find(pc), pc)
+
+
+@pytest.mark.parametrize("code, pushed", [
+    (b"\x55\x48\x89\xe5\x90\x90\x90\x90", 0),           # push rbp
+    (b"\xf3\x0f\x1e\xfa\x55\x48\x89\xe5", 0),           # endbr64; push rbp
+    (b"\x48\x89\xe5\x48\x83\xec\x10\x90", 8),           # mov rbp, rsp
+    (b"\xf3\x0f\x1e\xfa\x48\x89\xe5\x90", 8),           # endbr64; mov rbp, rsp
+    (b"\x48\x83\xec\x10\x90\x90\x90\x90", None),        # sub rsp, 0x10
+    (b"\xc3\x90\x90\x90\x90\x90\x90\x90", None),        # ret
+])
+def test_where_frame_zero_stands_in_the_prologue(code, pushed):
+    from tether.symbols.unwinder import prologue_pushed
+    assert prologue_pushed(int.from_bytes(code, "little")) == pushed
+    assert prologue_pushed(None) is None

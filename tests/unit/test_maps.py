@@ -60,10 +60,13 @@ def test_parse_names_with_spaces_deleted_and_special(maps):
         assert special in names
 
 
-def test_anonymous_map_has_empty_name(maps):
+def test_anonymous_map_is_named_by_its_start(maps):
+    # libdebug's name for it: anon_<start in hex>
     anon = [m for m in maps if m.start == 0x7FFFF7D80000][0]
-    assert anon.backing_file == ""
-    assert not anon.is_file_backed
+    assert anon.backing_file == "anon_7ffff7d80000"
+    assert anon.is_anonymous and not anon.is_file_backed
+    assert maps.filter("anon_7ffff7d80000") == [anon]
+    assert not any(m.is_anonymous for m in maps if m.backing_file.startswith(("/", "[")))
 
 
 def test_permissions_properties(maps):
@@ -190,7 +193,7 @@ def test_format_maps(maps):
     lines = text.splitlines()
     assert len(lines) == len(maps) + 1
     assert "0x555555554000" in lines[1] and "r--p" in lines[1] and PROG in lines[1]
-    assert lines[6].rstrip().endswith("0x0")  # anonymous: no name after offset
+    assert lines[6].rstrip().endswith("anon_7ffff7d80000")  # anonymous
 
 
 def test_repr_is_hex(maps):

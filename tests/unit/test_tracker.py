@@ -428,12 +428,12 @@ def test_exec_from_the_leader_keeps_its_task():
     assert lead.options == 7 and lead.pending == SIGUSR1
 
 
-def test_a_leader_of_many_threads_and_the_death_of_a_process():
+def test_exit_stops_for_leaders_and_the_death_of_a_process():
     proc = make_proc(threads=1)
-    assert not tracker.leader_of_many(leader(proc))
+    assert tracker.wants_exit_stops(leader(proc))
     proc.tasks[PID + 1] = Task(PID + 1, proc)
-    assert tracker.leader_of_many(leader(proc))
-    assert not tracker.leader_of_many(proc.tasks[PID + 1])
+    assert tracker.wants_exit_stops(leader(proc))
+    assert not tracker.wants_exit_stops(proc.tasks[PID + 1])
     tasks = tracker.process_died(proc)
     assert len(tasks) == 2 and all(t.dead for t in tasks)
 

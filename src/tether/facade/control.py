@@ -366,7 +366,9 @@ class ProcessControl:
         """The symbols of every mapped file, rebuilt when the mapped files change."""
         maps = self.maps
         # The symbol settings (libcontext.sym_lvl) decide which tables are read.
-        key = (symbol_settings.key(), tuple(sorted({m.backing_file for m in maps})))
+        # (anonymous maps hold no symbols: their coming and going changes nothing)
+        key = (symbol_settings.key(),
+               tuple(sorted({m.backing_file for m in maps if not m.is_anonymous})))
         if self._symbols_cache is None or self._symbols_cache[0] != key:
             self._symbols_cache = (key, build_symbols(maps))
         return self._symbols_cache[1]

@@ -63,7 +63,8 @@ class EventsMixin(FacadeBase):
         address = ctl.resolve_position(position, file)
         if hardware:
             debugregs.validate_watch(address, condition, length)
-        symbol = position if isinstance(position, str) else None
+        # As libdebug's: the position as given, an address as hex.
+        symbol = position if isinstance(position, str) else hex(address)
         self._memory.read(address, 1)  # an unmapped address fails here, clearly
         bp = Breakpoint(address, symbol, hardware, condition, length, callback, ctl)
         old = proc.breakpoints.get(address)

@@ -5,6 +5,9 @@ e.g. "55d0c8a00000-55d0c8a02000 r--p 00000000 08:01 1234   /usr/bin/true".
 The pathname is absent for anonymous maps, a bracketed name for special ones
 ("[heap]", "[stack]", "[vdso]", "[vvar]", "[anon:name]"), and ends with
 " (deleted)" when the file was unlinked after being mapped.
+
+An anonymous map's `backing_file` is "anon_<start in hex>", as libdebug
+names it (so that each one can be told apart and addressed by name).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ __all__ = ["MemoryMap", "MemoryMapList", "parse_maps", "format_maps", "strip_del
            "read_maps", "program_file"]
 
 DELETED_SUFFIX = " (deleted)"
+ANON_PREFIX = "anon_"
 
 # The pathname column is padded with spaces after the inode; a name may itself
 # contain spaces, so it is "everything after the padding", never split further.
@@ -44,12 +48,31 @@ class MemoryMap:
     offset: int
     backing_file: str
     # The load base of the backing file (start of its lowest mapping); for
-    # anonymous memory, the map's own start. Not part of equality.
-    base: int = field(default=-1, compare=False)
+    # anonymous memory, the map's own start. Not part of equality. (tether's
+    # own; libdebug's `base` is the map's start, and so is ours below.)
+    file_base: int = field(default=-1, compare=False)
 
     def __post_init__(self):
-        if self.base == -1:
-            object.__setattr__(self, "base", self.start)
+        if self.file_base == -1:
+            object.__setattr__(self, "file_base", self.start)
+
+    @property
+    def base(self) -> int:
+        """The start of the map (libdebug's alias of `start`)."""
+        return self.start
+
+    def __eq__(self, other) -> bool:
+        # As libdebug's: any two maps (live or from a snapshot) are equal
+        # when start, end, permissions, size, offset and backing file are.
+        if not isinstance(other, MemoryMap):
+            return NotImplemented
+        return (self.start == other.start and self.end == other.end
+                and self.permissions == other.permissions and self.size == other.size
+                and self.offset == other.offset and self.backing_file == other.backing_file)
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end, self.permissions, self.size, self.offset,
+                     self.backing_file))
 
     @property
     def is_readable(self) -> bool:
@@ -66,6 +89,11 @@ class MemoryMap:
     @property
     def is_private(self) -> bool:
         return self.permissions[3:4] == "p"
+
+    @property
+    def is_anonymous(self) -> bool:
+        """True for anonymous memory (no file, no special name)."""
+        return self.backing_file.startswith(ANON_PREFIX) or not self.backing_file
 
     @property
     def is_file_backed(self) -> bool:
@@ -167,7 +195,7 @@ def parse_maps(text: str, binary_path: str | None = None) -> MemoryMapList:
         if m is None:
             raise ValueError(f"not a /proc/<pid>/maps line: {line!r}")
         start, end = int(m.group(1), 16), int(m.group(2), 16)
-        name = m.group(7) or ""
+        name = m.group(7) or f"{ANON_PREFIX}{start:x}"
         maps.append(MemoryMap(start, end, m.group(3), end - start, int(m.group(4), 16), name))
     lowest = {}
     for mm in maps:

@@ -10,7 +10,10 @@
 
 Reads never show tether's own int3 bytes; a write over a breakpoint updates
 the byte the breakpoint will restore and keeps the breakpoint armed."""
+from typing import Any
+
 from .. import _native as native
+from . import search
 
 _read_memory = native.read_memory  # (one lookup less on the fast paths)
 
@@ -47,7 +50,7 @@ class MemoryView:
             elif len(key) == 2:
                 position, size = key
             else:
-                raise ValueError(f"memory index must be addr, (addr, size) or (addr, size, file), not {key!r}")
+                raise TypeError(f"memory index must be addr, (addr, size) or (addr, size, file), not {key!r}")
             if not isinstance(file, str):
                 raise TypeError(f"the file of a memory index must be a str, not {type(file).__name__}")
         else:
@@ -55,8 +58,14 @@ class MemoryView:
         if isinstance(position, slice):
             if position.step is not None:
                 raise ValueError("memory slices don't take a step")
-            if position.start is None or position.stop is None:
-                raise ValueError("memory slices need both a start and an end address")
+            if position.start is None:
+                raise TypeError("memory slices need a start address")
+            if position.stop is None:
+                # [start:] = data writes len(data) bytes there (libdebug's);
+                # a read needs an end.
+                if not write:
+                    raise TypeError("reading a memory slice needs an end address")
+                return self._resolve(position.start, file), None
             start = self._resolve(position.start, file)
             stop = self._resolve(position.stop, file)
             if stop < start:
@@ -141,77 +150,31 @@ class MemoryView:
         proc = owner.live_process()
         owner.tracer.call(proc.aspace.write, proc.mem, address, bytes(data))
 
-    # --- search ---
-    def find(self, value: bytes | str | int, file: str = "all", start: int | None = None, end: int | None = None) -> list[int]:
-        """Addresses where `value` (bytes, str or int) occurs, in readable maps
-        of `file` ("all", "binary", "libc", "heap", "stack"...), optionally
-        limited to [start, end)."""
-        if isinstance(value, str):
-            value = value.encode()
-        elif isinstance(value, int) and not isinstance(value, bool):
-            value = value.to_bytes(8, "little") if value >= 0 else value.to_bytes(8, "little", signed=True)
-        elif not isinstance(value, (bytes, bytearray)):
-            raise TypeError(f"find() takes bytes, str or int, not {type(value).__name__}")
-        if not value:
-            raise ValueError("find() needs a non-empty value")
-        maps = self._owner.maps
-        if file != "all":
-            from .addressing import maps_of
-            maps = maps_of(file, maps, self._owner.binary_path)
-        found = []
-        for m in maps:
-            lo, hi = m.start, m.end
-            if start is not None:
-                lo = max(lo, start)
-            if end is not None:
-                hi = min(hi, end)
-            if lo >= hi or "r" not in m.permissions or m.backing_file == "[vvar]":
-                continue
-            try:
-                data = self.read(lo, hi - lo)
-            except Exception:
-                continue
-            i = data.find(value)
-            while i != -1:
-                found.append(lo + i)
-                i = data.find(value, i + 1)
-        return found
+    # --- search (memory/search.py: libdebug's semantics) ---
+    @property
+    def owner(self) -> Any:
+        """What this view reads for (its maps, addressing and process)."""
+        return self._owner
 
-    def find_pointers(self, where: str = "*", target: str = "*", step: int = 1) -> list[tuple[int, int]]:
-        """(address, pointer) pairs: 8-byte values in maps of `where` that
-        point into maps of `target` ("*" = any)."""
-        from .addressing import maps_of
-        maps = self._owner.maps
-        binary = self._owner.binary_path
-        sources = maps if where in ("*", "all") else maps_of(where, maps, binary)
-        targets = maps if target in ("*", "all") else maps_of(target, maps, binary)
-        ranges = sorted((m.start, m.end) for m in targets)
-        out = []
-        for m in sources:
-            if "r" not in m.permissions or m.backing_file == "[vvar]":
-                continue
-            try:
-                data = self.read(m.start, m.end - m.start)
-            except Exception:
-                continue
-            for off in range(0, len(data) - 7, max(1, step)):
-                value = int.from_bytes(data[off:off + 8], "little")
-                for lo, hi in ranges:
-                    if lo <= value < hi:
-                        out.append((m.start + off, value))
-                        break
-        return out
+    def find(self, value: bytes | str | int, file: str = "all", start: int | str | None = None,
+             end: int | str | None = None) -> list[int]:
+        """Addresses where `value` occurs: bytes, a str (encoded) or an int
+        (one byte, 0..255, as libdebug reads it), overlapping occurrences
+        included. file="all" searches every readable map (`start`/`end`
+        bound it); another file ("binary", "libc", "heap", "stack"...) only
+        its maps, with `start`/`end` resolved in that file."""
+        return search.find(self, value, file, start, end)
 
-    def telescope(self, address: int, depth: int = 10) -> list[int]:
-        """Follow a chain of pointers from `address`: [address, *address, **address, ...]."""
-        chain = [address]
-        for _ in range(depth):
-            try:
-                value = int.from_bytes(self.read(chain[-1], 8), "little")
-            except Exception:
-                break
-            chain.append(value)
-            if value in chain[:-1]:
-                break
-        return chain
+    def find_pointers(self, where: str | int = "*", target: str | int = "*",
+                      step: int = 1) -> list[tuple[int, int]]:
+        """(address, pointer) pairs: 8-byte values in the maps of `where` that
+        point into the maps of `target`; each is "*" (every map), a file name
+        or an address (the map containing it)."""
+        return search.find_pointers(self, where, target, step)
 
+    def telescope(self, address: int, max_depth: int = 10, min_str_len: int = 3,
+                  max_str_len: int = 0x100) -> list[int | str]:
+        """Follow a chain of pointers from `address`: [address, *address,
+        **address, ...]; the last element is the string pointed to when it
+        looks like one (see memory/search.py)."""
+        return search.telescope(self, address, max_depth, min_str_len, max_str_len)

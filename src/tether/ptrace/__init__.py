@@ -31,12 +31,13 @@ O_EXITKILL = 1 << 20
 # syscall with ENOSYS whenever a tracer is attached (seccomp(2)).
 BASE_OPTIONS = (O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_TRACEEXEC
                 | O_TRACEVFORKDONE | O_TRACEEXIT | O_TRACESECCOMP)
-# PTRACE_EVENT_EXIT stops are only asked of the leader of a process that has
-# (had) other threads: its death is reported only after every other thread's
-# (delayed group-leader reap), so without the stop an all-stop would wait for
-# a leader that has already exited. Any other thread's death, and the death of
-# a single-threaded process, is reported at once, so an exit stop there would
-# only cost one more stop per thread or process.
+# PTRACE_EVENT_EXIT stops are only asked of the leader of a process: in a
+# process with other threads its death is reported only after every other
+# thread's (delayed group-leader reap), so without the stop an all-stop would
+# wait for a leader that has already exited; and at that stop its registers
+# are kept for post-mortem reads (libdebug keeps a process's registers at its
+# exit). Any other thread's death is reported at once, so an exit stop there
+# would only cost one more stop per thread.
 THREAD_OPTIONS = BASE_OPTIONS & ~O_TRACEEXIT
 
 # The "wake the tracer thread" signal (see native/wait_loop.c). A real-time signal no

@@ -120,7 +120,7 @@ class Session:
         finally:
             os.close(go_r)
             os.close(err_w)
-        options = THREAD_OPTIONS | (O_EXITKILL if config.kill_on_exit else 0)  # one thread so far
+        options = BASE_OPTIONS | (O_EXITKILL if config.kill_on_exit else 0)  # its leader (THREAD_OPTIONS)
         status = None
         try:
             try:

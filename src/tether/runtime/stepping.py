@@ -69,10 +69,24 @@ class Stepper:
         self.session.pump_until(lambda: proc.state is not PROC_STEPPING
                                 or task.state is TASK_DEAD)
 
+    def _step_past(self, task) -> None:
+        """One step of a stepping command (step_until, finish in step mode):
+        as step(), but a hardware execute breakpoint on the thread's address
+        does not hold it back (EFLAGS.RF, as resuming past one does), so
+        every step runs an instruction. (A plain step() stays where such a
+        breakpoint holds it, as libdebug's does.)"""
+        bp = task.proc.breakpoints.get(task.rip())
+        if bp is not None and bp.hardware and bp.enabled and bp.condition == "x":
+            task.rf_on_resume = True
+        self.step(task)
+
     def step_until(self, task, address: int, max_steps: int) -> None:
+        """Single-step until rip is `address`, at most max_steps steps (-1:
+        no limit). Breakpoints met on the way neither stop it nor count a
+        hit (libdebug 0.9's step_until)."""
         steps = 0
         while task.rip() != address and (max_steps < 0 or steps < max_steps):
-            self.step(task)
+            self._step_past(task)
             steps += 1
             if task.state is TASK_DEAD or task.proc.state is not PROC_STOPPED:
                 return
@@ -104,19 +118,27 @@ class Stepper:
                 return
 
     def finish_step_mode(self, task) -> None:
+        """Step over calls until the current function returns. An enabled
+        breakpoint met on the way ends it there, as libdebug's exact finish
+        does: the thread stops on its address, before running it, and no hit
+        is counted (the breakpoint did not trigger)."""
         depth = 0
+        proc = task.proc
         while True:
             code = self._code_at(task, task.rip())
             returning = is_return(code)
             if call_length(code, task.proc.arch.word == 8) is not None:
                 depth += 1
-            self.step(task)
-            if task.state is TASK_DEAD or task.proc.state is not PROC_STOPPED:
+            self._step_past(task)
+            if task.state is TASK_DEAD or proc.state is not PROC_STOPPED:
                 return
             if returning:
                 if depth == 0:
                     return
                 depth -= 1
+            bp = proc.breakpoints.get(task.rip())
+            if bp is not None and bp.enabled and bp.condition == "x":
+                return
 
     def next(self, task) -> None:
         rip = task.rip()

@@ -318,6 +318,9 @@ class Stops:
     def on_exit_event(self, task, ev) -> None:
         # About to exit: nothing to decide, and holding it could hold up an
         # exit_group or exec; let it die and wait for its death report.
+        # Its registers are still readable here (docs/edge-cases.md §15):
+        # kept for post-mortem reads, as libdebug keeps those of every exit.
+        task.keep_registers()
         self.resumer.let_run(task)
         task.state = TASK_EXITING
         self.resumer.check_all_stopped(task.proc)

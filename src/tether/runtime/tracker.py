@@ -353,10 +353,10 @@ def detach_signal(task) -> int:
     return task.deliver_signal
 
 
-def leader_of_many(task) -> bool:
-    """Only the leader of a process with other threads needs exit stops
-    (see tether.ptrace.THREAD_OPTIONS)."""
-    return task.tid == task.proc.pid and len(task.proc.tasks) > 1
+def wants_exit_stops(task) -> bool:
+    """Only the leader of a process gets exit stops (see
+    tether.ptrace.THREAD_OPTIONS)."""
+    return task.tid == task.proc.pid
 
 
 def process_died(proc) -> list:

@@ -164,12 +164,12 @@ class Tree:
 
     @staticmethod
     def set_role_options(task) -> None:
-        """The leader of a process with other threads gets PTRACE_O_TRACEEXIT,
-        no other thread does (see THREAD_OPTIONS). Options are inherited from
+        """The leader of a process gets PTRACE_O_TRACEEXIT, no other thread
+        does (see THREAD_OPTIONS). Options are inherited from
         the creating thread, so they are set again on a new thread or process
         at its first stop, on a leader making its first other thread, and on
         the thread that exec'd (the only one left)."""
-        want = (BASE_OPTIONS if tracker.leader_of_many(task) else THREAD_OPTIONS) \
+        want = (BASE_OPTIONS if tracker.wants_exit_stops(task) else THREAD_OPTIONS) \
             | (task.options & O_EXITKILL)
         if want == task.options:
             return

@@ -5,7 +5,9 @@
   .regs       libdebug's accessor: diff.regs.rip -> RegisterDiff(old_value,
               new_value, has_changed), for any register name, of the main
               thread (process diff) or of the thread (thread diff)
-  .maps       MapsDiff(added, removed, changed=[(old, new)])
+  .maps       MapsDiff: libdebug's list of MemoryMapDiff(old_map_state,
+              new_map_state, has_changed), with tether's summaries .added,
+              .removed and .changed=[(old, new)]
   .memory     {map (as in the newer snapshot): [ChangedRange]}
   .born_threads / .dead_threads (process diff): ThreadSnapshots present in
               only the newer / only the older snapshot.
@@ -21,9 +23,9 @@ import re
 from dataclasses import dataclass
 
 from ..memory.hexdump import check_word_size, diff_lines
-from .memory import LEVELS
+from .memory import LEVELS, SnapshotMap
 
-__all__ = ["ChangedRange", "Diff", "MapsDiff", "RegisterDiff", "TreeDiff",
+__all__ = ["ChangedRange", "Diff", "MapsDiff", "MemoryMapDiff", "RegisterDiff", "TreeDiff",
            "changed_ranges", "register_values"]
 
 # Pages are compared first (one memcmp each); only differing pages are
@@ -169,27 +171,77 @@ def _layout(m) -> tuple:
 
 
 @dataclass
-class MapsDiff:
-    """Maps only in the newer snapshot (added), only in the older (removed),
-    and maps at the same start address whose end, permissions, offset or
-    file changed (changed: (old, new) pairs)."""
+class MemoryMapDiff:
+    """One map in a diff (libdebug's): its state in the older and the newer
+    snapshot (None where it is absent) and whether it changed (layout, or
+    contents when both snapshots hold them)."""
 
-    added: list
-    removed: list
-    changed: list
+    old_map_state: SnapshotMap | None
+    new_map_state: SnapshotMap | None
+    has_changed: bool
+
+    @property
+    def content_diff(self) -> list[slice]:
+        """The changed byte ranges, as slices relative to the map's start
+        (ValueError for an added or removed map, or without contents)."""
+        old, new = self.old_map_state, self.new_map_state
+        if old is None or new is None:
+            raise ValueError("an added or removed map has no content diff")
+        if old.content is None or new.content is None:
+            raise ValueError("the snapshots do not hold this map's contents")
+        return [slice(r.start, r.end) for r in changed_ranges(old.content, new.content)]
+
+
+class MapsDiff(list):
+    """Every map of the older snapshot, then the maps only in the newer one,
+    as MemoryMapDiff (libdebug's list; a map is the same map when its start
+    and backing file are). tether's summaries: `added`, `removed`, `changed`
+    ((old, new) pairs whose end, permissions or offset changed); the diff is
+    true when any of those is not empty."""
+
+    @property
+    def added(self) -> list:
+        """Maps only in the newer snapshot."""
+        return [d.new_map_state for d in self if d.old_map_state is None]
+
+    @property
+    def removed(self) -> list:
+        """Maps only in the older snapshot."""
+        return [d.old_map_state for d in self if d.new_map_state is None]
+
+    @property
+    def changed(self) -> list:
+        """(old, new) pairs of a map whose layout changed."""
+        return [(d.old_map_state, d.new_map_state) for d in self
+                if d.old_map_state is not None and d.new_map_state is not None
+                and _layout(d.old_map_state) != _layout(d.new_map_state)]
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.changed)
 
+    def filter(self, value) -> "MapsDiff":
+        """The map diffs whose map (old or new state) contains the address
+        `value` (int), or whose backing file contains `value` (str)."""
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise TypeError(f"filter takes an address (int) or a name (str), not {type(value).__name__}")
+
+        def matches(m) -> bool:
+            if m is None:
+                return False
+            return m.start <= value < m.end if isinstance(value, int) else value in m.backing_file
+        return MapsDiff(d for d in self if matches(d.old_map_state) or matches(d.new_map_state))
+
 
 def _maps_diff(old_maps, new_maps) -> MapsDiff:
-    old_by_start = {m.start: m for m in old_maps}
-    new_by_start = {m.start: m for m in new_maps}
-    added = [m for s, m in new_by_start.items() if s not in old_by_start]
-    removed = [m for s, m in old_by_start.items() if s not in new_by_start]
-    changed = [(old_by_start[s], m) for s, m in new_by_start.items()
-               if s in old_by_start and _layout(old_by_start[s]) != _layout(m)]
-    return MapsDiff(added, removed, changed)
+    new_by_identity = {(m.start, m.backing_file): m for m in new_maps}
+    diffs = MapsDiff()
+    for m in old_maps:
+        after = new_by_identity.pop((m.start, m.backing_file), None)
+        diffs.append(MemoryMapDiff(m, after, after is None or m != after))
+    for m in new_maps:
+        if (m.start, m.backing_file) in new_by_identity:
+            diffs.append(MemoryMapDiff(None, m, True))
+    return diffs
 
 
 def _memory_diff(old_maps, new_maps) -> dict:
@@ -303,7 +355,7 @@ class Diff:
         """The changed memory ranges as text, map by map, showing at most `max_bytes` of each."""
         lines = []
         for m, ranges in self.memory.items():
-            lines.append(f"{m.start:#x}-{m.end:#x} {m.permissions} {m.backing_file or '(anonymous)'}: "
+            lines.append(f"{m.start:#x}-{m.end:#x} {m.permissions} {m.backing_file}: "
                          f"{len(ranges)} range(s), {sum(r.size for r in ranges)} byte(s)")
             for r in ranges:
                 lines.append(f"  {r.start:#018x} +{r.size:#x}")

@@ -29,7 +29,7 @@ def _b64(data: bytes) -> str:
 
 def _map_record(m) -> dict:
     return {"start": m.start, "end": m.end, "permissions": m.permissions, "offset": m.offset,
-            "backing_file": m.backing_file, "base": m.base}
+            "backing_file": m.backing_file, "base": m.file_base}
 
 
 def _write_process(out, snap, threads, tid) -> None:

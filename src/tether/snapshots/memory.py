@@ -13,10 +13,10 @@ import bisect
 from dataclasses import dataclass, field
 
 from ..errors import MemoryAccessError
-from ..memory.maps import MemoryMap
+from ..memory.maps import MemoryMap, MemoryMapList
 from ..memory.view import MemoryView
 
-__all__ = ["LEVELS", "MemoryNotCapturedError", "SnapshotMap", "SnapshotMemory",
+__all__ = ["LEVELS", "MemoryNotCapturedError", "SnapshotMap", "MemoryMapSnapshotList", "SnapshotMemory",
            "SnapshotMemoryView", "check_level", "should_capture", "NEVER_CAPTURED"]
 
 LEVELS = ("base", "writable", "full")
@@ -57,17 +57,48 @@ def should_capture(m: MemoryMap, level: str) -> tuple[bool, str | None]:
 @dataclass(frozen=True, repr=False)
 class SnapshotMap(MemoryMap):
     """A MemoryMap as the snapshot saw it; `content` is its bytes when the
-    snapshot captured them, else None. Equality ignores the content."""
+    snapshot captured them, else None. Equal to a live map with the same
+    fields; two snapshot maps that both hold their content are equal only if
+    the contents are too (libdebug's MemoryMapSnapshot equality)."""
 
     content: bytes | None = field(default=None, compare=False)
 
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, MemoryMap):
+            return NotImplemented
+        if not MemoryMap.__eq__(self, other):
+            return False
+        theirs = other.content if isinstance(other, SnapshotMap) else None
+        return self.content is None or theirs is None or self.content == theirs
+
+    def __hash__(self) -> int:
+        return MemoryMap.__hash__(self)
+
     @classmethod
     def of(cls, m: MemoryMap, content: bytes | None = None) -> "SnapshotMap":
-        return cls(m.start, m.end, m.permissions, m.size, m.offset, m.backing_file, m.base, content)
+        return cls(m.start, m.end, m.permissions, m.size, m.offset, m.backing_file, m.file_base, content)
+
+
+class MemoryMapSnapshotList(MemoryMapList):
+    """A snapshot's maps (SnapshotMap): a MemoryMapList under libdebug's
+    name for it."""
+
+    def filter(self, value) -> "MemoryMapSnapshotList":
+        """Maps matching `value` (see MemoryMapList.filter)."""
+        return MemoryMapSnapshotList(super().filter(value), self.binary_path)
+
+    def __getitem__(self, index):
+        result = super().__getitem__(index)
+        if isinstance(index, slice):
+            return MemoryMapSnapshotList(result, self.binary_path)
+        return result
+
+    def __repr__(self) -> str:
+        return f"MemoryMapSnapshotList({list.__repr__(self)})"
 
 
 def _describe(m: MemoryMap) -> str:
-    name = m.backing_file or "anonymous"
+    name = m.backing_file or "anonymous"  # ('' in snapshots saved before anon_ names)
     return f"map {m.start:#x}-{m.end:#x} {m.permissions} {name}"
 
 

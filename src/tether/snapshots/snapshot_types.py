@@ -14,7 +14,7 @@ from ..memory.maps import MemoryMapList, format_maps
 from ..symbols.position import resolve_position, resolve_symbol
 from ..symbols.cfi import Unwinder, modules_of
 from ..symbols.symbol_list import SymbolList, build_symbols, symbol_at
-from .memory import SnapshotMemory, SnapshotMemoryView
+from .memory import MemoryMapSnapshotList, SnapshotMemory, SnapshotMemoryView
 
 if TYPE_CHECKING:
     from ..arch.amd64.registers import X86Registers
@@ -39,7 +39,7 @@ class ProcessImage:
         self.level = level
         self.binary_path = binary_path
         self.arch = arch
-        self.maps = MemoryMapList(sorted(maps, key=lambda m: m.start), binary_path)
+        self.maps = MemoryMapSnapshotList(sorted(maps, key=lambda m: m.start), binary_path)
         self.skipped = dict(skipped)  # map start -> reason
         self.memory = SnapshotMemory(level, self.maps, self.skipped)
         self._symbols: SymbolList | None = None

@@ -57,7 +57,7 @@ class Breakpoint(_StoppingEvent):
 
     def __repr__(self):
         kind = "watchpoint" if self.condition != "x" else ("hardware breakpoint" if self.hardware else "breakpoint")
-        where = f"{self.symbol} " if self.symbol else ""
+        where = f"{self.symbol} " if self.symbol and self.symbol != hex(self.address) else ""
         return (f"<{kind} {where}at {self.address:#x} condition={self.condition} length={self.length} "
                 f"hits={self.hit_count} {'enabled' if self.enabled else 'disabled'}>")
 

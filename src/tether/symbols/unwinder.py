@@ -22,7 +22,7 @@ from .debug_files import file_symbols
 from .dwarf_expression import evaluate_expression
 from .eh_frame import EhFrame
 
-__all__ = ["Unwinder", "modules_of", "CALLER_SAVED"]
+__all__ = ["Unwinder", "modules_of", "CALLER_SAVED", "prologue_pushed"]
 
 # Registers a call may clobber (psABI 3.2.1): without a CFI rule their value
 # in the caller is unknown. The others (rbx, rbp, r12-r15) are preserved.
@@ -195,15 +195,26 @@ class Unwinder:
         pc, rsp, rbp = regs[RIP], regs[RSP], regs.get(RBP)
         if first:
             module = self.module_of(pc)
+            at_entry = False
             if module is not None:
                 base, elf = module
-                if pc - base in _cached(_func_starts, elf, _function_starts):
-                    ret = read_u64(rsp)
-                    if ret is None:
-                        return None
-                    new = {r: v for r, v in regs.items() if r not in caller_saved}
-                    new.update({RIP: ret, RSP: rsp + word})
-                    return new
+                at_entry = pc - base in _cached(_func_starts, elf, _function_starts)
+            # (the prologue reader knows 64-bit code only: a 32-bit frame 0
+            # without a known function start goes by its frame pointer)
+            pushed = 0 if at_entry else prologue_pushed(read_u64(pc)) if word == 8 else None
+            if pushed is not None:
+                # Before `push rbp` the return address is at [rsp]; after it,
+                # at [rsp + word] with the caller's rbp at [rsp].
+                ret = read_u64(rsp + pushed)
+                if ret is None:
+                    return None
+                new = {r: v for r, v in regs.items() if r not in caller_saved}
+                new.update({RIP: ret, RSP: rsp + pushed + word})
+                if pushed:
+                    caller_rbp = read_u64(rsp)
+                    if caller_rbp is not None:
+                        new[RBP] = caller_rbp
+                return new
         # With a frame pointer, [rbp] is the caller's rbp and [rbp+8] the
         # return address; a valid frame lies above the stack pointer.
         if not rbp or rbp < rsp or rbp & (word - 1):
@@ -214,6 +225,27 @@ class Unwinder:
         new = {r: v for r, v in regs.items() if r not in caller_saved}
         new.update({RIP: ret, RSP: rbp + 2 * word, RBP: saved_rbp})
         return new
+
+
+_ENDBR64 = b"\xf3\x0f\x1e\xfa"
+
+
+def prologue_pushed(code: int | None) -> int | None:
+    """Where a frame-0 pc stands in the classic prologue, from the code at
+    it (8 bytes as an int; None: unreadable): 0 at `[endbr64;] push rbp`
+    (nothing pushed yet), 8 at `mov rbp, rsp` (rbp pushed), None otherwise.
+    Used where no symbol or CFI says where functions start (e.g. a snapshot
+    loaded without reading the mapped files)."""
+    if code is None:
+        return None
+    data = code.to_bytes(8, "little")
+    if data.startswith(_ENDBR64):
+        data = data[4:]
+    if data[:1] == b"\x55":
+        return 0
+    if data[:3] == b"\x48\x89\xe5":
+        return 8
+    return None
 
 
 def modules_of(maps) -> list:
