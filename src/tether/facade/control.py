@@ -18,7 +18,7 @@ import os
 from ..errors import NotRunningError, ProcessDeadError
 from ..memory.maps import read_maps
 from ..memory.view import MemoryView
-from ..ptrace import auxv_entry, exe_of
+from ..ptrace import auxv_entry, cmdline_of, exe_of
 from ..runtime.stepping import Stepper
 from ..runtime.stopping_events import StoppingEvents
 from ..state.states import GONE, ProcState
@@ -410,6 +410,20 @@ class ProcessControl:
         ctl.take(child, exe=self.process.exe_path)  # fork keeps the program
         ctl._symbols_cache = self._symbols_cache
         self.children.append(dbg)
+        lifecycle.register(dbg)
+
+    def child_attached(self, child, position: int) -> None:
+        """A child process found by attach(pid, tree=True) is traced now
+        (ProcessListener): a Debugger of its own, for the program it runs,
+        with a copy of our settings (taken when it was found)."""
+        exe = exe_of(child.pid)
+        argv = cmdline_of(child.pid) or ([exe] if exe else list(self.argv or []))
+        ctl = ProcessControl(self.facade_of, child.config, self.tracer, argv=argv,
+                             path=exe or self.path, parent=self, pipes=self.pipes,
+                             events=self.events)
+        dbg = self.facade_of(ctl)
+        ctl.take(child, exe=exe)
+        self.children.insert(position, dbg)
         lifecycle.register(dbg)
 
     def thread_ended(self, task) -> None:

@@ -5,7 +5,6 @@ thread (see tracer.py).
 The parts, lowest first: Registry (ids), Resumer (resume and all-stop),
 Tree (births, execs, deaths), Stops (what each stop of a live thread
 means), Dispatcher (the one way a wait report goes through them)."""
-import errno
 import os
 import signal
 
@@ -13,11 +12,9 @@ from .. import _native as native
 from ..arch.amd64.seccomp_bpf import seccomp_program
 from ..events.decode import STOP_EXEC, STOP_SECCOMP, STOP_TRAP, decode_stop
 from ..ptrace import (
-    BASE_OPTIONS,
     O_EXITKILL,
     PTRACE_CONT,
     PTRACE_DETACH,
-    PTRACE_INTERRUPT,
     PTRACE_SEIZE,
     PTRACE_SYSCALL,
     THREAD_OPTIONS,
@@ -31,15 +28,15 @@ from ..state.states import (
     PROC_DETACHED,
     PROC_RUNNING,
     PROC_STOPPED,
-    PROC_STOPPING,
     TASK_LISTENING,
     TASK_RUNNING,
     TASK_STOPPED,
 )
 from ..state.task import Task
 from . import tracker
+from .adopt import adopt_pass, attach_process
 from .dispatch import Dispatcher
-from .registry import Registry, uptime_ticks
+from .registry import Registry
 
 SYS_PTRACE, SYS_EXECVE = 101, 59   # asm/unistd_64.h
 from .resume import Resumer
@@ -161,46 +158,25 @@ class Session:
         return proc
 
     def attach(self, config, pid: int) -> Proc:
-        proc = Proc(pid, config, hub=self.registry.hub)
-        proc.set_state(PROC_STOPPING)
-        proc.traced_since = uptime_ticks()
+        """Seize every thread of running process `pid`; it is being stopped
+        (see adopt.py). A job-stopped process gets one SIGCONT so that
+        cont() runs it, as gdb does (docs/edge-cases.md §24)."""
         was_stopped = proc_state(pid) == "T"
-        seen = set()
-        while True:  # threads may be created while we attach: rescan until stable
-            try:
-                tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
-            except FileNotFoundError:
-                raise ValueError(f"process {pid} does not exist") from None
-            new = [t for t in tids if t not in seen and t not in proc.tasks]
-            if not new:
-                break
-            for tid in new:
-                seen.add(tid)
-                try:
-                    options = BASE_OPTIONS if tid == pid else THREAD_OPTIONS  # (see THREAD_OPTIONS)
-                    native.ptrace(PTRACE_SEIZE, tid, 0, options)
-                    native.ptrace(PTRACE_INTERRUPT, tid, 0, 0)
-                except OSError as e:
-                    if e.errno == errno.ESRCH:
-                        continue  # the thread exited meanwhile
-                    if e.errno == errno.EPERM and not proc.tasks:
-                        raise PermissionError(
-                            e.errno, f"not permitted to trace process {pid} (already traced, or "
-                            "protected)") from None
-                    if e.errno == errno.EPERM:
-                        continue  # auto-attached already through its creator's clone event
-                    raise
-                task = Task(tid, proc)
-                task.options = options
-                self.registry.add(task)
-        if not proc.tasks:
-            raise ValueError(f"process {pid} does not exist")
-        self.registry.procs[pid] = proc
+        proc = attach_process(self.registry, config, pid)
         if was_stopped:
-            # It was stopped by job control: the user attaching to run it expects
-            # it to run on cont() (gdb does the same).
             os.kill(pid, signal.SIGCONT)
         return proc
+
+    def attach_tree(self, config, pid: int) -> Proc:
+        """attach(pid, tree=True)'s start: seize every thread of `pid`, and
+        nothing is sent to it (a job-stopped process stays so); the facade
+        then runs adopt_pass until the tree is complete."""
+        return attach_process(self.registry, config, pid)
+
+    def adopt_pass(self, root, skipped: set) -> bool:
+        """One pass of a tree attach over the tree under `root` (adopt.py);
+        True when it is complete."""
+        return adopt_pass(self.registry, root, skipped)
 
     # ------------------------------------------------------------------ running
     def resume_process(self, proc, keep=None) -> None:

@@ -25,6 +25,7 @@ class Proc:
     exec_count = 0
     run_epoch = 0           # bumped whenever a thread is resumed: caches of maps key on it
     traced_since = 0        # clock ticks since boot when we attached (0: we started it)
+    attached = False        # seized while it ran untraced (attach), not born traced
     exe_path = None
     hw_used = False         # debug registers were ever written: keep them in sync
     step_lock = None        # the thread stepping over a lifted int3 (others held)
