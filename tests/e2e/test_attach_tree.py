@@ -1,9 +1,12 @@
 """attach(pid, tree=True) and detach(tree=True): a running tree taken over
 whole, race-free, and given back unchanged (docs/edge-cases.md §35)."""
 import collections
+import json
 import os
+import pathlib
 import signal
 import subprocess
+import sys
 
 import pytest
 
@@ -123,14 +126,14 @@ def test_attach_tree_takes_every_process_once_and_detach_gives_it_back(tree_prog
                     x.breakpoint("forked", file="binary", callback=count("forked"))
                     x.breakpoint("blip", file="binary", callback=count("blip"))
             b = live.pop(pids["b"])
-            assert b.job_stopped  # seen in the job-control stop it is in
+            assert b.job_stopped and not b.running  # seen in the job-control stop it is in
             for x in live.values():
                 x.cont()
             if cycle == 0:
                 wait_for(lambda: {pids["root"], pids["a"], pids["a1"]} <= hits["tick"]
                          and pids["f"] in hits["forked"] and hits["blip"],
                          timeout=20, what="breakpoint hits in every process")
-                assert all(ppid_of(pid) in (pids["f"], None) for pid in hits["blip"])
+                assert all(ppid_of(pid) in (pids["f"], None) for pid in frozenset(hits["blip"]))
                 assert pids["b"] not in hits["tick"]  # (it is in its job-control stop)
         finally:
             d.interrupt()
@@ -153,3 +156,39 @@ def test_attach_tree_refuses_settings_that_let_children_go(tree_program, target)
     d.attach(p.pid)  # still usable; without the tree
     assert d.children == []
     d.detach()
+
+
+def test_cli_trace_p_tree_attaches_to_every_process_and_ctrl_c_lets_them_go(tree_program, tmp_path):
+    p, pids = tree_program()
+    out = tmp_path / "events.jsonl"
+    src = pathlib.Path(__file__).resolve().parents[2] / "src"
+    env = dict(os.environ, PYTHONPATH=str(src) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    t = subprocess.Popen([sys.executable, "-m", "tether", "trace", "-p", str(p.pid), "--tree",
+                          "-b", "forked", "--json", "-o", str(out)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # f keeps calling forked(): once its hits show, the trace is under way.
+        wait_for(lambda: out.exists() and '"breakpoint"' in out.read_text(), timeout=20,
+                 what="a breakpoint hit in f")
+        t.send_signal(signal.SIGINT)
+        _, err = t.communicate(timeout=30)
+    finally:
+        if t.poll() is None:
+            t.kill()
+            t.wait()
+    assert t.returncode == 0, err
+    events = [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
+    attached = [e["pid"] for e in events if e["kind"] == "attach"]
+    assert len(attached) == len(set(attached))
+    assert set(pids.values()) <= set(attached)
+    assert {e["ppid"] for e in events if e["kind"] == "attach" and e["pid"] == pids["a1"]} \
+        == {pids["a"]}
+    assert any(e["kind"] == "breakpoint" and e["pid"] == pids["f"] for e in events)
+    detached = {e["pid"] for e in events if e["kind"] == "detach"}
+    assert set(pids.values()) <= detached
+    for pid in live_descendants(p.pid) | {p.pid}:
+        assert tracer_of(pid) in (0, None)
+    assert proc_state(pids["b"]) == "T"
+    os.kill(pids["b"], signal.SIGCONT)
+    p.stdin.close()
+    assert p.wait(timeout=20) == 0

@@ -23,7 +23,7 @@ import warnings
 from .. import _native as native
 from ..ptrace import BASE_OPTIONS, PTRACE_INTERRUPT, PTRACE_SEIZE, THREAD_OPTIONS, proc_state
 from ..state.process import Proc
-from ..state.states import GONE, PROC_STARTING, PROC_STOPPED, PROC_STOPPING
+from ..state.states import GONE, PROC_STARTING, PROC_STOPPING
 from ..state.task import Task
 from .registry import uptime_ticks
 
@@ -142,18 +142,12 @@ def adopt_pass(registry, root, skipped: set) -> bool:
             child = _adopt_child(registry, proc, cpid, skipped)
             if child is not None:
                 complete = False
-    if complete:
-        for proc in [root] + root.descendants():
-            if proc.attached and proc.state is PROC_STOPPED and _in_job_stop(proc):
-                # Nothing was sent to it: it is still in the job-control stop
-                # it was in, and the user sees it so (its cont() is a shell's
-                # `fg`, docs/edge-cases.md §18).
-                proc.job_stopped = True
-                proc.hub.changed = True
     return complete
 
 
-def _in_job_stop(proc) -> bool:
+def in_job_stop(proc) -> bool:
+    """Every live thread of `proc` reported a group-stop: it was in a
+    job-control stop when it was seized."""
     tasks = proc.live_tasks()
     return bool(tasks) and all(t.group_stopped for t in tasks)
 

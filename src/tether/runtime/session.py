@@ -34,7 +34,7 @@ from ..state.states import (
 )
 from ..state.task import Task
 from . import tracker
-from .adopt import adopt_pass, attach_process
+from .adopt import adopt_pass, attach_process, in_job_stop
 from .dispatch import Dispatcher
 from .registry import Registry
 
@@ -176,7 +176,20 @@ class Session:
     def adopt_pass(self, root, skipped: set) -> bool:
         """One pass of a tree attach over the tree under `root` (adopt.py);
         True when it is complete."""
-        return adopt_pass(self.registry, root, skipped)
+        if not adopt_pass(self.registry, root, skipped):
+            return False
+        for proc in [root] + root.descendants():
+            if proc.attached and proc.state is PROC_STOPPED and in_job_stop(proc):
+                # Nothing was sent to it: it goes back to the job-control stop
+                # it was in, as a traced process does after a SIGSTOP (its
+                # threads in PTRACE_LISTEN, `job_stopped` for the user; its
+                # cont() is a shell's `fg`, docs/edge-cases.md §18).
+                self.resume_process(proc)
+                if tracker.job_stopped(proc):
+                    proc.job_stopped = True
+                    proc.last_task = proc.main_task
+                    proc.hub.changed = True
+        return True
 
     # ------------------------------------------------------------------ running
     def resume_process(self, proc, keep=None) -> None:
