@@ -1,5 +1,5 @@
 """attach(pid, tree=True) and detach(tree=True): a running tree taken over
-whole, race-free, and given back unchanged (docs/edge-cases.md §35)."""
+whole, race-free, and given back unchanged (docs/edge-cases.md §25)."""
 import collections
 import json
 import os

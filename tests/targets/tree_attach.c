@@ -1,5 +1,5 @@
 // cflags: -pthread
-/* A running process tree for attach(pid, tree=True) (docs/edge-cases.md §35):
+/* A running process tree for attach(pid, tree=True) (docs/edge-cases.md §25):
  *
  *   root      2 ticker threads
  *   ├─ a      2 ticker threads

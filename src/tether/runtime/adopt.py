@@ -3,7 +3,7 @@ untraced (`attach(pid)`), and, for `attach(pid, tree=True)`, the child
 processes that existed before their parent was seized. Runs only on the
 tracer thread.
 
-Why this is race-free (docs/edge-cases.md §35): a thread seized with the
+Why this is race-free (docs/edge-cases.md §25): a thread seized with the
 fork/vfork/clone options has every task it creates from then on
 auto-attached (and announced by an event tether handles as for any followed
 child). What a seized thread may still have under way is a fork or clone
@@ -21,7 +21,8 @@ import sys
 import warnings
 
 from .. import _native as native
-from ..ptrace import BASE_OPTIONS, PTRACE_INTERRUPT, PTRACE_SEIZE, THREAD_OPTIONS, proc_state
+from ..ptrace import (BASE_OPTIONS, PTRACE_INTERRUPT, PTRACE_SEIZE, THREAD_OPTIONS, parent_of,
+                      proc_state)
 from ..state.process import Proc
 from ..state.states import GONE, PROC_STARTING, PROC_STOPPING
 from ..state.task import Task
@@ -96,15 +97,23 @@ def attach_process(registry, config, pid: int, parent=None) -> Proc:
 
 def children_in_proc(pid: int, tids) -> list:
     """The child processes of the threads `tids` of process `pid`, from
-    /proc/PID/task/TID/children (the kernel lists each thread's own)."""
+    /proc/PID/task/TID/children (the kernel lists each thread's own), or
+    on a kernel built without that file, from every process's parent."""
     found = []
     for tid in tids:
         try:
             with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
                 found.extend(int(c) for c in f.read(1 << 20).split())
+        except FileNotFoundError:
+            if os.path.isdir(f"/proc/{pid}/task/{tid}"):
+                return [p for p in _all_pids() if parent_of(p) == pid]  # (no CONFIG_PROC_CHILDREN)
         except (OSError, ValueError):
             continue  # (the thread is gone: its children went to another thread)
     return found
+
+
+def _all_pids() -> list:
+    return [int(e) for e in os.listdir("/proc") if e.isdigit()]
 
 
 def settled(proc) -> bool:
