@@ -290,6 +290,27 @@ class Session:
     def detach(self, proc) -> None:
         """Let a stopped process go: our breakpoints out, its pending signals
         passed on, non-leader threads first and the leader last."""
+        self.settle_for_release(proc)
+        for address in list(proc.breakpoints):
+            bp = proc.breakpoints[address]
+            if not bp.hardware and bp.enabled:
+                proc.aspace.remove(address)
+        for address in list(proc.internal_breakpoints):
+            proc.aspace.remove(address)
+        proc.breakpoints.clear()
+        proc.internal_breakpoints.clear()
+        if proc.hw_used:
+            proc.hw_slots = [None, None, None, None]
+        self.release_threads(proc)
+        proc.set_state(PROC_DETACHED)
+        self.registry.forget(proc)
+        if self.registry.early:
+            self.tree.let_go_unclaimed()  # (its births still unreported)
+
+    def settle_for_release(self, proc) -> None:
+        """Before a stopped process is let go (detach, or a hand-over to
+        gdb): what its threads reported while it was being stopped and
+        was not handled yet is settled so that nothing of it is lost."""
         for t in proc.tasks.values():
             ev = t.pending
             if t.state is TASK_STOPPED and ev is not None and ev.is_new_child:
@@ -321,16 +342,11 @@ class Session:
                 if rip - 1 in proc.aspace.installed:  # (rip is one byte past the int3)
                     t.set_rip(rip - 1)
                     t.pending = None
-        for address in list(proc.breakpoints):
-            bp = proc.breakpoints[address]
-            if not bp.hardware and bp.enabled:
-                proc.aspace.remove(address)
-        for address in list(proc.internal_breakpoints):
-            proc.aspace.remove(address)
-        proc.breakpoints.clear()
-        proc.internal_breakpoints.clear()
-        if proc.hw_used:
-            proc.hw_slots = [None, None, None, None]
+
+    def release_threads(self, proc) -> None:
+        """PTRACE_DETACH every thread of stopped `proc` (its int3s out
+        already), non-leader threads first, each passing its pending
+        signal on; the debug registers are written first (hw_slots)."""
         tasks = sorted(proc.tasks.values(), key=lambda t: t.tid == proc.pid)
         for t in tasks:
             if t.dead:
@@ -344,10 +360,6 @@ class Session:
                 native.ptrace(PTRACE_DETACH, t.tid, 0, sig)
             except OSError:
                 pass
-        proc.set_state(PROC_DETACHED)
-        self.registry.forget(proc)
-        if self.registry.early:
-            self.tree.let_go_unclaimed()  # (its births still unreported)
 
 
 

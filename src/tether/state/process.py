@@ -26,6 +26,8 @@ class Proc:
     run_epoch = 0           # bumped whenever a thread is resumed: caches of maps key on it
     traced_since = 0        # clock ticks since boot when we attached (0: we started it)
     attached = False        # seized while it ran untraced (attach), not born traced
+    gdb_breakpoints = None  # while in gdb: the int3s to put back (AddressSpace.take_all_out)
+    own_sigcont = False     # a SIGCONT of ours is on its way: not the program's (runtime/migrate.py)
     exe_path = None
     hw_used = False         # debug registers were ever written: keep them in sync
     step_lock = None        # the thread stepping over a lifted int3 (others held)

@@ -1,0 +1,132 @@
+"""Debugger.gdb(), is_in_gdb, wait_for_gdb(): a process handed to gdb (run
+here in batch mode, driven by a command file) and taken back where gdb left
+it (docs/edge-cases.md §35)."""
+import shutil
+
+import pytest
+
+from procutil import kill_tree, tracer_of, wait_for
+from tether import debugger
+
+pytestmark = pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed")
+
+
+def gdb_script(tmp_path, body):
+    """A gdb command file; what it writes with `report` lands in tmp_path/seen."""
+    seen = tmp_path / "seen"
+    path = tmp_path / "commands.gdb"
+    path.write_text(body.replace("REPORT", str(seen)))
+    return ["-nx", "-batch", "-x", str(path)], seen
+
+
+def test_gdb_sees_our_breakpoint_and_we_see_its_changes(target, tmp_path):
+    d = debugger([target("gdb_target")])
+    try:
+        io = d.run()
+        bp = d.breakpoint("work", file="binary")
+        io.sendline(b"1")
+        d.cont()
+        d.wait()
+        assert d.regs.rip == bp.address and d.regs.rdi == 1
+        # In gdb: continue from here (work(1) runs) to the migrated breakpoint
+        # (work(2), once the script has sent "2"), note where gdb stopped,
+        # change a register and a variable, and give the process back.
+        args, seen = gdb_script(tmp_path, """
+info breakpoints
+continue
+python open('REPORT', 'w').write('%d %d %d' % (int(gdb.parse_and_eval('$pc')), int(gdb.parse_and_eval('$rdi')), gdb.breakpoints()[0].hit_count))
+set $rdi = 40
+set var counter = 100
+detach
+""")
+        event = d.gdb(open_in_new_process=False, blocking=False, gdb_args=args)
+        assert d.is_in_gdb
+        with pytest.raises(RuntimeError, match="wait_for_gdb"):
+            d.regs.rip
+        io.sendline(b"2")
+        d.wait_for_gdb()
+        assert not d.is_in_gdb and event.done
+        pc, rdi, hits = map(int, seen.read_text().split())
+        # gdb stopped on our breakpoint, in work(2): the call after the one
+        # it was handed over in (gdb may count that one as a hit too).
+        assert (pc, rdi) == (bp.address, 2) and hits >= 1
+        assert tracer_of(d.pid) == d.control.tracer.thread.native_id
+        # Back where gdb left it, with gdb's changes.
+        assert d.regs.rip == bp.address and d.regs.rdi == 40
+        assert int.from_bytes(d.memory["counter", 8, "binary"], "little") == 100
+        assert bp.hit_count == 1  # (gdb's hit is gdb's)
+        d.cont()
+        # work(1) ran in gdb; work(40) here; no SIGCONT seen by the program.
+        assert io.recvline() == b"1 1 0"
+        io.sendline(b"3")
+        d.wait()  # our breakpoint is still in place
+        assert bp.hit_count == 2 and d.regs.rdi == 3
+        d.cont()
+        assert io.recvline() == b"140 140 0"
+        assert io.recvline() == b"143 143 0"
+        io.close()
+        d.wait()
+        assert d.exit_code == 0
+        with pytest.raises(RuntimeError, match="not in gdb"):
+            d.wait_for_gdb()
+    finally:
+        kill_tree(d)
+
+
+def test_one_process_of_a_tree_goes_to_gdb_while_the_rest_stays_traced(target, tmp_path):
+    d = debugger([target("gdb_target"), "fork"])
+    try:
+        io = d.run()
+        d.cont()
+        wait_for(lambda: d.children, what="the fork")  # (the child starts stopped)
+        child = d.children[0]
+        bp = child.breakpoint("work", file="binary")
+        io.sendline(b"5")
+        child.cont()
+        child.wait()
+        assert child.regs.rdi == 5
+        args, seen = gdb_script(tmp_path, """
+python open('REPORT', 'w').write('%d' % int(gdb.parse_and_eval('$pc')))
+set $rdi = 7
+goback
+""")
+        child.gdb(migrate_breakpoints=False, open_in_new_process=False, gdb_args=args)  # blocking
+        assert not child.is_in_gdb
+        assert int(seen.read_text()) == bp.address
+        tracer = d.control.tracer.thread.native_id
+        assert tracer_of(d.pid) == tracer and tracer_of(child.pid) == tracer
+        assert child.regs.rdi == 7
+        child.cont()
+        assert io.recvline() == b"7 7 0"
+        io.close()
+        child.wait()
+        assert child.exit_code == 0
+        d.wait()  # the parent, traced all along, reaped its child and exits with its code
+        assert d.dead and d.exit_code == 0
+    finally:
+        kill_tree(d)
+
+
+def test_gdb_refused_inside_a_callback_and_while_in_gdb(target, tmp_path):
+    d = debugger([target("gdb_target")])
+    try:
+        io = d.run()
+        errors = []
+
+        def callback(t, bp):
+            try:
+                d.gdb(open_in_new_process=False)
+            except RuntimeError as e:
+                errors.append(str(e))
+
+        d.breakpoint("work", file="binary", callback=callback)
+        io.sendline(b"1")
+        d.cont()
+        assert io.recvline() == b"1 1 0"
+        assert errors and "callback" in errors[0]
+        d.interrupt()
+        with pytest.raises(TypeError):
+            d.gdb(gdb_args="-batch")
+        assert not d.is_in_gdb
+    finally:
+        kill_tree(d)
