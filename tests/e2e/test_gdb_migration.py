@@ -1,6 +1,7 @@
 """Debugger.gdb(), is_in_gdb, wait_for_gdb(): a process handed to gdb (run
 here in batch mode, driven by a command file) and taken back where gdb left
 it (docs/edge-cases.md §35)."""
+import re
 import shutil
 
 import pytest
@@ -128,5 +129,32 @@ def test_gdb_refused_inside_a_callback_and_while_in_gdb(target, tmp_path):
         with pytest.raises(TypeError):
             d.gdb(gdb_args="-batch")
         assert not d.is_in_gdb
+    finally:
+        kill_tree(d)
+
+
+def test_hardware_breakpoints_and_watchpoints_go_to_gdb_and_come_back(target, tmp_path):
+    d = debugger([target("gdb_target")])
+    try:
+        io = d.run()
+        hw = d.breakpoint("work", file="binary", hardware=True)
+        wp = d.watchpoint("counter", file="binary", condition="w", length=8)
+        args, seen = gdb_script(tmp_path, """
+python open('REPORT', 'w').write(gdb.execute('info breakpoints', to_string=True))
+detach
+""")
+        d.gdb(open_in_new_process=False, gdb_args=args)
+        listing = seen.read_text()
+        assert f"{hw.address:#018x}" in listing and "hw breakpoint" in listing
+        assert re.search(rf"hw watchpoint +keep y +\*\(long \*\) {wp.address:#x}\n", listing)
+        io.sendline(b"4")
+        d.cont()
+        d.wait()
+        assert d.regs.rip == hw.address and hw.hit_count == 1  # the debug registers are back
+        d.cont()
+        d.wait()
+        assert wp.hit_count == 1
+        d.cont()
+        assert io.recvline() == b"4 4 0"
     finally:
         kill_tree(d)
