@@ -44,6 +44,7 @@ detach
         assert d.is_in_gdb
         with pytest.raises(RuntimeError, match="wait_for_gdb"):
             d.regs.rip
+        assert io.recvline() == b"1 1 0"  # (work(1) ran in gdb: the pipes work meanwhile)
         io.sendline(b"2")
         d.wait_for_gdb()
         assert not d.is_in_gdb and event.done
@@ -56,14 +57,12 @@ detach
         assert d.regs.rip == bp.address and d.regs.rdi == 40
         assert int.from_bytes(d.memory["counter", 8, "binary"], "little") == 100
         assert bp.hit_count == 1  # (gdb's hit is gdb's)
-        d.cont()
-        # work(1) ran in gdb; work(40) here; no SIGCONT seen by the program.
-        assert io.recvline() == b"1 1 0"
+        d.cont()  # work(40) here
         io.sendline(b"3")
         d.wait()  # our breakpoint is still in place
         assert bp.hit_count == 2 and d.regs.rdi == 3
         d.cont()
-        assert io.recvline() == b"140 140 0"
+        assert io.recvline() == b"140 140 0"  # (0: no SIGCONT seen by the program)
         assert io.recvline() == b"143 143 0"
         io.close()
         d.wait()

@@ -48,7 +48,8 @@ def settled(proc) -> bool:
 
 
 # The states in which a process may still write to the pipes.
-ACTIVE = (ProcState.RUNNING, ProcState.STEPPING, ProcState.STOPPING, ProcState.STARTING)
+ACTIVE = (ProcState.RUNNING, ProcState.STEPPING, ProcState.STOPPING, ProcState.STARTING,
+          ProcState.IN_GDB)
 
 
 class ProcessControl:

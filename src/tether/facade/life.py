@@ -171,7 +171,8 @@ class LifeMixin:
         tracer, session = ctl.tracer, ctl.session
         while True:
             procs = [c.process for c in ctl.family()]
-            live = [p for p in procs if p is not None and p.state not in GONE]
+            live = [p for p in procs if p is not None and p.state not in GONE
+                    and p.state is not ProcState.IN_GDB]  # (gdb's until wait_for_gdb())
             for p in live:
                 tracer.call(session.stop_process, p)
             tracer.wait_for(lambda: all(p.state in SETTLED for p in live))
