@@ -157,3 +157,50 @@ detach
         assert io.recvline() == b"4 4 0"
     finally:
         kill_tree(d)
+
+
+def test_quitting_gdb_gives_the_process_back_where_it_stopped(target, tmp_path):
+    # The batch run ends with the process still attached: gdb quits, which
+    # detaches it (no `detach` command, so no hook-detach: gdb_exiting).
+    d = debugger([target("gdb_target")])
+    try:
+        io = d.run()
+        bp = d.breakpoint("work", file="binary")
+        io.sendline(b"1")
+        io.sendline(b"2")
+        d.cont()
+        d.wait()
+        args, _ = gdb_script(tmp_path, "continue\n")
+        d.gdb(open_in_new_process=False, gdb_args=args)
+        assert d.regs.rip == bp.address and d.regs.rdi == 2  # where gdb's continue stopped
+        d.cont()
+        assert io.recvline() == b"1 1 0"
+        assert io.recvline() == b"3 3 0"
+    finally:
+        kill_tree(d)
+
+
+def test_gdb_in_a_new_terminal_from_libcontext(target, tmp_path):
+    # A "terminal" that runs the command it is given where it is: the path
+    # where gdb is not our child and its end is known from its marks.
+    from tether import libcontext
+    d = debugger([target("gdb_target")])
+    try:
+        io = d.run()
+        bp = d.breakpoint("work", file="binary")
+        io.sendline(b"6")
+        d.cont()
+        d.wait()
+        args, seen = gdb_script(tmp_path, """
+python open('REPORT', 'w').write('%d' % int(gdb.parse_and_eval('$rdi')))
+set $rdi = 9
+detach
+""")
+        with libcontext.tmp(terminal=["env"]):
+            d.gdb(gdb_args=args)
+        assert int(seen.read_text()) == 6
+        assert d.regs.rip == bp.address and d.regs.rdi == 9
+        d.cont()
+        assert io.recvline() == b"9 9 0"
+    finally:
+        kill_tree(d)

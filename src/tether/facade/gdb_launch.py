@@ -162,6 +162,7 @@ class GdbRun:
         self.argv = [gdb, "-q", "-p", str(pid), "-x", self.command_file, *extra_args]
         self.terminal = list(terminal)
         self.child = None
+        self.opener = None
         self.started = 0.0
         self.previous_sigint = None
 
@@ -171,9 +172,11 @@ class GdbRun:
         gdb's, until gdb is done)."""
         self.started = time.monotonic()
         if self.terminal:
-            subprocess.Popen([*self.terminal, *self.argv], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+            # (The terminal command returns at once or runs gdb itself: it is
+            # reaped when done, never waited for to know when gdb is.)
+            self.opener = subprocess.Popen([*self.terminal, *self.argv], stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                           start_new_session=True)
             return
         try:
             self.previous_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -208,11 +211,12 @@ class GdbRun:
         """Block until finished()."""
         while not self.finished():
             time.sleep(POLL)
-        if self.child is not None:
-            try:
-                self.child.wait(timeout=2)  # (quitting; it may stay open after a `detach`)
-            except subprocess.TimeoutExpired:
-                pass
+        for process in (self.child, self.opener):
+            if process is not None:
+                try:
+                    process.wait(timeout=2)  # (quitting; it may stay open after a `detach`)
+                except subprocess.TimeoutExpired:
+                    pass
         self._restore_sigint()
 
     def _restore_sigint(self) -> None:
