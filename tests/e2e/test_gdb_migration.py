@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from procutil import kill_tree, tracer_of, wait_for
+from procutil import kill_tree, task_tids, tracer_of, wait_for
 from tether import debugger
 
 pytestmark = pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed")
@@ -202,5 +202,39 @@ detach
         assert d.regs.rip == bp.address and d.regs.rdi == 9
         d.cont()
         assert io.recvline() == b"9 9 0"
+    finally:
+        kill_tree(d)
+
+
+def test_a_multithreaded_process_goes_to_gdb_and_comes_back_whole(target, tmp_path):
+    # mt_attach: 4 threads call tick() every millisecond, and threads are born
+    # and die every 100 us (some while in gdb).
+    d = debugger([target("mt_attach")])
+    try:
+        d.run()
+        d.cont()
+        wait_for(lambda: len(task_tids(d.pid)) >= 6, what="mt_attach's threads")
+        d.interrupt()
+        bp = d.breakpoint("tick", file="binary")
+        d.cont()
+        d.wait()
+        args, seen = gdb_script(tmp_path, """
+continue
+python open('REPORT', 'w').write('%d %d' % (int(gdb.parse_and_eval('$pc')), len(gdb.selected_inferior().threads())))
+detach
+""")
+        d.gdb(open_in_new_process=False, gdb_args=args)
+        pc, threads = map(int, seen.read_text().split())
+        assert pc == bp.address and threads >= 6
+        live = {t.tid for t in d.threads if not t.dead}
+        assert live == task_tids(d.pid)  # threads born and ended in gdb accounted for
+        hits = set()
+        bp.disable()
+        d.breakpoint("blip", file="binary", callback=lambda t, b: hits.add(t.tid))
+        d.breakpoint("tick", file="binary", hardware=True, callback=lambda t, b: hits.add(t.tid))
+        d.cont()
+        wait_for(lambda: len(hits) >= 6, what="hits in every kind of thread")
+        d.interrupt()
+        assert not d.dead
     finally:
         kill_tree(d)

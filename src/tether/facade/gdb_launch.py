@@ -164,6 +164,7 @@ class GdbRun:
         self.child = None
         self.opener = None
         self.started = 0.0
+        self.let_go_at = None
         self.previous_sigint = None
 
     def start(self) -> None:
@@ -200,12 +201,24 @@ class GdbRun:
         if self._marked("failed"):
             return True
         if self._marked("released"):
-            return tracer_of(self.pid) == 0
+            return self._let_go()
         if not self._marked("attached") and time.monotonic() - self.started > ATTACH_TIMEOUT:
             warnings.warn(f"tether: gdb did not attach to process {self.pid} within "
                           f"{ATTACH_TIMEOUT:.0f} s: taking it back", RuntimeWarning, stacklevel=3)
-            return tracer_of(self.pid) == 0
+            return self._let_go()
         return False
+
+    def _let_go(self) -> bool:
+        """gdb has detached every thread, and the process is back in its
+        job-control stop (a thread detached from a stopped group runs a
+        moment on its way there; if someone continued the process in gdb it
+        never gets there: after a second, it is taken back as it runs)."""
+        if any(tracer_of(self.pid, tid) for tid in _tids(self.pid)):
+            self.let_go_at = None
+            return False
+        if self.let_go_at is None:
+            self.let_go_at = time.monotonic()
+        return _state(self.pid) in ("T", None) or time.monotonic() - self.let_go_at > 1.0
 
     def wait(self) -> None:
         """Block until finished()."""
@@ -229,10 +242,11 @@ class GdbRun:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def tracer_of(pid: int) -> int:
-    """TracerPid of /proc/<pid>/status (0: untraced or gone)."""
+def tracer_of(pid: int, tid: int | None = None) -> int:
+    """TracerPid of a process's thread (its leader by default) in /proc
+    (0: untraced or gone)."""
     try:
-        with open(f"/proc/{pid}/status", "rb") as f:
+        with open(f"/proc/{pid}/task/{pid if tid is None else tid}/status", "rb") as f:
             for line in f:
                 if line.startswith(b"TracerPid:"):
                     return int(line.split()[1])
@@ -241,10 +255,22 @@ def tracer_of(pid: int) -> int:
     return 0
 
 
-def _gone(pid: int) -> bool:
+def _tids(pid: int) -> list:
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return []
+
+
+def _state(pid: int):
+    """The one-letter state of /proc/<pid>/stat (None: gone)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()
     except OSError:
-        return True
-    return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] in (b"Z", b"X")
+        return None
+    return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3].decode()
+
+
+def _gone(pid: int) -> bool:
+    return _state(pid) in (None, "Z", "X")
