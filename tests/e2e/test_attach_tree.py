@@ -196,3 +196,36 @@ def test_cli_trace_p_tree_attaches_to_every_process_and_ctrl_c_lets_them_go(tree
     os.kill(pids["b"], signal.SIGCONT)
     p.stdin.close()
     assert p.wait(timeout=20) == 0
+
+
+SEIZER = """
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ptrace(0x4206, int(sys.argv[1]), 0, 0) != 0:   # PTRACE_SEIZE: a1 runs on, traced
+    sys.exit(1)
+print("seized", flush=True)
+sys.stdin.read()   # until the test closes our stdin; our exit lets a1 go
+"""
+
+
+def test_a_child_traced_by_another_tracer_is_reported_and_left_alone(tree_program, target):
+    p, pids = tree_program()
+    other = subprocess.Popen([sys.executable, "-c", SEIZER, str(pids["a1"])],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline() == "seized\n"
+        d = debugger(target("tree_attach"))
+        with pytest.warns(RuntimeWarning, match=f"child {pids['a1']} of process {pids['a']}"):
+            d.attach(p.pid, tree=True)
+        try:
+            traced = {x.pid for x in tree(d)}
+            assert pids["a1"] not in traced and {pids["root"], pids["a"], pids["f"]} <= traced
+            assert tracer_of(pids["a1"]) == other.pid
+        finally:
+            d.detach(tree=True)
+    finally:
+        other.stdin.close()
+        other.wait(timeout=10)
+    os.kill(pids["b"], signal.SIGCONT)
+    p.stdin.close()
+    assert p.wait(timeout=20) == 0
