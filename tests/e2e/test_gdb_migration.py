@@ -130,6 +130,14 @@ def test_gdb_refused_inside_a_callback_and_while_in_gdb(target, tmp_path):
         assert not d.is_in_gdb
     finally:
         kill_tree(d)
+    d = debugger([target("gdb_target")], syscall_filter=["read"])
+    try:
+        d.run()
+        with pytest.raises(ValueError, match="ENOSYS"):
+            d.gdb(open_in_new_process=False)
+        assert not d.is_in_gdb and d.regs.rip  # still ours
+    finally:
+        kill_tree(d)
 
 
 def test_hardware_breakpoints_and_watchpoints_go_to_gdb_and_come_back(target, tmp_path):

@@ -59,6 +59,11 @@ class GdbMixin:
         if isinstance(gdb_args, str) or not all(isinstance(a, str) for a in gdb_args):
             raise TypeError("gdb_args must be a list of str")
         proc = ctl.ensure_stopped()
+        if proc.seccomp:
+            # Its declared syscalls end in SECCOMP_RET_TRACE, which fails with
+            # ENOSYS under a tracer without PTRACE_O_TRACESECCOMP (gdb), or none.
+            raise ValueError("a process started with syscall_filter can't go to gdb: its declared "
+                             "syscalls would fail with ENOSYS there")
         commands = gdb_breakpoint_commands(proc.breakpoints.values()) if migrate_breakpoints else []
         terminal = detect_terminal(libcontext.terminal) if open_in_new_process else []
         if open_in_new_process and not terminal:
