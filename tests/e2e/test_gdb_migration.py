@@ -1,15 +1,17 @@
 """Debugger.gdb(), is_in_gdb, wait_for_gdb(): a process handed to gdb (run
 here in batch mode, driven by a command file) and taken back where gdb left
 it (docs/edge-cases.md §35)."""
+import os
+import pathlib
 import re
-import shutil
+import time
 
 import pytest
 
 from procutil import kill_tree, task_tids, tracer_of, wait_for
 from tether import debugger
 
-pytestmark = pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed")
+SRC = pathlib.Path(__file__).resolve().parents[2] / "src"
 
 
 def gdb_script(tmp_path, body):
@@ -246,3 +248,62 @@ detach
         assert not d.dead
     finally:
         kill_tree(d)
+
+
+INTERACTIVE = """
+import sys
+from tether import debugger
+d = debugger([sys.argv[1]])
+io = d.run()
+d.breakpoint("work", file="binary")
+io.sendline(b"1")
+d.cont()
+d.wait()
+d.gdb(open_in_new_process=False)   # no terminal to open: gdb runs in ours
+print("BACK", d.regs.rdi, flush=True)
+d.kill()
+"""
+
+
+def test_interactive_gdb_in_the_scripts_terminal(target, tmp_path):
+    # A script on a terminal (a pty here): gdb takes the terminal, the user
+    # types at its prompt, `goback` gives the process back to the script.
+    import pty
+    import select
+    import sys
+    script = tmp_path / "interactive.py"
+    script.write_text(INTERACTIVE)
+    env = dict(os.environ, PYTHONPATH=str(SRC), TERM="dumb")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX"):
+        env.pop(name, None)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(sys.executable, [sys.executable, str(script), target("gdb_target")], env)
+    seen = b""
+
+    def read_until(text, timeout=30.0):
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while text not in seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"{text!r} never came: {seen.decode(errors='replace')}"
+            if select.select([fd], [], [], left)[0]:
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:
+                    break
+        return seen
+
+    try:
+        read_until(b"(gdb) ")
+        os.write(fd, b"print $rdi\n")
+        read_until(b"= 1\r\n")
+        os.write(fd, b"set $rdi = 77\n")
+        os.write(fd, b"goback\n")
+        read_until(b"BACK 77")
+    finally:
+        try:
+            _, status = os.waitpid(pid, 0)
+        finally:
+            os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
