@@ -4,6 +4,7 @@ it (docs/edge-cases.md §35)."""
 import os
 import pathlib
 import re
+import signal
 import time
 
 import pytest
@@ -307,3 +308,24 @@ def test_interactive_gdb_in_the_scripts_terminal(target, tmp_path):
         finally:
             os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+
+
+def test_a_job_stopped_process_comes_back_job_stopped(target, tmp_path):
+    d = debugger([target("gdb_target")])
+    try:
+        io = d.run()
+        d.cont()
+        io.sendline(b"0")
+        assert io.recvline() == b"0 0 0"  # (its SIGCONT handler is installed: it waits in fgets)
+        os.kill(d.pid, signal.SIGSTOP)
+        d.wait()
+        assert d.job_stopped
+        args, _ = gdb_script(tmp_path, "detach\n")
+        d.gdb(open_in_new_process=False, gdb_args=args)
+        assert d.job_stopped  # still in its own job-control stop: not continued for it
+        io.sendline(b"5")
+        assert io.recvline(timeout=0.5, optional=True) == b""
+        d.cont()  # fg: the one SIGCONT the program sees
+        assert io.recvline() == b"5 5 1"
+    finally:
+        kill_tree(d)

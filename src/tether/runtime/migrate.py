@@ -28,6 +28,9 @@ def hand_over(session, proc) -> None:
             raise RuntimeError(f"process {proc.pid} shares its memory with traced process "
                                f"{other.pid} (vfork or CLONE_VM): it can't be handed to gdb alone")
     session.settle_for_release(proc)
+    # Already in a job-control stop of its own (SIGSTOP, SIGTSTP...): it is
+    # given back in it, not continued.
+    proc.gdb_job_stopped = proc.job_stopped
     proc.gdb_breakpoints = proc.aspace.take_all_out()
     if proc.hw_used:
         for t in proc.live_tasks():
@@ -119,12 +122,15 @@ def finish_take_back(proc) -> None:
     if proc.state is not PROC_STOPPED:
         return  # (died meanwhile)
     tasks = proc.live_tasks()
-    if tasks and all(t.group_stopped for t in tasks):
+    if proc.gdb_job_stopped and tasks and all(t.group_stopped for t in tasks):
+        proc.job_stopped = True  # (as it was: its cont() is a shell's fg, §18)
+    elif tasks and all(t.group_stopped for t in tasks):
         proc.own_sigcont = True
         os.kill(proc.pid, signal.SIGCONT)
         for t in tasks:
             t.group_stopped = False
         proc.job_stopped = False
+    proc.gdb_job_stopped = False
     wanted, proc.gdb_breakpoints = proc.gdb_breakpoints, None
     if wanted:
         proc.aspace.put_back(wanted)
