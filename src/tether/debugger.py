@@ -10,6 +10,7 @@ from .config import Settings
 from .facade.control import ProcessControl
 from .facade.events import EventsMixin
 from .facade.flow import FlowMixin
+from .facade.gdb import GdbMixin
 from .facade.inspection import InspectionMixin
 from .facade.life import LifeMixin
 from .facade.pretty import PrettyMixin
@@ -20,7 +21,7 @@ from . import lifecycle
 
 
 class Debugger(SettingsMixin, LifeMixin, FlowMixin, InspectionMixin, EventsMixin, PrettyMixin,
-               SnapshotsMixin):
+               SnapshotsMixin, GdbMixin):
     """One traced process: debugger() makes one, run() or attach() gives it a
     process. A followed child process gets a Debugger of its own (children)."""
 

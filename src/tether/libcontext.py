@@ -141,9 +141,9 @@ class LibContext:
 
     @property
     def terminal(self) -> list[str]:
-        """The terminal command libdebug's gdb migration opens (a str becomes
-        a one-item list). Stored for scripts written for libdebug: tether
-        has no gdb migration, so nothing else reads it."""
+        """The command that opens a new terminal window or pane, to which
+        Debugger.gdb() appends gdb's command line (a str becomes a one-item
+        list); empty: gdb() looks for one among the script's ancestors."""
         return list(self._terminal)
 
     @terminal.setter

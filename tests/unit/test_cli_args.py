@@ -118,6 +118,16 @@ def test_attach_takes_a_positive_pid_and_no_program():
         parse_args(["trace", "-p", "1234", "--", "prog"])
 
 
+def test_tree_goes_with_an_attach_that_follows():
+    opts = parse_args(["trace", "-p", "1234", "--tree"])
+    assert opts.attach == 1234 and opts.tree
+    assert not parse_args(["trace", "-p", "1234"]).tree
+    with pytest.raises(UsageError, match="--tree goes with -p"):
+        parse_args(["trace", "--tree", "--", "prog"])
+    with pytest.raises(UsageError, match="contradict"):
+        parse_args(["trace", "-p", "1234", "--tree", "--no-follow"])
+
+
 def test_missing_program_and_missing_command_are_usage_errors():
     with pytest.raises(UsageError, match="missing PROGRAM"):
         parse_args(["trace"])

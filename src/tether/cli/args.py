@@ -28,6 +28,7 @@ examples:
   tether trace --timeline run.json -- make   a trace for the Perfetto UI
   tether trace --json -o events.jsonl -- ./prog
   tether trace -p 1234                 attach to a running process (Ctrl-C detaches)
+  tether trace -p 1234 --tree          ... and to every process below it
 """
 
 
@@ -40,6 +41,7 @@ class TraceOptions:
     command: str = "trace"            # "trace" or "demo"
     program: list = field(default_factory=list)   # PROGRAM ARGS... (empty with --attach / demo)
     attach: int | None = None
+    tree: bool = False                # --tree: -p takes the process's whole tree
     syscalls: list | None = None      # None: not traced; []: all; else syscall names
     signals: frozenset | None = None  # None: every signal shown; else the numbers shown
     breaks: list = field(default_factory=list)
@@ -128,6 +130,9 @@ def _add_trace_options(p: argparse.ArgumentParser, program: bool) -> None:
         strace.add_argument("-p", "--attach", type=_pid, metavar="PID",
                             help="trace the running process PID instead of starting a program "
                                  "(Ctrl-C detaches and prints the summary)")
+        strace.add_argument("--tree", action="store_true",
+                            help="with -p: also every process descending from PID (and their "
+                                 "threads), taken over as they run")
     strace.add_argument("--seccomp-bpf", dest="seccomp", action="store_true", default=None,
                         help="only the chosen system calls stop the program (a seccomp-bpf "
                              "filter); tether does this by default whenever -e trace= names "
@@ -262,6 +267,11 @@ def parse_args(argv) -> TraceOptions:
         if opts.attach is not None and opts.output_by_process:
             raise UsageError("--output-by-process needs a PROGRAM that tether starts: the "
                              "output of a process attached with -p does not go through tether")
+        opts.tree = ns.tree
+        if opts.tree and opts.attach is None:
+            raise UsageError("--tree goes with -p PID (a started program's tree is always followed)")
+        if opts.tree and not opts.follow:
+            raise UsageError("--tree and --no-follow contradict each other")
         if opts.attach is None and not program:
             raise UsageError("missing PROGRAM to trace (tether trace [options] -- PROGRAM [ARGS...])")
         if program and program[0].startswith("-") and after is None:

@@ -165,18 +165,27 @@ class TraceSession:
     def _attach(self, pid: int) -> None:
         d = self._new_debugger()
         try:
-            d.attach(pid)
+            d.attach(pid, tree=self.opts.tree)
         except (ValueError, OSError) as e:  # no such process, or not permitted
             raise CommandError(f"cannot attach to process {pid}: {reason(e)}") from None
         self.root = d
         self.attached = True
-        self._install(d)
         self.t0 = time.monotonic()
-        record = self._new_record(d, None, parent_of(pid))
-        record.threads = {t.tid for t in d.threads}
-        self.emit(record, pid, "attach", {"path": d.exe or d.path, "argv": cmdline(pid),
-                                          "threads": len(record.threads)})
-        d.cont()
+        # --tree: every process of the tree, parents first; each gets the
+        # hooks and events (those found were not born under the root's).
+        for x in [d] + d.descendants:
+            self._install(x)
+            parent = x.control.parent
+            precord = None if parent is None else self.records.get(parent.debugger)
+            record = self._new_record(x, precord, parent_of(x.pid) if precord is None
+                                      else precord.pid)
+            record.path = x.exe or x.path
+            record.threads = {t.tid for t in x.threads if not t.dead}
+            self.emit(record, x.pid, "attach", {"path": record.path, "argv": cmdline(x.pid),
+                                                "threads": len(record.threads)})
+        for x in [d] + d.descendants:
+            if not x.job_stopped:  # (cont() would continue it, as a shell's fg)
+                x.cont()
 
     def _install(self, d) -> None:
         """Hooks and stopping events on the root; children inherit both."""
@@ -503,6 +512,9 @@ class TraceSession:
                 pass
 
     def _detach_all(self) -> None:
+        if self.opts.tree:
+            self._detach_tree()
+            return
         for d in self.all_debuggers():
             if d.control.process is None or d.control.process.state in GONE:
                 continue
@@ -511,6 +523,23 @@ class TraceSession:
                 d.detach()
             except Exception:
                 continue
+            record = self.records.get(d)
+            if record is not None:
+                record.detached = True
+                self.emit(record, d.pid, "detach")
+
+    def _detach_tree(self) -> None:
+        """--tree: let the whole tree go at once (detach(tree=True))."""
+        root = self.root
+        let_go = [d for d in self.all_debuggers()
+                  if d.control.process is not None and d.control.process.state not in GONE]
+        try:
+            if root in let_go:
+                root.interrupt()  # (detach() would wait for the next stop)
+            root.detach(tree=True)
+        except Exception:
+            return
+        for d in let_go:
             record = self.records.get(d)
             if record is not None:
                 record.detached = True

@@ -13,6 +13,8 @@ its argument checks and a hand-off to a component:
                catchers, lifecycle hooks
   pretty.py    the pprint_* printers and the process tree
   snapshots.py create_snapshot / create_tree_snapshot / load_snapshot
+  gdb.py       gdb / is_in_gdb / wait_for_gdb (gdb_launch.py: gdb's command
+               file, the terminal, knowing when gdb is done)
 
 The mixins keep no state of their own: everything lives on the Debugger's
 ProcessControl (`self._ctl`) and its MemoryView (`self._memory`)."""

@@ -18,7 +18,8 @@ import os
 from ..errors import NotRunningError, ProcessDeadError
 from ..memory.maps import read_maps
 from ..memory.view import MemoryView
-from ..ptrace import auxv_entry, exe_of
+from ..ptrace import auxv_entry, cmdline_of, exe_of
+from ..runtime.migrate import finish_take_back, take_back
 from ..runtime.stepping import Stepper
 from ..runtime.stopping_events import StoppingEvents
 from ..state.states import GONE, ProcState
@@ -35,6 +36,7 @@ STOPPED = ProcState.STOPPED
 DEAD = ProcState.DEAD
 DETACHED = ProcState.DETACHED
 RUNNING = ProcState.RUNNING
+IN_GDB = ProcState.IN_GDB
 # The states wait() returns in: the user has control, or nothing is left to control.
 SETTLED = (ProcState.STOPPED, ProcState.DEAD, ProcState.DETACHED)
 
@@ -46,7 +48,8 @@ def settled(proc) -> bool:
 
 
 # The states in which a process may still write to the pipes.
-ACTIVE = (ProcState.RUNNING, ProcState.STEPPING, ProcState.STOPPING, ProcState.STARTING)
+ACTIVE = (ProcState.RUNNING, ProcState.STEPPING, ProcState.STOPPING, ProcState.STARTING,
+          ProcState.IN_GDB)
 
 
 class ProcessControl:
@@ -76,7 +79,7 @@ class ProcessControl:
     __slots__ = ("debugger", "settings", "tracer", "session", "events", "process", "terminated",
                  "argv", "path", "env", "pipes", "children", "parent", "memory", "facade_of",
                  "blocked_signals", "ended_tasks", "_maps_cache", "_symbols_cache",
-                 "_snapshot_count")
+                 "_snapshot_count", "gdb_event")
 
     def __init__(self, facade_of, settings, tracer, argv=None, path=None, env=None, parent=None,
                  pipes=None, events=None):
@@ -102,12 +105,18 @@ class ProcessControl:
         self._maps_cache = None
         self._symbols_cache = None
         self._snapshot_count = 0
+        self.gdb_event = None  # the GdbResumeEvent while the process is in gdb (facade/gdb.py)
 
     # ------------------------------------------------------------ state checks
     def check_usable(self) -> None:
-        """RuntimeError once the Debugger was terminated."""
+        """RuntimeError once the Debugger was terminated, or while its
+        process is in gdb (Debugger.gdb())."""
         if self.terminated:
             raise RuntimeError("this Debugger was terminated; create a new one")
+        proc = self.process
+        if proc is not None and proc.state is IN_GDB:
+            raise RuntimeError(f"process {proc.pid} is in gdb: call wait_for_gdb() to take it "
+                               "back first")
 
     def require_process(self):
         """The traced Proc (dead or alive), after the commands this thread
@@ -174,7 +183,7 @@ class ProcessControl:
             if proc.pending_error is not None and not tracer.on_tracer_thread():
                 self.raise_pending_error()
             return proc
-        if state is DEAD or state is DETACHED:
+        if state is DEAD or state is DETACHED or state is IN_GDB:
             return self.live_process()  # (raises)
         if tracer.on_tracer_thread() and proc.in_callback:
             return proc
@@ -348,6 +357,18 @@ class ProcessControl:
         self._symbols_cache = None
         self._maps_cache = None
 
+    def take_back_from_gdb(self) -> None:
+        """gdb has let go of the process: seize it again, wait until it is
+        stopped, put our breakpoints back (runtime/migrate.py)."""
+        proc, tracer = self.process, self.tracer
+        try:
+            tracer.call(take_back, self.session, proc)
+            tracer.wait_for(lambda: proc.state is not ProcState.STOPPING)
+            tracer.call(finish_take_back, proc)
+        finally:
+            self.gdb_event = None
+        self._maps_cache = None
+
     # ------------------------------------------------------------ maps and symbols
     @property
     def maps(self):
@@ -412,6 +433,20 @@ class ProcessControl:
         ctl.take(child, exe=self.process.exe_path)  # fork keeps the program
         ctl._symbols_cache = self._symbols_cache
         self.children.append(dbg)
+        lifecycle.register(dbg)
+
+    def child_attached(self, child, position: int) -> None:
+        """A child process found by attach(pid, tree=True) is traced now
+        (ProcessListener): a Debugger of its own, for the program it runs,
+        with a copy of our settings (taken when it was found)."""
+        exe = exe_of(child.pid)
+        argv = cmdline_of(child.pid) or ([exe] if exe else list(self.argv or []))
+        ctl = ProcessControl(self.facade_of, child.config, self.tracer, argv=argv,
+                             path=exe or self.path, parent=self, pipes=self.pipes,
+                             events=self.events)
+        dbg = self.facade_of(ctl)
+        ctl.take(child, exe=exe)
+        self.children.insert(position, dbg)
         lifecycle.register(dbg)
 
     def thread_ended(self, task) -> None:

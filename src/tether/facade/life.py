@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..arch.amd64.signals import signal_name
 from ..commlink.pipes import PipeManager
 from ..ptrace import exe_of, proc_state
+from ..runtime.adopt import tree_settled
 from ..runtime.launch import launch_from_thread
 from ..state.states import GONE, ProcState
 from ..symbols.program_file import check_program
@@ -122,8 +123,13 @@ class LifeMixin(FacadeBase):
         """libdebug's alias of run() (it takes only redirect_pipes)."""
         return self.run(redirect_pipes=redirect_pipes)
 
-    def attach(self, pid: int) -> None:
-        """Trace a running process (all its threads); it stops."""
+    def attach(self, pid: int, tree: bool = False) -> None:
+        """Trace a running process (all its threads); it stops. With
+        `tree=True` (tether extra), also every process descending from it
+        and their threads, each with its Debugger in `children` as a
+        followed child has; nothing is sent to any of them (a process in a
+        job-control stop stays in it, see `job_stopped`). Every process of
+        the tree is stopped when attach returns."""
         ctl = self._ctl
         ctl.check_usable()
         if not isinstance(pid, int) or isinstance(pid, bool):
@@ -132,36 +138,77 @@ class LifeMixin(FacadeBase):
             raise ValueError(f"no process has pid {pid}")
         if pid == os.getpid():
             raise PermissionError(errno.EPERM, "a process cannot trace itself (ptrace forbids it)")
-        if ctl.settings.syscall_filter is not None:
+        settings = ctl.settings
+        if settings.syscall_filter is not None:
             raise ValueError("syscall_filter works with run() only: the filter is installed "
                              "before the program's first instruction")
+        if tree and not (settings.follow_children and settings.follow_fork_mode == "parent"
+                         and not settings.detach_on_fork):
+            raise ValueError("attach(tree=True) follows every process of the tree: it needs "
+                             "follow_children=True, follow_fork_mode='parent' and "
+                             "detach_on_fork=False")
         if ctl.process is not None and ctl.process.state not in GONE:
             raise RuntimeError(f"this Debugger already traces process {ctl.process.pid}; "
                                "detach() or kill() it first")
         ctl.settings.output_watch = None  # (attribution is run()'s, with its PipeManager)
-        proc = ctl.tracer.call(ctl.session.attach, ctl.settings, pid)
+        tracer, session = ctl.tracer, ctl.session
+        proc = tracer.call(session.attach_tree if tree else session.attach, settings, pid)
         ctl.take(proc)
-        ctl.tracer.wait_for(lambda: proc.state is not ProcState.STOPPING)
+        if tree:
+            # Passes over the tree, each once every process of it is stopped,
+            # until one finds nothing new (runtime/adopt.py says why that is
+            # complete).
+            skipped: set = set()
+            while True:
+                tracer.wait_for(lambda: tree_settled(proc))
+                if tracer.call(session.adopt_pass, proc, skipped):
+                    break
+        else:
+            tracer.wait_for(lambda: proc.state is not ProcState.STOPPING)
         exe = os.readlink(f"/proc/{pid}/exe") if os.path.exists(f"/proc/{pid}/exe") else None
         if exe:
             ctl.argv = [exe]
 
-    def detach(self) -> None:
+    def detach(self, tree: bool = False) -> None:
         """Let the process run on untraced, with tether's breakpoints taken
         out. Only this process: its followed descendants stay traced, each
         with its Debugger (as in libdebug, where every process has its own);
-        detach them too with `for c in d.descendants: c.detach()`. As every
+        `tree=True` (tether extra) lets them go too, all at once. As every
         command (and as in libdebug), a running process is first waited for
-        until it stops, or interrupted in ASAP mode."""
+        until it stops, or interrupted in ASAP mode (with `tree=True` the
+        descendants are interrupted)."""
         ctl = self._ctl
         ctl.refuse_in_own_callback("detach")
         proc = ctl.live_process()
         ctl.await_stop()
         tracer, session = ctl.tracer, ctl.session
+        if tree:
+            self._detach_tree()
+            return
         tracer.call(session.stop_process, proc)
         tracer.wait_for(lambda: proc.state in SETTLED)  # (a job-stopped one is interrupted)
         if proc.state not in GONE:
             tracer.call(session.detach, proc)
+
+    def _detach_tree(self) -> None:
+        """detach(tree=True): stop every process of the tree, until no new
+        one has appeared meanwhile (a process stopped can't fork, and a
+        child announced by a fork event starts stopped), then let them all
+        go, the deepest first."""
+        ctl = self._ctl
+        tracer, session = ctl.tracer, ctl.session
+        while True:
+            procs = [c.process for c in ctl.family()]
+            live = [p for p in procs if p is not None and p.state not in GONE
+                    and p.state is not ProcState.IN_GDB]  # (gdb's until wait_for_gdb())
+            for p in live:
+                tracer.call(session.stop_process, p)
+            tracer.wait_for(lambda: all(p.state in SETTLED for p in live))
+            if [c.process for c in ctl.family()] == procs:
+                break
+        for p in reversed(live):
+            if p.state not in GONE:
+                tracer.call(session.detach, p)
 
     def kill(self) -> None:
         """SIGKILL the process and every followed descendant, and reap them.

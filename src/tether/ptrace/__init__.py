@@ -84,6 +84,20 @@ def exe_of(pid: int) -> str | None:
         return None
 
 
+def cmdline_of(pid: int) -> list:
+    """A process's argv, from /proc/<pid>/cmdline (at most 64 KiB read;
+    empty for a zombie or a process that is gone)."""
+    try:
+        fd = os.open(f"/proc/{pid}/cmdline", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            data = os.read(fd, 1 << 16)
+        finally:
+            os.close(fd)
+    except OSError:
+        return []
+    return [a.decode(errors="surrogateescape") for a in data.split(b"\0")[:-1]]
+
+
 def auxv_entry(pid: int) -> int | None:
     """AT_ENTRY (the program's entry point as loaded) from /proc/<pid>/auxv."""
     import struct

@@ -20,6 +20,11 @@ class ProcessListener(Protocol):
         """This process made a child process (Proc `child`) that is followed:
         give it its own facade (and listener)."""
 
+    def child_attached(self, child, position: int) -> None:
+        """A child process that existed before this one was seized (Proc
+        `child`, found by attach(pid, tree=True)) is traced now: give it
+        its own facade, at `position` among this process's children."""
+
     def inherit_events_from(self, parent) -> None:
         """At a followed child's first stop, with inherit_stopping_events
         (or follow_fork_mode="child"): copy the stopping events of Proc

@@ -5,7 +5,6 @@ thread (see tracer.py).
 The parts, lowest first: Registry (ids), Resumer (resume and all-stop),
 Tree (births, execs, deaths), Stops (what each stop of a live thread
 means), Dispatcher (the one way a wait report goes through them)."""
-import errno
 import os
 import signal
 
@@ -19,7 +18,6 @@ from ..ptrace import (
     O_EXITKILL,
     PTRACE_CONT,
     PTRACE_DETACH,
-    PTRACE_INTERRUPT,
     PTRACE_SEIZE,
     PTRACE_SYSCALL,
     THREAD_OPTIONS,
@@ -33,15 +31,15 @@ from ..state.states import (
     PROC_DETACHED,
     PROC_RUNNING,
     PROC_STOPPED,
-    PROC_STOPPING,
     TASK_LISTENING,
     TASK_RUNNING,
     TASK_STOPPED,
 )
 from ..state.task import Task
 from . import decision_log, tracker
+from .adopt import adopt_pass, attach_process, in_job_stop
 from .dispatch import Dispatcher
-from .registry import Registry, uptime_ticks
+from .registry import Registry
 
 from .resume import Resumer
 from .stops import Stops
@@ -174,47 +172,43 @@ class Session:
         return proc
 
     def attach(self, config, pid: int) -> Proc:
-        proc = Proc(pid, config, hub=self.registry.hub)
-        proc.set_state(PROC_STOPPING)
-        proc.traced_since = uptime_ticks()
+        """Seize every thread of running process `pid`; it is being stopped
+        (see adopt.py). A job-stopped process gets one SIGCONT so that
+        cont() runs it, as gdb does (docs/edge-cases.md §24)."""
         was_stopped = proc_state(pid) == "T"
-        seen = set()
-        while True:  # threads may be created while we attach: rescan until stable
-            try:
-                tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
-            except FileNotFoundError:
-                raise ValueError(f"process {pid} does not exist") from None
-            new = [t for t in tids if t not in seen and t not in proc.tasks]
-            if not new:
-                break
-            for tid in new:
-                seen.add(tid)
-                try:
-                    options = BASE_OPTIONS if tid == pid else THREAD_OPTIONS  # (see THREAD_OPTIONS)
-                    native.ptrace(PTRACE_SEIZE, tid, 0, options)
-                    native.ptrace(PTRACE_INTERRUPT, tid, 0, 0)
-                except OSError as e:
-                    if e.errno == errno.ESRCH:
-                        continue  # the thread exited meanwhile
-                    if e.errno == errno.EPERM and not proc.tasks:
-                        raise PermissionError(
-                            e.errno, f"not permitted to trace process {pid} (already traced, or "
-                            "protected)") from None
-                    if e.errno == errno.EPERM:
-                        continue  # auto-attached already through its creator's clone event
-                    raise
-                task = Task(tid, proc)
-                task.options = options
-                self.registry.add(task)
-        if not proc.tasks:
-            raise ValueError(f"process {pid} does not exist")
-        self.registry.procs[pid] = proc
+        proc = attach_process(self.registry, config, pid)
+        assert proc is not None   # (None only for a child: a missing root raises)
         if was_stopped:
-            # It was stopped by job control: the user attaching to run it expects
-            # it to run on cont() (gdb does the same).
             os.kill(pid, signal.SIGCONT)
         decision_log.lifecycle(pid, "attached (%d threads)", len(proc.tasks))
         return proc
+
+    def attach_tree(self, config, pid: int) -> Proc:
+        """attach(pid, tree=True)'s start: seize every thread of `pid`, and
+        nothing is sent to it (a job-stopped process stays so); the facade
+        then runs adopt_pass until the tree is complete."""
+        proc = attach_process(self.registry, config, pid)
+        assert proc is not None   # (None only for a child: a missing root raises)
+        decision_log.lifecycle(pid, "attached (%d threads), its tree to follow", len(proc.tasks))
+        return proc
+
+    def adopt_pass(self, root, skipped: set) -> bool:
+        """One pass of a tree attach over the tree under `root` (adopt.py);
+        True when it is complete."""
+        if not adopt_pass(self.registry, root, skipped):
+            return False
+        for proc in [root] + root.descendants():
+            if proc.attached and proc.state is PROC_STOPPED and in_job_stop(proc):
+                # Nothing was sent to it: it goes back to the job-control stop
+                # it was in, as a traced process does after a SIGSTOP (its
+                # threads in PTRACE_LISTEN, `job_stopped` for the user; its
+                # cont() is a shell's `fg`, docs/edge-cases.md §18).
+                self.resume_process(proc)
+                if tracker.job_stopped(proc):
+                    proc.job_stopped = True
+                    proc.last_task = proc.main_task
+                    proc.hub.changed = True
+        return True
 
     # ------------------------------------------------------------------ running
     def resume_process(self, proc, keep=None) -> None:
@@ -316,6 +310,28 @@ class Session:
     def detach(self, proc) -> None:
         """Let a stopped process go: our breakpoints out, its pending signals
         passed on, non-leader threads first and the leader last."""
+        self.settle_for_release(proc)
+        for address in list(proc.breakpoints):
+            bp = proc.breakpoints[address]
+            if not bp.hardware and bp.enabled:
+                proc.aspace.remove(address)
+        for address in list(proc.internal_breakpoints):
+            proc.aspace.remove(address)
+        proc.breakpoints.clear()
+        proc.internal_breakpoints.clear()
+        if proc.hw_used:
+            proc.hw_slots = [None, None, None, None]
+        self.release_threads(proc)
+        proc.set_state(PROC_DETACHED)
+        decision_log.lifecycle(proc.pid, "detached: it runs on untraced")
+        self.registry.forget(proc)
+        if self.registry.early:
+            self.tree.let_go_unclaimed()  # (its births still unreported)
+
+    def settle_for_release(self, proc) -> None:
+        """Before a stopped process is let go (detach, or a hand-over to
+        gdb): what its threads reported while it was being stopped and
+        was not handled yet is settled so that nothing of it is lost."""
         for t in proc.tasks.values():
             ev = t.pending
             if t.state is TASK_STOPPED and ev is not None and ev.is_new_child:
@@ -347,16 +363,11 @@ class Session:
                 if rip - 1 in proc.aspace.installed:  # (rip is one byte past the int3)
                     t.set_rip(rip - 1)
                     t.pending = None
-        for address in list(proc.breakpoints):
-            bp = proc.breakpoints[address]
-            if not bp.hardware and bp.enabled:
-                proc.aspace.remove(address)
-        for address in list(proc.internal_breakpoints):
-            proc.aspace.remove(address)
-        proc.breakpoints.clear()
-        proc.internal_breakpoints.clear()
-        if proc.hw_used:
-            proc.hw_slots = [None, None, None, None]
+
+    def release_threads(self, proc) -> None:
+        """PTRACE_DETACH every thread of stopped `proc` (its int3s out
+        already), non-leader threads first, each passing its pending
+        signal on; the debug registers are written first (hw_slots)."""
         tasks = sorted(proc.tasks.values(), key=lambda t: t.tid == proc.pid)
         for t in tasks:
             if t.dead:
@@ -370,11 +381,6 @@ class Session:
                 native.ptrace(PTRACE_DETACH, t.tid, 0, sig)
             except OSError:
                 pass
-        proc.set_state(PROC_DETACHED)
-        decision_log.lifecycle(proc.pid, "detached: it runs on untraced")
-        self.registry.forget(proc)
-        if self.registry.early:
-            self.tree.let_go_unclaimed()  # (its births still unreported)
 
 
 

@@ -239,6 +239,13 @@ class Stops:
             for t in proc.tasks.values():
                 t.group_stopped = False
             proc.job_stopped = False
+            if proc.own_sigcont:
+                # The SIGCONT that ended the job-control stop a hand-over to
+                # gdb made (runtime/migrate.py): ours, not the program's.
+                proc.own_sigcont = False
+                task.deliver_signal = 0
+                self.resumer.resume(task)
+                return
         elif sig == signal.SIGCHLD:
             self.tree.check_untraced_child(task)
         if sig not in _HARMLESS_BY_DEFAULT:

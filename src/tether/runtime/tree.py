@@ -34,7 +34,7 @@ from ..state.states import (
 from ..state.task import Task
 from . import decision_log, tracker
 from .listener import callback_raised, thread_context
-from .registry import start_ticks
+from .registry import UNKNOWN_START, start_ticks
 from .tracker import (
     FIRST_DETACH,
     FIRST_DIED,
@@ -217,8 +217,12 @@ class Tree:
             return
         # seen_pids first: a set lookup (the children list grows with every fork).
         known = child_pid in registry.seen_pids or any(c.pid == child_pid for c in task.proc.children)
-        if known or start_ticks(child_pid) < task.proc.traced_since:
-            return  # known, or born before we attached (not ours to see)
+        started = start_ticks(child_pid)
+        if known or started <= task.proc.traced_since \
+                or (task.proc.attached and started == UNKNOWN_START):
+            # Known, or born before we attached (not ours to see; a child of
+            # an attached process that is gone already can't be told).
+            return
         registry.note_untraced(child_pid)
         import warnings
         message = (f"tether: untraced child {child_pid} of process {task.proc.pid}: it was created "

@@ -109,6 +109,28 @@ class AddressSpace:
             except _GONE:
                 pass  # exiting (killed): its death report follows
 
+    def take_all_out(self) -> dict:
+        """Write the original bytes back at every breakpoint and forget
+        them (another debugger takes the process over); returns what
+        put_back() needs to install them again (address -> how many want it)."""
+        wanted = dict(self.refs)
+        for address, original in self.installed.items():
+            try:
+                self.mem.write(address, bytes((original,)))
+            except _GONE:
+                pass
+        self.installed.clear()
+        self.refs.clear()
+        self.code.clear()
+        return wanted
+
+    def put_back(self, wanted: dict) -> None:
+        """Install again the breakpoints take_all_out() took out (their
+        original bytes read anew: the other debugger may have written there)."""
+        for address, count in wanted.items():
+            self.insert(address)
+            self.refs[address] = count
+
     def scrub_copy(self, mem) -> None:
         """A fork child got a copy of this address space with our int3s in
         it: write the original bytes into the copy (through the child's `mem`)

@@ -28,6 +28,10 @@ class Proc:
     exec_count = 0
     run_epoch = 0           # bumped whenever a thread is resumed: caches of maps key on it
     traced_since = 0        # clock ticks since boot when we attached (0: we started it)
+    attached = False        # seized while it ran untraced (attach), not born traced
+    gdb_breakpoints = None  # while in gdb: the int3s to put back (AddressSpace.take_all_out)
+    gdb_job_stopped = False  # handed to gdb while in a job-control stop of its own
+    own_sigcont = False     # a SIGCONT of ours is on its way: not the program's (runtime/migrate.py)
     exe_path = None
     hw_used = False         # debug registers were ever written: keep them in sync
     step_lock = None        # the thread stepping over a lifted int3 (others held)

@@ -15,6 +15,7 @@ class ProcState(str, Enum):
     DETACHING = "detaching"  # a new child we let go of at its first stop
     DETACHED = "detached"    # let go: no longer traced by us
     DEAD = "dead"            # its leader's death was reported
+    IN_GDB = "in gdb"        # handed to gdb (Debugger.gdb()): not traced by us until taken back
 
     def __str__(self) -> str:
         return self.value
@@ -24,7 +25,7 @@ class ProcState(str, Enum):
 # member up on its enum class goes through EnumType's __getattr__ hook
 # (~60 ns on Python 3.11), a module global does not.
 PROC_STARTING, PROC_RUNNING, PROC_STEPPING, PROC_STOPPING, PROC_STOPPED, PROC_DETACHING, \
-    PROC_DETACHED, PROC_DEAD = ProcState
+    PROC_DETACHED, PROC_DEAD, PROC_IN_GDB = ProcState
 
 # States in which a process has no thread left for us to act on.
 GONE = (ProcState.DEAD, ProcState.DETACHED)
