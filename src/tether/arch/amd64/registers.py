@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import struct
+from typing import Any
 
 from ... import _native
 
@@ -265,6 +266,7 @@ class X86Registers:
     one property per register installed on it."""
 
     __slots__ = ("_cache",)
+    _cache: Any   # the thread's register cache (state/task.py) or a snapshot's
     # The table of the class made by register_class().
     arch_name = "x86-64"
     gpr_layout: dict = {}
@@ -277,15 +279,15 @@ class X86Registers:
     def __init__(self, cache):
         object.__setattr__(self, "_cache", cache)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: int) -> None:
         writer = self.writers.get(name)
         if writer is None:
             raise _unknown(name, self.arch_name)
         writer(self, value)
 
-    def __getattr__(self, name):
-        # Only reached when normal lookup failed: an unknown name, or a vector register
-        # whose property raised because this CPU/kernel lacks it.
+    def __getattr__(self, name: str) -> int:
+        # Only reached when normal lookup failed (an unknown name, or a vector register
+        # this CPU lacks); to type checkers it says every register reads as an int.
         if name.startswith("__"):
             raise AttributeError(name)  # copy/pickle probes: not a register
         reg = self.xstate_layout.get(name)
