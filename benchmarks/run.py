@@ -51,6 +51,7 @@ class Workload:
     # runs of this workload (BORROWED), measured once.
     borrow_from: str = ""
     c_tracer: bool = True  # False: the C tracer has no way of doing it correctly
+    target_args: tuple = ()  # the target's arguments after N (scale_loop: KIND PROCS)
 
     @property
     def script(self) -> str:
@@ -90,6 +91,19 @@ WORKLOADS = [
     Workload("regs", "stop_here", 20000, 2000, "read rip + write rax", "stop_here", False),
     Workload("idle", "sleep_2s", 1, 1, "tracer CPU while the target sleeps 2 s", cpu=True),
 ]
+# Scale (issue 22): the cost of one event while PROCS processes live (the
+# main one and PROCS - 1 followed children idle in pause()), per kind of event.
+SCALE_SIZES = (1, 100, 1000, 3000)
+SCALE_KINDS = {  # kind: (N, --quick N, what one event is, other tools)
+    "bp": (20000, 2000, "breakpoint hit, callback", ()),
+    "syscall": (20000, 2000, "getppid enter+exit, callback", STRACE),
+    "fork": (1000, 100, "fork+exit+waitpid, followed", ()),
+    "thread": (2000, 200, "pthread_create+join, followed", ()),
+}
+WORKLOADS += [
+    Workload(f"scale_{kind}_{procs}", "scale_loop", full, quick, f"{what}, {procs} processes",
+             "hit" if kind == "bp" else "", tools=tools, runs="scale", target_args=(kind, str(procs)))
+    for kind, (full, quick, what, tools) in SCALE_KINDS.items() for procs in SCALE_SIZES]
 TRACERS = ["native", "c", "tether", "libdebug", "strace", "gdb"]
 TRACER_TITLES = {"native": "native", "c": "C tracer", "tether": "tether", "libdebug": "libdebug",
                  "strace": "strace", "gdb": "gdb"}
@@ -181,19 +195,24 @@ info breakpoints
 """
 
 
+def counts_getppid(workload: Workload) -> bool:
+    """Is one event one getppid() call (strace traces only those)?"""
+    return workload.name == "syscall" or workload.target_args[:1] == ("syscall",)
+
+
 def tool_command(tool: str, workload: Workload, n: int, target: str, bp_addr: int,
                  scratch: str) -> list:
     """The strace or gdb command line; `scratch` is a temporary file for
     strace's trace (counted afterwards) or gdb's script."""
     if tool == "strace":
-        if workload.name == "syscall":
+        if counts_getppid(workload):
             what = ["-e", "trace=getppid"]   # stops at every syscall, prints the getppid ones
         else:
             # Follow the children, trace no syscall: with --seccomp-bpf strace
             # then gets no syscall stops at all (only fork/clone/exec/exit),
             # the same job as the other tracers' (README.md).
             what = ["--seccomp-bpf", "-e", "trace=none"]
-        return ["strace", "-f", *what, "-o", scratch, target, str(n)]
+        return ["strace", "-f", *what, "-o", scratch, target, str(n), *workload.target_args]
     with open(scratch, "w") as f:
         f.write(GDB_SCRIPT.format(kind="hbreak" if workload.name == "hw_bp" else "break",
                                   addr=bp_addr))
@@ -207,7 +226,7 @@ def tool_count(tool: str, workload: Workload, n: int, stdout: str, scratch: str)
         return int(hits.group(1)) if hits and "exited normally" in stdout else -1
     with open(scratch) as f:
         trace = f.read()
-    if workload.name == "syscall":
+    if counts_getppid(workload):
         return trace.count("getppid()")
     exits = trace.count("+++ exited with 0 +++")
     if workload.name == "exec":
@@ -264,15 +283,16 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
     addresses = [f"{bp_addr:x}", f"{data_addr:x}"]
     fd, scratch = tempfile.mkstemp(prefix="tether-bench-tool-")
     os.close(fd)
+    extra = list(workload.target_args)
     if tracer == "native":
-        cmd = [target, str(n)]
+        cmd = [target, str(n), *extra]
     elif tracer == "c":
-        cmd = [os.path.join(BIN, "c_tracer"), workload.script, str(n), *addresses, target, str(n)]
+        cmd = [os.path.join(BIN, "c_tracer"), workload.script, str(n), *addresses, target, str(n), *extra]
     elif tracer in TOOLS:
         cmd = tool_command(tracer, workload, n, target, bp_addr, scratch)
     else:
         script = os.path.join(HERE, f"{tracer}_bench.py")
-        cmd = [ctx[f"{tracer}_python"], script, workload.script, str(n), target, *addresses]
+        cmd = [ctx[f"{tracer}_python"], script, workload.script, str(n), target, *addresses, *extra]
     if pinned:
         cmd = ["taskset", "-c", "0", *cmd]
     fd, out_path = tempfile.mkstemp(prefix="tether-bench-")
@@ -300,6 +320,7 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
         if not lines:
             raise Failure(f"no result printed; stderr: {proc.stderr.strip()[-600:]}")
         result = json.loads(lines[-1])
+        ctx["reports"].setdefault((workload.name, tracer, pinned), []).append(result)
         if result["count"] != n:
             raise Failure(f"saw {result['count']} events, expected {n}")
         if workload.timed_by_target and result.get("exit_code") not in (0, None):
@@ -489,6 +510,93 @@ def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict,
         _print_rows(["workload", "what", *[TRACER_TITLES[t] for t in shown]], rows, 2)
 
 
+def print_scale(mode: str, workloads: list, medians: dict, reports: dict) -> None:
+    """The scale rows again, one line per kind: time per event against the
+    number of live processes, and how much the largest size costs over one
+    process; then tether's resident memory per live process."""
+    chosen = {w.name for w in workloads}
+    kinds = [k for k in SCALE_KINDS if any(f"scale_{k}_{p}" in chosen for p in SCALE_SIZES)]
+    if not kinds:
+        return
+    tracers = [t for t in ("native", "c", "tether", "strace")
+               if any(medians.get(f"scale_{k}_{p}", {}).get(t) for k in kinds for p in SCALE_SIZES)]
+    print(f"\n-- {mode}: scale, time per event against the number of live processes "
+          f"(the `last/first` column: the largest size over the smallest)")
+    headers = ["kind", "tracer", *[f"{p} procs" for p in SCALE_SIZES], "last/first"]
+    rows = []
+    for k in kinds:
+        for t in tracers:
+            cells = [medians.get(f"scale_{k}_{p}", {}).get(t) for p in SCALE_SIZES]
+            if not any(cells):
+                continue
+            shown = [c for c in cells if c]
+            rows.append([k, TRACER_TITLES[t], *[fmt_time(c) for c in cells],
+                         fmt_ratio(ratio(shown[-1], shown[0]) if len(shown) > 1 else None)])
+    _print_rows(headers, rows, 2)
+    # tether's memory: resident KiB at the start, while every process lives
+    # (at the first event), and at the end (every process reaped).
+    rows = []
+    for w in workloads:
+        runs = reports.get((w.name, "tether", mode == "pinned"), [])
+        live = [r for r in runs if "rss_live_kb" in r]
+        if not w.name.startswith("scale_") or not runs:
+            continue
+        procs = int(w.target_args[1])
+        start = statistics.median(r["rss_start_kb"] for r in runs)
+        end = statistics.median(r["rss_end_kb"] for r in runs)
+        live_kb = statistics.median(r["rss_live_kb"] for r in live) if live else None
+        per = (live_kb - start) / (procs - 1) if live_kb is not None and procs > 1 else None
+        rows.append([w.name, f"{start / 1024:.1f} MiB",
+                     "-" if live_kb is None else f"{live_kb / 1024:.1f} MiB",
+                     "-" if per is None else f"{per:.1f} KiB", f"{end / 1024:.1f} MiB"])
+    if rows:
+        print(f"\n-- {mode}: tether's resident memory (median): at the start, with every process "
+              "alive (first event), per live process, at the end (all reaped)")
+        _print_rows(["workload", "start", "all alive", "per process", "end"], rows, 1)
+
+
+def _first_line(cmd: list) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.strip().splitlines()[0] if out.strip() else ""
+
+
+def machine_conditions(tether_python: str) -> list:
+    """What the figures depend on, printed with them: the CPU, memory,
+    kernel, interpreters and tools, and what else runs now."""
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            mem[name] = int(value.split()[0])
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") as f:
+            governor = f.read().strip()
+    except OSError:
+        governor = "not exposed (a VM?)"
+    running = sum(1 for e in os.listdir("/proc") if e.isdigit())
+    with open("/proc/loadavg") as f:
+        runnable = f.read().split()[3]
+    lines = [f"CPU: {model}, {os.cpu_count()} CPUs online, governor {governor}",
+             f"memory: {mem.get('MemTotal', 0) // 1024} MiB, {mem.get('MemAvailable', 0) // 1024} MiB "
+             f"available; processes: {running}, runnable/total threads now: {runnable}",
+             f"kernel {os.uname().release}; tether's Python: "
+             f"{_first_line([tether_python, '-VV']) or tether_python}"]
+    tools = [v for v in (_first_line(["strace", "-V"]), _first_line(["gdb", "--version"]),
+                         _first_line(["gcc", "--version"])) if v]
+    if tools:
+        lines.append("tools: " + "; ".join(tools))
+    return lines
+
+
 # ---------------------------------------------------------------- main
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -542,7 +650,8 @@ def main(argv=None) -> int:
         tracers.remove(tracer)
     # A hang is not retried (see TimedOut), so a short time-out costs little.
     ctx = {"addresses": addresses, "tether_python": args.tether_python,
-           "libdebug_python": args.libdebug_python, "timeout": 10 if args.quick else 120}
+           "libdebug_python": args.libdebug_python, "timeout": 10 if args.quick else 120,
+           "reports": {}}   # (workload, tracer, pinned) -> every JSON line the bench script printed
     ns = {w.name: (w.quick if args.quick else w.full) for w in WORKLOADS}
 
     results = {m: {w.name: {t: [] for t in tracers if measured(t, w)} for w in WORKLOADS}
@@ -587,11 +696,16 @@ def main(argv=None) -> int:
     print(f"tether benchmark: {'quick' if args.quick else 'full'}, {reps} runs per figure, "
           f"{elapsed:.0f} s, {os.cpu_count()} CPUs, kernel {os.uname().release}, "
           f"load average {load_before:.1f} before / {load_after:.1f} after")
+    conditions = machine_conditions(args.tether_python)
+    for line in conditions:
+        print(f"  {line}")
     for tracer, why in skipped.items():
         print(f"{tracer} skipped: {why}")
     for m in modes:
         print_table(m, workloads, with_borrowed(medians[m]), with_borrowed(results[m]), ns, reps,
                     failures, tracers)
+    for m in modes:
+        print_scale(m, workloads, medians[m], ctx["reports"])
     if failures:
         print("\nfailures:")
         seen = set()
@@ -610,7 +724,10 @@ def main(argv=None) -> int:
                        # rows whose other columns in the table are another workload's runs
                        "borrowed": {w.name: {"from": w.borrow_from, "tracers": list(BORROWED)}
                                     for w in WORKLOADS if w.borrow_from},
+                       "machine": conditions,
                        "runs_ns_per_event": results, "median_ns_per_event": medians,
+                       "reports": [{"workload": w, "tracer": t, "pinned": p, "runs": r}
+                                   for (w, t, p), r in ctx["reports"].items()],
                        "failures": failures}, f, indent=1)
     return 1 if failures else 0
 
