@@ -131,6 +131,18 @@ def fork(adapter, n, target, bp_addr, data_addr):
     return _finish(d, {"count": len(d.children), "tracer_ns": elapsed})
 
 
+def fork_nofollow(adapter, n, target, bp_addr, data_addr):
+    """follow_children=False: every child let go of (the count is the
+    target's own: it checks every child's exit, trusted when it exited 0)."""
+    d = _start(adapter, [target, str(n)], follow_children=False)
+    t0 = time.perf_counter_ns()
+    d.cont()
+    d.wait()
+    elapsed = time.perf_counter_ns() - t0
+    return _finish(d, {"count": n if d.exit_code == 0 and not d.children else 0,
+                       "tracer_ns": elapsed})
+
+
 def vfork(adapter, n, target, bp_addr, data_addr):
     """vfork + exec, every child followed and resumed as soon as it is born."""
     return fork(adapter, n, target, bp_addr, data_addr)
@@ -303,7 +315,7 @@ def scale(adapter, n, target, bp_addr, data_addr, kind="bp", procs="1"):
     return _finish(d, {"count": counted, "tracer_ns": elapsed, **rss})
 
 
-WORKLOADS = {"scale": scale, "bp_cb": bp_cb, "bp_sync": bp_sync, "hw_bp": hw_bp, "syscall": syscall, "fork": fork,
+WORKLOADS = {"scale": scale, "bp_cb": bp_cb, "bp_sync": bp_sync, "hw_bp": hw_bp, "syscall": syscall, "fork": fork, "fork_nofollow": fork_nofollow,
              "vfork": vfork, "thread": thread, "exec": exec_, "startup": startup, "idle": idle,
              "mem_1b": mem_1b, "mem_1m": mem_1m, "mem_16m": mem_16m, "regs": regs}
 

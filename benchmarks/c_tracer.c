@@ -4,7 +4,7 @@
  *   c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]
  *   c_tracer handoff N
  *
- * WORKLOAD is one of bp_cb bp_sync bp_sync_2t hw_bp syscall fork vfork
+ * WORKLOAD is one of bp_cb bp_sync bp_sync_2t hw_bp syscall fork fork_nofollow vfork
  * thread exec startup idle mem_1b mem_1m mem_16m regs scale (TARGET is then
  * targets/scale_loop with its ARGS N KIND PROCS: every child followed). BP_ADDR (hex) is
  * where the breakpoint goes (hit() for bp_* and hw_bp, stop_here() for mem_* and regs,
@@ -57,6 +57,7 @@ static long bp_word;          /* the original word at bp_addr */
 static int force_step_over;
 static const char *scale_kind;  /* scale: the target's KIND (bp syscall fork thread), else NULL */
 static long scale_procs;
+static int let_children_go;     /* fork_nofollow: detach each child at its first stop */
 
 static void die(const char *what)
 {
@@ -182,7 +183,7 @@ static long run_events(const char *workload, int request, long long *elapsed)
 {
     int is_bp = strncmp(workload, "bp_", 3) == 0;
     int is_hw = !strcmp(workload, "hw_bp");
-    int want_event = !strcmp(workload, "fork") ? PTRACE_EVENT_FORK
+    int want_event = !strncmp(workload, "fork", 4) ? PTRACE_EVENT_FORK
                    : !strcmp(workload, "vfork") ? PTRACE_EVENT_VFORK
                    : !strcmp(workload, "thread") ? PTRACE_EVENT_CLONE
                    : !strcmp(workload, "exec") ? PTRACE_EVENT_EXEC : -1;
@@ -233,6 +234,11 @@ static long run_events(const char *workload, int request, long long *elapsed)
                 count++;
                 step_over(pid, &r);
             }
+        } else if ((sig == SIGSTOP || sig == SIGTRAP) && let_children_go && pid != tracee) {
+            /* fork_nofollow: a new child's first stop; let it go with one call. */
+            if (ptrace(PTRACE_DETACH, pid, 0, 0) < 0 && errno != ESRCH)
+                die("detach");
+            continue;
         } else if (sig == SIGSTOP || sig == SIGTRAP) {
             /* First stop of an auto-attached thread/process: swallow it. */
         } else {
@@ -498,6 +504,9 @@ int main(int argc, char **argv)
         options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
         if (!strcmp(scale_kind, "syscall"))
             request = PTRACE_SYSCALL;
+    } else if (!strcmp(workload, "fork_nofollow")) {
+        options |= PTRACE_O_TRACEFORK;
+        let_children_go = 1;
     } else if (!strcmp(workload, "fork"))
         options |= PTRACE_O_TRACEFORK;
     else if (!strcmp(workload, "vfork"))

@@ -81,6 +81,10 @@ WORKLOADS = [
     Workload("hw_bp", "bp_loop", 20000, 2000, "hardware breakpoint hit, callback", "hit", tools=GDB),
     Workload("syscall", "syscall_loop", 20000, 2000, "getppid enter+exit, callbacks", tools=STRACE),
     Workload("fork", "fork_loop", 1000, 100, "fork+exit+waitpid, child followed", tools=STRACE),
+    # follow_children=False: each child let go of at its first stop (the C
+    # tracer detaches it there); strace -f follows it, the cost to match.
+    Workload("fork_nofollow", "fork_loop", 1000, 100, "fork+exit+waitpid, child let go",
+             tools=STRACE),
     Workload("vfork", "vfork_loop", 300, 30, "vfork+exec+waitpid, child followed", tools=STRACE),
     Workload("thread", "thread_loop", 2000, 200, "pthread_create+join, followed", tools=STRACE),
     Workload("exec", "exec_loop", 300, 30, "execve of itself, followed", tools=STRACE),
@@ -104,8 +108,11 @@ WORKLOADS += [
     Workload(f"scale_{kind}_{procs}", "scale_loop", full, quick, f"{what}, {procs} processes",
              "hit" if kind == "bp" else "", tools=tools, runs="scale", target_args=(kind, str(procs)))
     for kind, (full, quick, what, tools) in SCALE_KINDS.items() for procs in SCALE_SIZES]
-TRACERS = ["native", "c", "tether", "libdebug", "strace", "gdb"]
-TRACER_TITLES = {"native": "native", "c": "C tracer", "tether": "tether", "libdebug": "libdebug",
+# "base": tether as installed for another interpreter (--baseline-python),
+# e.g. a checkout of the commit before a change: before/after in one run.
+TRACERS = ["native", "c", "base", "tether", "libdebug", "strace", "gdb"]
+TRACER_TITLES = {"native": "native", "c": "C tracer", "base": "tether base", "tether": "tether",
+                 "libdebug": "libdebug",
                  "strace": "strace", "gdb": "gdb"}
 TOOLS = ("strace", "gdb")
 # gdb takes some 20-40x the C tracer's time per breakpoint hit: it runs a fifth
@@ -291,7 +298,7 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
     elif tracer in TOOLS:
         cmd = tool_command(tracer, workload, n, target, bp_addr, scratch)
     else:
-        script = os.path.join(HERE, f"{tracer}_bench.py")
+        script = os.path.join(HERE, f"{'tether' if tracer == 'base' else tracer}_bench.py")
         cmd = [ctx[f"{tracer}_python"], script, workload.script, str(n), target, *addresses, *extra]
     if pinned:
         cmd = ["taskset", "-c", "0", *cmd]
@@ -475,7 +482,8 @@ def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict,
     if per_event:
         print(f"\n== {mode}: {where}; median of {runs_text(reps)}; time per event")
         headers = ["workload", "N", "event", *[TRACER_TITLES[t] for t in columns],
-                   "tether/C", "tether/C added", "libdebug/tether", *[f"{t}/tether" for t in tools],
+                   "tether/C", "tether/C added", *(["tether/base"] if "base" in columns else []),
+                   "libdebug/tether", *[f"{t}/tether" for t in tools],
                    "spec"]
         rows = []
         for w in per_event:
@@ -488,6 +496,7 @@ def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict,
             rows.append([w.name, n, w.event, *_cells(mode, w, medians, failures, columns, fmt_time),
                          fmt_ratio(vs_c),
                          fmt_ratio(added_ratio(runs[w.name]) if w.timed_by_target else None),
+                         *([fmt_ratio(ratio(m.get("tether"), m.get("base")))] if "base" in columns else []),
                          fmt_ratio(ld_vs_t), *[fmt_ratio(ratio(m.get(t), m.get("tether"))) for t in tools],
                          # a borrow_from row is a reference, not a SPEC target
                          "-" if w.borrow_from else spec_verdict(w.name, vs_c, ld_vs_t)])
@@ -518,7 +527,7 @@ def print_scale(mode: str, workloads: list, medians: dict, reports: dict) -> Non
     kinds = [k for k in SCALE_KINDS if any(f"scale_{k}_{p}" in chosen for p in SCALE_SIZES)]
     if not kinds:
         return
-    tracers = [t for t in ("native", "c", "tether", "strace")
+    tracers = [t for t in ("native", "c", "base", "tether", "strace")
                if any(medians.get(f"scale_{k}_{p}", {}).get(t) for k in kinds for p in SCALE_SIZES)]
     print(f"\n-- {mode}: scale, time per event against the number of live processes "
           f"(the `last/first` column: the largest size over the smallest)")
@@ -536,8 +545,8 @@ def print_scale(mode: str, workloads: list, medians: dict, reports: dict) -> Non
     # tether's memory: resident KiB at the start, while every process lives
     # (at the first event), and at the end (every process reaped).
     rows = []
-    for w in workloads:
-        runs = reports.get((w.name, "tether", mode == "pinned"), [])
+    for w, t in [(w, t) for w in workloads for t in ("base", "tether")]:
+        runs = reports.get((w.name, t, mode == "pinned"), [])
         live = [r for r in runs if "rss_live_kb" in r]
         if not w.name.startswith("scale_") or not runs:
             continue
@@ -546,13 +555,13 @@ def print_scale(mode: str, workloads: list, medians: dict, reports: dict) -> Non
         end = statistics.median(r["rss_end_kb"] for r in runs)
         live_kb = statistics.median(r["rss_live_kb"] for r in live) if live else None
         per = (live_kb - start) / (procs - 1) if live_kb is not None and procs > 1 else None
-        rows.append([w.name, f"{start / 1024:.1f} MiB",
+        rows.append([w.name, TRACER_TITLES[t], f"{start / 1024:.1f} MiB",
                      "-" if live_kb is None else f"{live_kb / 1024:.1f} MiB",
                      "-" if per is None else f"{per:.1f} KiB", f"{end / 1024:.1f} MiB"])
     if rows:
         print(f"\n-- {mode}: tether's resident memory (median): at the start, with every process "
               "alive (first event), per live process, at the end (all reaped)")
-        _print_rows(["workload", "start", "all alive", "per process", "end"], rows, 1)
+        _print_rows(["workload", "tracer", "start", "all alive", "per process", "end"], rows, 2)
 
 
 def _first_line(cmd: list) -> str:
@@ -609,6 +618,9 @@ def main(argv=None) -> int:
                         help="an interpreter that can import libdebug 0.9 (else libdebug is skipped)")
     parser.add_argument("--tether-python", default=sys.executable,
                         help="an interpreter that can import tether (default: this one)")
+    parser.add_argument("--baseline-python",
+                        help="an interpreter with another tether installed (say, the commit before "
+                             "a change): run as a 'tether base' column next to tether")
     parser.add_argument("--reps", type=int, help="runs per measurement (default 5, 3 with --quick)")
     parser.add_argument("--only", help="comma-separated workloads to run (default: all)")
     parser.add_argument("--json", help="write every run and the medians to this file")
@@ -642,6 +654,8 @@ def main(argv=None) -> int:
     why_no_libdebug = libdebug_usable(args.libdebug_python)
     if why_no_libdebug:
         skipped["libdebug"] = why_no_libdebug
+    if not args.baseline_python:
+        skipped["base"] = "no --baseline-python given"
     for tool in TOOLS:   # strace and gdb: where installed
         if not shutil.which(tool):
             skipped[tool] = "not installed"
@@ -650,6 +664,7 @@ def main(argv=None) -> int:
         tracers.remove(tracer)
     # A hang is not retried (see TimedOut), so a short time-out costs little.
     ctx = {"addresses": addresses, "tether_python": args.tether_python,
+           "base_python": args.baseline_python,
            "libdebug_python": args.libdebug_python, "timeout": 10 if args.quick else 120,
            "reports": {}}   # (workload, tracer, pinned) -> every JSON line the bench script printed
     ns = {w.name: (w.quick if args.quick else w.full) for w in WORKLOADS}
@@ -681,7 +696,7 @@ def main(argv=None) -> int:
                     except Failure as e:
                         # tether, the one under test, is always retried: a
                         # rare hang should cost it one run, not the row.
-                        if isinstance(e, TimedOut) and t != "tether":
+                        if isinstance(e, TimedOut) and t not in ("tether", "base"):
                             hung.add((t, w.name))
                         failures.append({"mode": m, "workload": w.name, "tracer": t, "rep": rep,
                                          "error": str(e)})
