@@ -77,7 +77,7 @@ import sys
 import threading
 import time
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["PipeManager", "PipeClosedError", "ProcessStoppedError", "DEFAULT_TIMEOUT", "DEFAULT_PROMPT"]
 

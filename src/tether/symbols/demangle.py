@@ -14,7 +14,6 @@ kept after the demangled name, as readelf shows it.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import threading
 
@@ -42,6 +41,7 @@ def _open_runtime():
         try:
             cxx = ctypes.CDLL("libstdc++.so.6")  # its soname since GCC 3.4
         except OSError:
+            import ctypes.util  # (runs a compiler or ldconfig: only if the soname fails)
             cxx = ctypes.CDLL(ctypes.util.find_library("stdc++") or "libstdc++.so")
     except OSError:
         return None
