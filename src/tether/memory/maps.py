@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 __all__ = ["MemoryMap", "MemoryMapList", "parse_maps", "format_maps", "strip_deleted",
            "read_maps", "program_file"]
@@ -31,11 +30,11 @@ def strip_deleted(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
 class MemoryMap:
     """One mapping: [start, end) with permissions like "r-xp", the offset
     into its backing file, and the backing file's path or special name
-    ("" for anonymous memory)."""
+    ("" for anonymous memory). Immutable. (A plain class, not a dataclass:
+    importing dataclasses would cost every start-up some 11 ms.)"""
 
     start: int
     end: int
@@ -45,11 +44,27 @@ class MemoryMap:
     backing_file: str
     # The load base of the backing file (start of its lowest mapping); for
     # anonymous memory, the map's own start. Not part of equality.
-    base: int = field(default=-1, compare=False)
+    base: int
 
-    def __post_init__(self):
-        if self.base == -1:
-            object.__setattr__(self, "base", self.start)
+    def __init__(self, start: int, end: int, permissions: str, size: int, offset: int,
+                 backing_file: str, base: int = -1):
+        self.__dict__.update(start=start, end=end, permissions=permissions, size=size,
+                             offset=offset, backing_file=backing_file,
+                             base=start if base == -1 else base)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"MemoryMap is immutable: cannot set {name}")
+
+    def _key(self) -> tuple:
+        return (self.start, self.end, self.permissions, self.size, self.offset, self.backing_file)
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):   # (a dataclass's equality)
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @property
     def is_readable(self) -> bool:

@@ -10,7 +10,6 @@ map that was skipped, or an address that was not mapped at all).
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 
 from ..errors import MemoryAccessError
 from ..memory.maps import MemoryMap
@@ -54,12 +53,16 @@ def should_capture(m: MemoryMap, level: str) -> tuple[bool, str | None]:
     return True, None
 
 
-@dataclass(frozen=True, repr=False)
 class SnapshotMap(MemoryMap):
     """A MemoryMap as the snapshot saw it; `content` is its bytes when the
     snapshot captured them, else None. Equality ignores the content."""
 
-    content: bytes | None = field(default=None, compare=False)
+    content: bytes | None
+
+    def __init__(self, start: int, end: int, permissions: str, size: int, offset: int,
+                 backing_file: str, base: int = -1, content: bytes | None = None):
+        super().__init__(start, end, permissions, size, offset, backing_file, base)
+        self.__dict__["content"] = content
 
     @classmethod
     def of(cls, m: MemoryMap, content: bytes | None = None) -> "SnapshotMap":
