@@ -55,9 +55,9 @@ def _finish(d, result) -> dict:
     return result
 
 
-def bp_cb(adapter, n, target, bp_addr, data_addr):
+def bp_cb(adapter, n, target, bp_addr, data_addr, *target_args):
     """Software breakpoint with a callback: counted by the callback."""
-    d = _start(adapter, [target, str(n)])
+    d = _start(adapter, [target, str(n), *target_args])
     seen = [0]
 
     def on_hit(thread, bp):
@@ -315,7 +315,32 @@ def scale(adapter, n, target, bp_addr, data_addr, kind="bp", procs="1"):
     return _finish(d, {"count": counted, "tracer_ns": elapsed, **rss})
 
 
-WORKLOADS = {"scale": scale, "bp_cb": bp_cb, "bp_sync": bp_sync, "hw_bp": hw_bp, "syscall": syscall, "fork": fork, "fork_nofollow": fork_nofollow,
+def snapshot(adapter, n, target, bp_addr, data_addr):
+    """targets/big_map.c (1 GiB mapped and filled): n times, a full snapshot
+    at its first stop_here(), one at its second (one byte changed per MiB),
+    and their diff; counted when the diff shows those 1024 changes."""
+    good = 0
+    elapsed = 0
+    for _ in range(n):
+        d = _start(adapter, [target])
+        d.breakpoint(bp_addr, file="absolute")
+        d.cont()
+        d.wait()
+        t0 = time.perf_counter_ns()
+        before = d.create_snapshot(level="full")
+        d.cont()
+        d.wait()
+        after = d.create_snapshot(level="full")
+        diff = before.diff(after)
+        changes = [ranges for m, ranges in diff.memory.items() if m.size == 1 << 30]
+        elapsed += time.perf_counter_ns() - t0
+        good += len(changes) == 1 and len(changes[0]) == 1024
+        _finish(d, {})
+        del before, after, diff, changes
+    return {"count": good, "tracer_ns": elapsed}
+
+
+WORKLOADS = {"scale": scale, "snapshot": snapshot, "bp_many": bp_cb, "bp_cb": bp_cb, "bp_sync": bp_sync, "hw_bp": hw_bp, "syscall": syscall, "fork": fork, "fork_nofollow": fork_nofollow,
              "vfork": vfork, "thread": thread, "exec": exec_, "startup": startup, "idle": idle,
              "mem_1b": mem_1b, "mem_1m": mem_1m, "mem_16m": mem_16m, "regs": regs}
 

@@ -504,6 +504,8 @@ int main(int argc, char **argv)
         options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
         if (!strcmp(scale_kind, "syscall"))
             request = PTRACE_SYSCALL;
+    } else if (!strcmp(workload, "bp_many")) {
+        options |= PTRACE_O_TRACECLONE;   /* bp_threads_1000: every thread followed */
     } else if (!strcmp(workload, "fork_nofollow")) {
         options |= PTRACE_O_TRACEFORK;
         let_children_go = 1;

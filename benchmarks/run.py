@@ -53,6 +53,7 @@ class Workload:
     c_tracer: bool = True  # False: the C tracer has no way of doing it correctly
     target_args: tuple = ()  # the target's arguments after N (scale_loop: KIND PROCS)
     wall: bool = False     # the figure is the wall-clock time of a whole command (cli_start)
+    timeout_scale: int = 1  # its runs may take this many times the usual time-out
 
     @property
     def script(self) -> str:
@@ -95,6 +96,15 @@ WORKLOADS = [
     Workload("mem_16m", "stop_here", 8, 2, "16 MiB memory read", "stop_here", False),
     Workload("regs", "stop_here", 20000, 2000, "read rip + write rax", "stop_here", False),
     Workload("idle", "sleep_2s", 1, 1, "tracer CPU while the target sleeps 2 s", cpu=True),
+    # 1,000 threads of one process, each hitting one breakpoint N/1000 times
+    # (threads made before the clock starts). The C tracer follows them
+    # (PTRACE_O_TRACECLONE) and handles each hit as in bp_cb.
+    Workload("bp_threads_1000", "threads_bp", 20000, 2000, "bp hit, callback, 1000 threads",
+             "hit", runs="bp_many", target_args=("1000",)),
+    # Two full snapshots of a process with 1 GiB mapped and filled, and
+    # their diff (one byte per MiB changed): one event. No C tracer figure.
+    Workload("snapshot_1g", "big_map", 2, 1, "2 full snapshots of 1 GiB + diff", "stop_here",
+             timed_by_target=False, runs="snapshot", c_tracer=False, timeout_scale=6),
     # The whole `tether trace -- /bin/true` command, start-up included: its
     # native is `python -c pass` (the interpreter's own start), its C tracer
     # `c_tracer idle` on /bin/true, strace `strace -f`. Issue 22's goal:
@@ -349,7 +359,7 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
     if tracer == "c":
         env.update(workload.c_env)
     try:
-        proc = _run(cmd, env, ctx["timeout"])
+        proc = _run(cmd, env, ctx["timeout"] * workload.timeout_scale)
         if proc.returncode != 0:
             raise Failure(f"exit status {proc.returncode}: {proc.stderr.strip()[-600:]}")
         if tracer == "native":
