@@ -51,3 +51,28 @@ def test_followed_children_leave_no_ids_behind(launch):
     assert len(d.children) == forks and all(c.dead for c in d.children)
     assert len(registry.seen_pids) + len(registry.gone) <= ids_before + 10
     assert _open_fds() <= fds_before
+
+
+@pytest.mark.timeout(120)
+def test_a_busy_thread_and_another_process_both_heard(launch):
+    """One thread reports breakpoint after breakpoint (the tracer then waits
+    for it alone, docs/edge-cases.md §36) while a child process reports its
+    own now and then: every event of both is seen, in a tree that ends as
+    it would untraced."""
+    hot, cold = 20000, 300
+    d = launch("scale_mix", hot, cold, inherit_stopping_events=True)
+    d.run()
+    seen = {"hot": 0, "cold": 0}
+
+    def count(name):
+        def callback(thread, bp):
+            seen[name] += 1
+        return callback
+
+    d.breakpoint("hot", callback=count("hot"))
+    d.breakpoint("cold", callback=count("cold"))
+    d.on_fork(lambda parent, child: child.cont())
+    d.cont()
+    d.wait()
+    assert d.exit_code == 0
+    assert seen == {"hot": hot, "cold": cold}
