@@ -282,12 +282,14 @@ def _rss_kb() -> int:
         return int(f.read().split()[1]) * (resource.getpagesize() // 1024)
 
 
-def scale(adapter, n, target, bp_addr, data_addr, kind="bp", procs="1"):
+def scale(adapter, n, target, bp_addr, data_addr, kind="bp", procs="1", sync=""):
     """targets/scale_loop.c: PROCS - 1 idle children (followed, resumed,
     sitting in pause()), then N events of KIND in the main process. Also
     reports the tracer's resident memory before the start, while every
     process lives (at the first event, or at the end of the set-up for fork
-    and thread) and after every process has been reaped."""
+    and thread) and after every process has been reaped. With `sync`
+    ("sync", kind bp): no callback, the script takes every hit with
+    cont() + wait() (its idle children resumed by an on_fork callback)."""
     procs = int(procs)
     rss = {"rss_start_kb": _rss_kb()}
     d = _start(adapter, [target, str(n), kind, str(procs)], follow_children=True)
@@ -298,6 +300,20 @@ def scale(adapter, n, target, bp_addr, data_addr, kind="bp", procs="1"):
             rss["rss_live_kb"] = _rss_kb()
         seen[0] += 1
 
+    if sync:
+        bp = d.breakpoint(bp_addr, file="absolute")
+        d.on_fork(lambda parent, child: child.cont())
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            d.cont()
+            d.wait()
+            count()
+        elapsed = time.perf_counter_ns() - t0
+        counted = bp.hit_count
+        d.cont()   # let it run to its end and report
+        d.wait()
+        rss["rss_end_kb"] = _rss_kb()
+        return _finish(d, {"count": counted, "tracer_ns": elapsed, **rss})
     if kind == "bp":
         d.breakpoint(bp_addr, callback=count, file="absolute")
     elif kind == "syscall":

@@ -117,13 +117,15 @@ WORKLOADS = [
 SCALE_SIZES = (1, 100, 1000, 3000)
 SCALE_KINDS = {  # kind: (N, --quick N, what one event is, other tools)
     "bp": (20000, 2000, "breakpoint hit, callback", ()),
+    "bp_sync": (5000, 500, "breakpoint hit, cont+wait", ()),
     "syscall": (20000, 2000, "getppid enter+exit, callback", STRACE),
     "fork": (1000, 100, "fork+exit+waitpid, followed", ()),
     "thread": (2000, 200, "pthread_create+join, followed", ()),
 }
 WORKLOADS += [
     Workload(f"scale_{kind}_{procs}", "scale_loop", full, quick, f"{what}, {procs} processes",
-             "hit" if kind == "bp" else "", tools=tools, runs="scale", target_args=(kind, str(procs)))
+             "hit" if kind.startswith("bp") else "", tools=tools, runs="scale",
+             target_args=("bp", str(procs), "sync") if kind == "bp_sync" else (kind, str(procs)))
     for kind, (full, quick, what, tools) in SCALE_KINDS.items() for procs in SCALE_SIZES]
 # "base": tether as installed for another interpreter (--baseline-python),
 # e.g. a checkout of the commit before a change: before/after in one run.
