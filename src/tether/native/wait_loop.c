@@ -51,15 +51,17 @@ static int wake_timer_ok = 0;
  * still get heard: while it targets, a tick makes it walk everything once
  * without waiting. That walk costs what the targeting saves (some 150 us
  * with 3,000 idle tracees here), so the tick's period is a hundred times
- * the last walk's time, between 1 and 50 ms: at most 1 % of the time goes
- * to it, and another thread's report waits at most a period. An event
+ * the last walk's time, between 10 and 100 ms: at most 1 % of the time
+ * goes to the walks, and another thread's report waits at most a period.
+ * (Each tick also costs a signal and, pinned, two context switches: a 1 ms
+ * period took 3 % of a breakpoint loop with one process.) An event
  * found there of another thread
  * ends the targeting and doubles the streak needed to target again (a
  * second busy thread is not kept waiting tick after tick), a tick that
  * finds nothing halves it. No event is lost or invented; another thread's
  * is at most a tick late. */
-#define TICK_MIN_NS 1000000L
-#define TICK_MAX_NS 50000000L
+#define TICK_MIN_NS 10000000L
+#define TICK_MAX_NS 100000000L
 #define TICK_PER_WALK 100
 #define TICK_VALUE 0x7469   /* the tick timer's sigev_value: tells its signal from a kick */
 #define STREAK_MIN 8L
