@@ -54,6 +54,11 @@ class Workload:
     target_args: tuple = ()  # the target's arguments after N (scale_loop: KIND PROCS)
     wall: bool = False     # the figure is the wall-clock time of a whole command (cli_start)
     timeout_scale: int = 1  # its runs may take this many times the usual time-out
+    # A `tether trace` row: the command's options (tether and base run
+    # `python -m tether trace OPTIONS -o FILE -- TARGET N`; strace
+    # `strace -f STRACE_OPTIONS -o FILE TARGET N`); timed by the target.
+    trace_cli: tuple = ()
+    strace_cli: tuple = ()
 
     @property
     def script(self) -> str:
@@ -111,6 +116,15 @@ WORKLOADS = [
     # tether within 50 ms of native + C tracer.
     Workload("cli_start", "", 10, 5, "tether trace -- /bin/true, whole command", tools=STRACE,
              timed_by_target=False, wall=True),
+    # The tracing filter (`tether trace`, issue 19): getppid in a loop traced
+    # for execve only. With tether's seccomp-bpf filter no getppid stops;
+    # without it every one does (entry and exit), as with plain strace -f.
+    Workload("trace_filtered", "syscall_loop", 20000, 2000, "getppid, tether trace -e trace=execve",
+             tools=STRACE, c_tracer=False, trace_cli=("-e", "trace=execve"),
+             strace_cli=("--seccomp-bpf", "-e", "trace=execve")),
+    Workload("trace_unfiltered", "syscall_loop", 20000, 2000, "the same, --no-seccomp-bpf",
+             tools=STRACE, c_tracer=False, trace_cli=("-e", "trace=execve", "--no-seccomp-bpf"),
+             strace_cli=("-e", "trace=execve")),
 ]
 # Scale (issue 22): the cost of one event while PROCS processes live (the
 # main one and PROCS - 1 followed children idle in pause()), per kind of event.
@@ -230,6 +244,8 @@ def tool_command(tool: str, workload: Workload, n: int, target: str, bp_addr: in
                  scratch: str) -> list:
     """The strace or gdb command line; `scratch` is a temporary file for
     strace's trace (counted afterwards) or gdb's script."""
+    if tool == "strace" and workload.trace_cli:
+        return ["strace", "-f", *workload.strace_cli, "-o", scratch, target, str(n)]
     if tool == "strace":
         if counts_getppid(workload):
             what = ["-e", "trace=getppid"]   # stops at every syscall, prints the getppid ones
@@ -246,7 +262,10 @@ def tool_command(tool: str, workload: Workload, n: int, target: str, bp_addr: in
 
 
 def tool_count(tool: str, workload: Workload, n: int, stdout: str, scratch: str) -> int:
-    """How many events strace's trace or gdb's hit count shows."""
+    """How many events strace's trace or gdb's hit count shows (a
+    `tether trace` row: the target's own count is checked instead)."""
+    if workload.trace_cli:
+        return n
     if tool == "gdb":
         hits = re.search(r"already hit (\d+) time", stdout)
         return int(hits.group(1)) if hits and "exited normally" in stdout else -1
@@ -345,6 +364,9 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
         cmd = [os.path.join(BIN, "c_tracer"), workload.script, str(n), *addresses, target, str(n), *extra]
     elif tracer in TOOLS:
         cmd = tool_command(tracer, workload, n, target, bp_addr, scratch)
+    elif workload.trace_cli:
+        cmd = [ctx[f"{tracer}_python"], "-m", "tether", "trace", *workload.trace_cli, "-o", scratch,
+               "--", target, str(n)]
     else:
         script = os.path.join(HERE, f"{'tether' if tracer == 'base' else tracer}_bench.py")
         cmd = [ctx[f"{tracer}_python"], script, workload.script, str(n), target, *addresses, *extra]
@@ -364,7 +386,7 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
         proc = _run(cmd, env, ctx["timeout"] * workload.timeout_scale)
         if proc.returncode != 0:
             raise Failure(f"exit status {proc.returncode}: {proc.stderr.strip()[-600:]}")
-        if tracer == "native":
+        if tracer == "native" or workload.trace_cli and tracer not in TOOLS:
             return _read_loop_ns(out_path, n) / n
         if tracer in TOOLS:
             seen = tool_count(tracer, workload, n, proc.stdout, scratch)
@@ -475,6 +497,8 @@ def runs_workload(tracer: str, w: Workload) -> bool:
     borrow_from row has the C tracer's and the BORROWED ones."""
     if w.borrow_from:
         return tracer == "c" or tracer in BORROWED
+    if w.trace_cli:     # the tether command: tether (and base), against strace
+        return tracer in ("native", "base", "tether", "strace")
     if tracer == "native":
         return (w.timed_by_target and not w.cpu) or w.wall
     if tracer == "c":
