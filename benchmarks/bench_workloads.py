@@ -5,7 +5,7 @@ are resumed, memory options).
 
 One workload per process (the runner starts a fresh one per measurement):
 
-    python tether_bench.py WORKLOAD N TARGET BP_ADDR DATA_ADDR
+    python tether_bench.py WORKLOAD N TARGET BP_ADDR DATA_ADDR [TARGET_ARGS...]
 
 prints one JSON line {"count": events seen, "tracer_ns": ..., "op_ns": ...,
 "exit_code": ...}, plus "cpu_ns" for idle. For the event workloads the
@@ -55,9 +55,9 @@ def _finish(d, result) -> dict:
     return result
 
 
-def bp_cb(adapter, n, target, bp_addr, data_addr):
+def bp_cb(adapter, n, target, bp_addr, data_addr, *target_args):
     """Software breakpoint with a callback: counted by the callback."""
-    d = _start(adapter, [target, str(n)])
+    d = _start(adapter, [target, str(n), *target_args])
     seen = [0]
 
     def on_hit(thread, bp):
@@ -129,6 +129,18 @@ def fork(adapter, n, target, bp_addr, data_addr):
     adapter.follow_forks(d)
     elapsed = time.perf_counter_ns() - t0
     return _finish(d, {"count": len(d.children), "tracer_ns": elapsed})
+
+
+def fork_nofollow(adapter, n, target, bp_addr, data_addr):
+    """follow_children=False: every child let go of (the count is the
+    target's own: it checks every child's exit, trusted when it exited 0)."""
+    d = _start(adapter, [target, str(n)], follow_children=False)
+    t0 = time.perf_counter_ns()
+    d.cont()
+    d.wait()
+    elapsed = time.perf_counter_ns() - t0
+    return _finish(d, {"count": n if d.exit_code == 0 and not d.children else 0,
+                       "tracer_ns": elapsed})
 
 
 def vfork(adapter, n, target, bp_addr, data_addr):
@@ -264,17 +276,98 @@ def regs(adapter, n, target, bp_addr, data_addr):
     return _finish(d, {"count": good, "tracer_ns": elapsed})
 
 
-WORKLOADS = {"bp_cb": bp_cb, "bp_sync": bp_sync, "hw_bp": hw_bp, "syscall": syscall, "fork": fork,
+def _rss_kb() -> int:
+    """This process's resident memory now, in KiB (/proc/self/statm)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * (resource.getpagesize() // 1024)
+
+
+def scale(adapter, n, target, bp_addr, data_addr, kind="bp", procs="1", sync=""):
+    """targets/scale_loop.c: PROCS - 1 idle children (followed, resumed,
+    sitting in pause()), then N events of KIND in the main process. Also
+    reports the tracer's resident memory before the start, while every
+    process lives (at the first event, or at the end of the set-up for fork
+    and thread) and after every process has been reaped. With `sync`
+    ("sync", kind bp): no callback, the script takes every hit with
+    cont() + wait() (its idle children resumed by an on_fork callback)."""
+    procs = int(procs)
+    rss = {"rss_start_kb": _rss_kb()}
+    d = _start(adapter, [target, str(n), kind, str(procs)], follow_children=True)
+    seen = [0]
+
+    def count(*_):
+        if seen[0] == 0:
+            rss["rss_live_kb"] = _rss_kb()
+        seen[0] += 1
+
+    if sync:
+        bp = d.breakpoint(bp_addr, file="absolute")
+        d.on_fork(lambda parent, child: child.cont())
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            d.cont()
+            d.wait()
+            count()
+        elapsed = time.perf_counter_ns() - t0
+        counted = bp.hit_count
+        d.cont()   # let it run to its end and report
+        d.wait()
+        rss["rss_end_kb"] = _rss_kb()
+        return _finish(d, {"count": counted, "tracer_ns": elapsed, **rss})
+    if kind == "bp":
+        d.breakpoint(bp_addr, callback=count, file="absolute")
+    elif kind == "syscall":
+        d.handle_syscall("getppid", on_exit=count)
+    t0 = time.perf_counter_ns()
+    adapter.follow_forks(d)
+    elapsed = time.perf_counter_ns() - t0
+    rss["rss_end_kb"] = _rss_kb()
+    if kind in ("bp", "syscall"):
+        counted = seen[0]
+    elif kind == "fork":
+        counted = len(d.children) - (procs - 1)
+    else:
+        counted = n if d.exit_code == 0 else 0
+    return _finish(d, {"count": counted, "tracer_ns": elapsed, **rss})
+
+
+def snapshot(adapter, n, target, bp_addr, data_addr):
+    """targets/big_map.c (1 GiB mapped and filled): n times, a full snapshot
+    at its first stop_here(), one at its second (one byte changed per MiB),
+    and their diff; counted when the diff shows those 1024 changes."""
+    good = 0
+    elapsed = 0
+    for _ in range(n):
+        d = _start(adapter, [target])
+        d.breakpoint(bp_addr, file="absolute")
+        d.cont()
+        d.wait()
+        t0 = time.perf_counter_ns()
+        before = d.create_snapshot(level="full")
+        d.cont()
+        d.wait()
+        after = d.create_snapshot(level="full")
+        diff = before.diff(after)
+        changes = [ranges for m, ranges in diff.memory.items() if m.size == 1 << 30]
+        elapsed += time.perf_counter_ns() - t0
+        good += len(changes) == 1 and len(changes[0]) == 1024
+        _finish(d, {})
+        del before, after, diff, changes
+    return {"count": good, "tracer_ns": elapsed}
+
+
+WORKLOADS = {"scale": scale, "snapshot": snapshot, "bp_many": bp_cb, "bp_cb": bp_cb, "bp_sync": bp_sync, "hw_bp": hw_bp, "syscall": syscall, "fork": fork, "fork_nofollow": fork_nofollow,
              "vfork": vfork, "thread": thread, "exec": exec_, "startup": startup, "idle": idle,
              "mem_1b": mem_1b, "mem_1m": mem_1m, "mem_16m": mem_16m, "regs": regs}
 
 
 def main(adapter, argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 5 or argv[0] not in WORKLOADS:
-        sys.exit(f"usage: WORKLOAD N TARGET BP_ADDR DATA_ADDR, WORKLOAD one of {', '.join(WORKLOADS)}")
+    if len(argv) < 5 or argv[0] not in WORKLOADS:
+        sys.exit("usage: WORKLOAD N TARGET BP_ADDR DATA_ADDR [TARGET_ARGS...], "
+                 f"WORKLOAD one of {', '.join(WORKLOADS)}")
     workload, n, target = argv[0], int(argv[1]), argv[2]
     bp_addr, data_addr = int(argv[3], 16), int(argv[4], 16)
-    result = WORKLOADS[workload](adapter, n, target, bp_addr, data_addr)
+    result = WORKLOADS[workload](adapter, n, target, bp_addr, data_addr, *argv[5:])
     result["op_ns"] = result["tracer_ns"] / n if n else 0.0
     print(json.dumps(result), flush=True)

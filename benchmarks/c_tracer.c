@@ -4,8 +4,9 @@
  *   c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]
  *   c_tracer handoff N
  *
- * WORKLOAD is one of bp_cb bp_sync bp_sync_2t hw_bp syscall fork vfork
- * thread exec startup idle mem_1b mem_1m mem_16m regs. BP_ADDR (hex) is
+ * WORKLOAD is one of bp_cb bp_sync bp_sync_2t hw_bp syscall fork fork_nofollow vfork
+ * thread exec startup idle mem_1b mem_1m mem_16m regs scale (TARGET is then
+ * targets/scale_loop with its ARGS N KIND PROCS: every child followed). BP_ADDR (hex) is
  * where the breakpoint goes (hit() for bp_* and hw_bp, stop_here() for mem_* and regs,
  * _start for startup); DATA_ADDR (hex) is the 16 MiB buffer `big` for mem_*.
  * Targets are built -no-pie, so the runner takes both from `nm`. Prints one
@@ -54,6 +55,9 @@ static pid_t tracee;
 static uintptr_t bp_addr;
 static long bp_word;          /* the original word at bp_addr */
 static int force_step_over;
+static const char *scale_kind;  /* scale: the target's KIND (bp syscall fork thread), else NULL */
+static long scale_procs;
+static int let_children_go;     /* fork_nofollow: detach each child at its first stop */
 
 static void die(const char *what)
 {
@@ -179,11 +183,20 @@ static long run_events(const char *workload, int request, long long *elapsed)
 {
     int is_bp = strncmp(workload, "bp_", 3) == 0;
     int is_hw = !strcmp(workload, "hw_bp");
-    int want_event = !strcmp(workload, "fork") ? PTRACE_EVENT_FORK
+    int want_event = !strncmp(workload, "fork", 4) ? PTRACE_EVENT_FORK
                    : !strcmp(workload, "vfork") ? PTRACE_EVENT_VFORK
                    : !strcmp(workload, "thread") ? PTRACE_EVENT_CLONE
                    : !strcmp(workload, "exec") ? PTRACE_EVENT_EXEC : -1;
     long count = 0;
+    if (scale_kind) {
+        /* scale: the target's own KIND of event; its PROCS - 1 idle children
+           are forks too, not counted as events of the fork kind. */
+        is_bp = !strcmp(scale_kind, "bp");
+        want_event = !strcmp(scale_kind, "fork") ? PTRACE_EVENT_FORK
+                   : !strcmp(scale_kind, "thread") ? PTRACE_EVENT_CLONE : -1;
+        if (want_event == PTRACE_EVENT_FORK)
+            count = -(scale_procs - 1);
+    }
     int in_syscall = 0;
     struct user_regs_struct r;
     long long t0 = now_ns();
@@ -221,6 +234,11 @@ static long run_events(const char *workload, int request, long long *elapsed)
                 count++;
                 step_over(pid, &r);
             }
+        } else if ((sig == SIGSTOP || sig == SIGTRAP) && let_children_go && pid != tracee) {
+            /* fork_nofollow: a new child's first stop; let it go with one call. */
+            if (ptrace(PTRACE_DETACH, pid, 0, 0) < 0 && errno != ESRCH)
+                die("detach");
+            continue;
         } else if (sig == SIGSTOP || sig == SIGTRAP) {
             /* First stop of an auto-attached thread/process: swallow it. */
         } else {
@@ -476,7 +494,22 @@ int main(int argc, char **argv)
     force_step_over = getenv("C_TRACER_STEP_OVER") && !strcmp(getenv("C_TRACER_STEP_OVER"), "1");
 
     long options = PTRACE_O_TRACESYSGOOD;
-    if (!strcmp(workload, "fork"))
+    int request = !strcmp(workload, "syscall") ? PTRACE_SYSCALL : PTRACE_CONT;
+    if (!strcmp(workload, "scale")) {
+        /* scale_loop N KIND PROCS: every process and thread followed. */
+        if (argc < 9)
+            die("scale: TARGET N KIND PROCS");
+        scale_kind = argv[7];
+        scale_procs = strtol(argv[8], NULL, 10);
+        options |= PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
+        if (!strcmp(scale_kind, "syscall"))
+            request = PTRACE_SYSCALL;
+    } else if (!strcmp(workload, "bp_many")) {
+        options |= PTRACE_O_TRACECLONE;   /* bp_threads_1000: every thread followed */
+    } else if (!strcmp(workload, "fork_nofollow")) {
+        options |= PTRACE_O_TRACEFORK;
+        let_children_go = 1;
+    } else if (!strcmp(workload, "fork"))
         options |= PTRACE_O_TRACEFORK;
     else if (!strcmp(workload, "vfork"))
         options |= PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC;
@@ -500,13 +533,12 @@ int main(int argc, char **argv)
         count = run_stopped(workload, n, data, &elapsed);
     } else {
         tracee = spawn(argv + 5, options);
-        if (!strncmp(workload, "bp_", 3))
+        if (!strncmp(workload, "bp_", 3) || (scale_kind && !strcmp(scale_kind, "bp")))
             insert_int3(tracee);
         else if (!strcmp(workload, "hw_bp"))
             set_hw_breakpoint(tracee);
         cpu0 = cpu_ns();    /* idle: from the resume to the target's end */
-        count = run_events(workload, !strcmp(workload, "syscall") ? PTRACE_SYSCALL : PTRACE_CONT,
-                           &elapsed);
+        count = run_events(workload, request, &elapsed);
         if (!strcmp(workload, "idle"))
             count = 1;      /* it ran to its end; the runner checks its report */
     }

@@ -52,6 +52,14 @@ class Workload:
     borrow_from: str = ""
     c_tracer: bool = True  # False: the C tracer has no way of doing it correctly
     libdebug: bool = True  # False: a tether feature libdebug does not have
+    target_args: tuple = ()  # the target's arguments after N (scale_loop: KIND PROCS)
+    wall: bool = False     # the figure is the wall-clock time of a whole command (cli_start)
+    timeout_scale: int = 1  # its runs may take this many times the usual time-out
+    # A `tether trace` row: the command's options (tether and base run
+    # `python -m tether trace OPTIONS -o FILE -- TARGET N`; strace
+    # `strace -f STRACE_OPTIONS -o FILE TARGET N`); timed by the target.
+    trace_cli: tuple = ()
+    strace_cli: tuple = ()
 
     @property
     def script(self) -> str:
@@ -81,6 +89,10 @@ WORKLOADS = [
     Workload("hw_bp", "bp_loop", 20000, 2000, "hardware breakpoint hit, callback", "hit", tools=GDB),
     Workload("syscall", "syscall_loop", 20000, 2000, "getppid enter+exit, callbacks", tools=STRACE),
     Workload("fork", "fork_loop", 1000, 100, "fork+exit+waitpid, child followed", tools=STRACE),
+    # follow_children=False: each child let go of at its first stop (the C
+    # tracer detaches it there); strace -f follows it, the cost to match.
+    Workload("fork_nofollow", "fork_loop", 1000, 100, "fork+exit+waitpid, child let go",
+             tools=STRACE),
     Workload("vfork", "vfork_loop", 300, 30, "vfork+exec+waitpid, child followed", tools=STRACE),
     Workload("thread", "thread_loop", 2000, 200, "pthread_create+join, followed", tools=STRACE),
     Workload("exec", "exec_loop", 300, 30, "execve of itself, followed", tools=STRACE),
@@ -99,9 +111,51 @@ WORKLOADS = [
              c_tracer=False, libdebug=False),
     Workload("write_attr_bpf", "write_loop", 20000, 2000, "write_attr with a syscall_filter",
              c_tracer=False, libdebug=False),
+    # 1,000 threads of one process, each hitting one breakpoint N/1000 times
+    # (threads made before the clock starts). The C tracer follows them
+    # (PTRACE_O_TRACECLONE) and handles each hit as in bp_cb.
+    Workload("bp_threads_1000", "threads_bp", 20000, 2000, "bp hit, callback, 1000 threads",
+             "hit", runs="bp_many", target_args=("1000",)),
+    # Two full snapshots of a process with 1 GiB mapped and filled, and
+    # their diff (one byte per MiB changed): one event. No C tracer figure.
+    Workload("snapshot_1g", "big_map", 2, 1, "2 full snapshots of 1 GiB + diff", "stop_here",
+             timed_by_target=False, runs="snapshot", c_tracer=False, timeout_scale=6),
+    # The whole `tether trace -- /bin/true` command, start-up included: its
+    # native is `python -c pass` (the interpreter's own start), its C tracer
+    # `c_tracer idle` on /bin/true, strace `strace -f`. Issue 22's goal:
+    # tether within 50 ms of native + C tracer.
+    Workload("cli_start", "", 10, 5, "tether trace -- /bin/true, whole command", tools=STRACE,
+             timed_by_target=False, wall=True),
+    # The tracing filter (`tether trace`, issue 19): getppid in a loop traced
+    # for execve only. With tether's seccomp-bpf filter no getppid stops;
+    # without it every one does (entry and exit), as with plain strace -f.
+    Workload("trace_filtered", "syscall_loop", 20000, 2000, "getppid, tether trace -e trace=execve",
+             tools=STRACE, c_tracer=False, trace_cli=("-e", "trace=execve"),
+             strace_cli=("--seccomp-bpf", "-e", "trace=execve")),
+    Workload("trace_unfiltered", "syscall_loop", 20000, 2000, "the same, --no-seccomp-bpf",
+             tools=STRACE, c_tracer=False, trace_cli=("-e", "trace=execve", "--no-seccomp-bpf"),
+             strace_cli=("-e", "trace=execve")),
 ]
-TRACERS = ["native", "c", "tether", "libdebug", "strace", "gdb"]
-TRACER_TITLES = {"native": "native", "c": "C tracer", "tether": "tether", "libdebug": "libdebug",
+# Scale (issue 22): the cost of one event while PROCS processes live (the
+# main one and PROCS - 1 followed children idle in pause()), per kind of event.
+SCALE_SIZES = (1, 100, 1000, 3000)
+SCALE_KINDS = {  # kind: (N, --quick N, what one event is, other tools)
+    "bp": (20000, 2000, "breakpoint hit, callback", ()),
+    "bp_sync": (5000, 500, "breakpoint hit, cont+wait", ()),
+    "syscall": (20000, 2000, "getppid enter+exit, callback", STRACE),
+    "fork": (1000, 100, "fork+exit+waitpid, followed", ()),
+    "thread": (2000, 200, "pthread_create+join, followed", ()),
+}
+WORKLOADS += [
+    Workload(f"scale_{kind}_{procs}", "scale_loop", full, quick, f"{what}, {procs} processes",
+             "hit" if kind.startswith("bp") else "", tools=tools, runs="scale",
+             target_args=("bp", str(procs), "sync") if kind == "bp_sync" else (kind, str(procs)))
+    for kind, (full, quick, what, tools) in SCALE_KINDS.items() for procs in SCALE_SIZES]
+# "base": tether as installed for another interpreter (--baseline-python),
+# e.g. a checkout of the commit before a change: before/after in one run.
+TRACERS = ["native", "c", "base", "tether", "libdebug", "strace", "gdb"]
+TRACER_TITLES = {"native": "native", "c": "C tracer", "base": "tether base", "tether": "tether",
+                 "libdebug": "libdebug",
                  "strace": "strace", "gdb": "gdb"}
 TOOLS = ("strace", "gdb")
 # gdb takes some 20-40x the C tracer's time per breakpoint hit: it runs a fifth
@@ -133,7 +187,7 @@ def _build(source: str, output: str, flags: list, depends=()) -> None:
 def build() -> None:
     os.makedirs(BIN, exist_ok=True)
     header = os.path.join(TARGETS, "bench_common.h")
-    for target in sorted({w.target for w in WORKLOADS}):
+    for target in sorted({w.target for w in WORKLOADS if w.target}):
         _build(os.path.join(TARGETS, target + ".c"), os.path.join(BIN, target), TARGET_CFLAGS, [header])
     _build(os.path.join(HERE, "c_tracer.c"), os.path.join(BIN, "c_tracer"), ["-O2", "-Wall", "-pthread"])
 
@@ -191,19 +245,26 @@ info breakpoints
 """
 
 
+def counts_getppid(workload: Workload) -> bool:
+    """Is one event one getppid() call (strace traces only those)?"""
+    return workload.name == "syscall" or workload.target_args[:1] == ("syscall",)
+
+
 def tool_command(tool: str, workload: Workload, n: int, target: str, bp_addr: int,
                  scratch: str) -> list:
     """The strace or gdb command line; `scratch` is a temporary file for
     strace's trace (counted afterwards) or gdb's script."""
+    if tool == "strace" and workload.trace_cli:
+        return ["strace", "-f", *workload.strace_cli, "-o", scratch, target, str(n)]
     if tool == "strace":
-        if workload.name == "syscall":
+        if counts_getppid(workload):
             what = ["-e", "trace=getppid"]   # stops at every syscall, prints the getppid ones
         else:
             # Follow the children, trace no syscall: with --seccomp-bpf strace
             # then gets no syscall stops at all (only fork/clone/exec/exit),
             # the same job as the other tracers' (README.md).
             what = ["--seccomp-bpf", "-e", "trace=none"]
-        return ["strace", "-f", *what, "-o", scratch, target, str(n)]
+        return ["strace", "-f", *what, "-o", scratch, target, str(n), *workload.target_args]
     with open(scratch, "w") as f:
         f.write(GDB_SCRIPT.format(kind="hbreak" if workload.name == "hw_bp" else "break",
                                   addr=bp_addr))
@@ -211,13 +272,16 @@ def tool_command(tool: str, workload: Workload, n: int, target: str, bp_addr: in
 
 
 def tool_count(tool: str, workload: Workload, n: int, stdout: str, scratch: str) -> int:
-    """How many events strace's trace or gdb's hit count shows."""
+    """How many events strace's trace or gdb's hit count shows (a
+    `tether trace` row: the target's own count is checked instead)."""
+    if workload.trace_cli:
+        return n
     if tool == "gdb":
         hits = re.search(r"already hit (\d+) time", stdout)
         return int(hits.group(1)) if hits and "exited normally" in stdout else -1
     with open(scratch) as f:
         trace = f.read()
-    if workload.name == "syscall":
+    if counts_getppid(workload):
         return trace.count("getppid()")
     exits = trace.count("+++ exited with 0 +++")
     if workload.name == "exec":
@@ -265,24 +329,57 @@ def _kill_session(sid: int) -> None:
         time.sleep(0.01)
 
 
+def measure_wall(tracer: str, n: int, pinned: bool, ctx: dict) -> float:
+    """cli_start: the median wall-clock ns of `n` runs of the tracer's
+    whole command on /bin/true (see its Workload)."""
+    fd, scratch = tempfile.mkstemp(prefix="tether-bench-wall-")
+    os.close(fd)
+    python = ctx.get(f"{tracer}_python") or ctx["tether_python"]
+    cmd = {"native": [ctx["tether_python"], "-c", "pass"],
+           "c": [os.path.join(BIN, "c_tracer"), "idle", "1", "0", "0", "/bin/true"],
+           "strace": ["strace", "-f", "-o", scratch, "/bin/true"]}.get(
+        tracer, [python, "-m", "tether", "trace", "-o", scratch, "--", "/bin/true"])
+    if pinned:
+        cmd = ["taskset", "-c", "0", *cmd]
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)   # (see measure_one)
+    times = []
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter_ns()
+            proc = _run(cmd, env, ctx["timeout"])
+            times.append(time.perf_counter_ns() - t0)
+            if proc.returncode != 0:
+                raise Failure(f"exit status {proc.returncode}: {proc.stderr.strip()[-600:]}")
+    finally:
+        os.unlink(scratch)
+    return statistics.median(times)
+
+
 def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict) -> float:
     """One fresh measurement -> ns per event (for a `cpu` workload: the
-    tracer's CPU ns over the whole run). Raises Failure."""
+    tracer's CPU ns over the whole run; for a `wall` one, per command). Raises Failure."""
+    if workload.wall:
+        return measure_wall(tracer, n, pinned, ctx)
     target = os.path.join(BIN, workload.target)
     bp_addr = ctx["addresses"].get((workload.target, workload.bp_symbol), 0)
     data_addr = ctx["addresses"].get((workload.target, "big"), 0)
     addresses = [f"{bp_addr:x}", f"{data_addr:x}"]
     fd, scratch = tempfile.mkstemp(prefix="tether-bench-tool-")
     os.close(fd)
+    extra = list(workload.target_args)
     if tracer == "native":
-        cmd = [target, str(n)]
+        cmd = [target, str(n), *extra]
     elif tracer == "c":
-        cmd = [os.path.join(BIN, "c_tracer"), workload.script, str(n), *addresses, target, str(n)]
+        cmd = [os.path.join(BIN, "c_tracer"), workload.script, str(n), *addresses, target, str(n), *extra]
     elif tracer in TOOLS:
         cmd = tool_command(tracer, workload, n, target, bp_addr, scratch)
+    elif workload.trace_cli:
+        cmd = [ctx[f"{tracer}_python"], "-m", "tether", "trace", *workload.trace_cli, "-o", scratch,
+               "--", target, str(n)]
     else:
-        script = os.path.join(HERE, f"{tracer}_bench.py")
-        cmd = [ctx[f"{tracer}_python"], script, workload.script, str(n), target, *addresses]
+        script = os.path.join(HERE, f"{'tether' if tracer == 'base' else tracer}_bench.py")
+        cmd = [ctx[f"{tracer}_python"], script, workload.script, str(n), target, *addresses, *extra]
     if pinned:
         cmd = ["taskset", "-c", "0", *cmd]
     fd, out_path = tempfile.mkstemp(prefix="tether-bench-")
@@ -296,10 +393,10 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
     if tracer == "c":
         env.update(workload.c_env)
     try:
-        proc = _run(cmd, env, ctx["timeout"])
+        proc = _run(cmd, env, ctx["timeout"] * workload.timeout_scale)
         if proc.returncode != 0:
             raise Failure(f"exit status {proc.returncode}: {proc.stderr.strip()[-600:]}")
-        if tracer == "native":
+        if tracer == "native" or workload.trace_cli and tracer not in TOOLS:
             return _read_loop_ns(out_path, n) / n
         if tracer in TOOLS:
             seen = tool_count(tracer, workload, n, proc.stdout, scratch)
@@ -310,6 +407,7 @@ def measure_one(tracer: str, workload: Workload, n: int, pinned: bool, ctx: dict
         if not lines:
             raise Failure(f"no result printed; stderr: {proc.stderr.strip()[-600:]}")
         result = json.loads(lines[-1])
+        ctx["reports"].setdefault((workload.name, tracer, pinned), []).append(result)
         if result["count"] != n:
             raise Failure(f"saw {result['count']} events, expected {n}")
         if workload.timed_by_target and result.get("exit_code") not in (0, None):
@@ -409,8 +507,10 @@ def runs_workload(tracer: str, w: Workload) -> bool:
     borrow_from row has the C tracer's and the BORROWED ones."""
     if w.borrow_from:
         return tracer == "c" or tracer in BORROWED
+    if w.trace_cli:     # the tether command: tether (and base), against strace
+        return tracer in ("native", "base", "tether", "strace")
     if tracer == "native":
-        return w.timed_by_target and not w.cpu
+        return (w.timed_by_target and not w.cpu) or w.wall
     if tracer == "c":
         return w.c_tracer
     if tracer == "libdebug":
@@ -466,7 +566,8 @@ def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict,
     if per_event:
         print(f"\n== {mode}: {where}; median of {runs_text(reps)}; time per event")
         headers = ["workload", "N", "event", *[TRACER_TITLES[t] for t in columns],
-                   "tether/C", "tether/C added", "libdebug/tether", *[f"{t}/tether" for t in tools],
+                   "tether/C", "tether/C added", *(["tether/base"] if "base" in columns else []),
+                   "libdebug/tether", *[f"{t}/tether" for t in tools],
                    "spec"]
         rows = []
         for w in per_event:
@@ -479,6 +580,7 @@ def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict,
             rows.append([w.name, n, w.event, *_cells(mode, w, medians, failures, columns, fmt_time),
                          fmt_ratio(vs_c),
                          fmt_ratio(added_ratio(runs[w.name]) if w.timed_by_target else None),
+                         *([fmt_ratio(ratio(m.get("tether"), m.get("base")))] if "base" in columns else []),
                          fmt_ratio(ld_vs_t), *[fmt_ratio(ratio(m.get(t), m.get("tether"))) for t in tools],
                          # a borrow_from row is a reference, not a SPEC target
                          "-" if w.borrow_from else spec_verdict(w.name, vs_c, ld_vs_t)])
@@ -486,6 +588,11 @@ def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict,
         print("spec: tether within 1.5x of C / (bp, syscall) libdebug >= 3x tether.  "
               "'!' = some runs failed (see below).")
         for w in per_event:
+            m = medians[w.name]
+            if w.wall and None not in (m.get("tether"), m.get("native"), m.get("c")):
+                over = (m["tether"] - m["native"] - m["c"]) / 1e6
+                print(f"{w.name}: tether - native (python -c pass) - C tracer = {over:.1f} ms "
+                      f"(issue 22's goal: at most 50 ms)")
             if w.borrow_from:
                 two, one = medians[w.name].get("c"), medians[w.borrow_from].get("c")
                 print(f"{w.name}: C tracer with a script thread / {w.borrow_from}'s C tracer = "
@@ -501,6 +608,93 @@ def print_table(mode: str, workloads: list, medians: dict, runs: dict, ns: dict,
         _print_rows(["workload", "what", *[TRACER_TITLES[t] for t in shown]], rows, 2)
 
 
+def print_scale(mode: str, workloads: list, medians: dict, reports: dict) -> None:
+    """The scale rows again, one line per kind: time per event against the
+    number of live processes, and how much the largest size costs over one
+    process; then tether's resident memory per live process."""
+    chosen = {w.name for w in workloads}
+    kinds = [k for k in SCALE_KINDS if any(f"scale_{k}_{p}" in chosen for p in SCALE_SIZES)]
+    if not kinds:
+        return
+    tracers = [t for t in ("native", "c", "base", "tether", "strace")
+               if any(medians.get(f"scale_{k}_{p}", {}).get(t) for k in kinds for p in SCALE_SIZES)]
+    print(f"\n-- {mode}: scale, time per event against the number of live processes "
+          f"(the `last/first` column: the largest size over the smallest)")
+    headers = ["kind", "tracer", *[f"{p} procs" for p in SCALE_SIZES], "last/first"]
+    rows = []
+    for k in kinds:
+        for t in tracers:
+            cells = [medians.get(f"scale_{k}_{p}", {}).get(t) for p in SCALE_SIZES]
+            if not any(cells):
+                continue
+            shown = [c for c in cells if c]
+            rows.append([k, TRACER_TITLES[t], *[fmt_time(c) for c in cells],
+                         fmt_ratio(ratio(shown[-1], shown[0]) if len(shown) > 1 else None)])
+    _print_rows(headers, rows, 2)
+    # tether's memory: resident KiB at the start, while every process lives
+    # (at the first event), and at the end (every process reaped).
+    rows = []
+    for w, t in [(w, t) for w in workloads for t in ("base", "tether")]:
+        runs = reports.get((w.name, t, mode == "pinned"), [])
+        live = [r for r in runs if "rss_live_kb" in r]
+        if not w.name.startswith("scale_") or not runs:
+            continue
+        procs = int(w.target_args[1])
+        start = statistics.median(r["rss_start_kb"] for r in runs)
+        end = statistics.median(r["rss_end_kb"] for r in runs)
+        live_kb = statistics.median(r["rss_live_kb"] for r in live) if live else None
+        per = (live_kb - start) / (procs - 1) if live_kb is not None and procs > 1 else None
+        rows.append([w.name, TRACER_TITLES[t], f"{start / 1024:.1f} MiB",
+                     "-" if live_kb is None else f"{live_kb / 1024:.1f} MiB",
+                     "-" if per is None else f"{per:.1f} KiB", f"{end / 1024:.1f} MiB"])
+    if rows:
+        print(f"\n-- {mode}: tether's resident memory (median): at the start, with every process "
+              "alive (first event), per live process, at the end (all reaped)")
+        _print_rows(["workload", "tracer", "start", "all alive", "per process", "end"], rows, 2)
+
+
+def _first_line(cmd: list) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.strip().splitlines()[0] if out.strip() else ""
+
+
+def machine_conditions(tether_python: str) -> list:
+    """What the figures depend on, printed with them: the CPU, memory,
+    kernel, interpreters and tools, and what else runs now."""
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            name, _, value = line.partition(":")
+            mem[name] = int(value.split()[0])
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor") as f:
+            governor = f.read().strip()
+    except OSError:
+        governor = "not exposed (a VM?)"
+    running = sum(1 for e in os.listdir("/proc") if e.isdigit())
+    with open("/proc/loadavg") as f:
+        runnable = f.read().split()[3]
+    lines = [f"CPU: {model}, {os.cpu_count()} CPUs online, governor {governor}",
+             f"memory: {mem.get('MemTotal', 0) // 1024} MiB, {mem.get('MemAvailable', 0) // 1024} MiB "
+             f"available; processes: {running}, runnable/total threads now: {runnable}",
+             f"kernel {os.uname().release}; tether's Python: "
+             f"{_first_line([tether_python, '-VV']) or tether_python}"]
+    tools = [v for v in (_first_line(["strace", "-V"]), _first_line(["gdb", "--version"]),
+                         _first_line(["gcc", "--version"])) if v]
+    if tools:
+        lines.append("tools: " + "; ".join(tools))
+    return lines
+
+
 # ---------------------------------------------------------------- main
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -513,6 +707,9 @@ def main(argv=None) -> int:
                         help="an interpreter that can import libdebug 0.9 (else libdebug is skipped)")
     parser.add_argument("--tether-python", default=sys.executable,
                         help="an interpreter that can import tether (default: this one)")
+    parser.add_argument("--baseline-python",
+                        help="an interpreter with another tether installed (say, the commit before "
+                             "a change): run as a 'tether base' column next to tether")
     parser.add_argument("--reps", type=int, help="runs per measurement (default 5, 3 with --quick)")
     parser.add_argument("--only", help="comma-separated workloads to run (default: all)")
     parser.add_argument("--json", help="write every run and the medians to this file")
@@ -546,6 +743,8 @@ def main(argv=None) -> int:
     why_no_libdebug = libdebug_usable(args.libdebug_python)
     if why_no_libdebug:
         skipped["libdebug"] = why_no_libdebug
+    if not args.baseline_python:
+        skipped["base"] = "no --baseline-python given"
     for tool in TOOLS:   # strace and gdb: where installed
         if not shutil.which(tool):
             skipped[tool] = "not installed"
@@ -554,7 +753,9 @@ def main(argv=None) -> int:
         tracers.remove(tracer)
     # A hang is not retried (see TimedOut), so a short time-out costs little.
     ctx = {"addresses": addresses, "tether_python": args.tether_python,
-           "libdebug_python": args.libdebug_python, "timeout": 10 if args.quick else 120}
+           "base_python": args.baseline_python,
+           "libdebug_python": args.libdebug_python, "timeout": 10 if args.quick else 120,
+           "reports": {}}   # (workload, tracer, pinned) -> every JSON line the bench script printed
     ns = {w.name: (w.quick if args.quick else w.full) for w in WORKLOADS}
 
     results = {m: {w.name: {t: [] for t in tracers if measured(t, w)} for w in WORKLOADS}
@@ -584,7 +785,7 @@ def main(argv=None) -> int:
                     except Failure as e:
                         # tether, the one under test, is always retried: a
                         # rare hang should cost it one run, not the row.
-                        if isinstance(e, TimedOut) and t != "tether":
+                        if isinstance(e, TimedOut) and t not in ("tether", "base"):
                             hung.add((t, w.name))
                         failures.append({"mode": m, "workload": w.name, "tracer": t, "rep": rep,
                                          "error": str(e)})
@@ -599,11 +800,16 @@ def main(argv=None) -> int:
     print(f"tether benchmark: {'quick' if args.quick else 'full'}, {reps} runs per figure, "
           f"{elapsed:.0f} s, {os.cpu_count()} CPUs, kernel {os.uname().release}, "
           f"load average {load_before:.1f} before / {load_after:.1f} after")
+    conditions = machine_conditions(args.tether_python)
+    for line in conditions:
+        print(f"  {line}")
     for tracer, why in skipped.items():
         print(f"{tracer} skipped: {why}")
     for m in modes:
         print_table(m, workloads, with_borrowed(medians[m]), with_borrowed(results[m]), ns, reps,
                     failures, tracers)
+    for m in modes:
+        print_scale(m, workloads, medians[m], ctx["reports"])
     if failures:
         print("\nfailures:")
         seen = set()
@@ -622,7 +828,10 @@ def main(argv=None) -> int:
                        # rows whose other columns in the table are another workload's runs
                        "borrowed": {w.name: {"from": w.borrow_from, "tracers": list(BORROWED)}
                                     for w in WORKLOADS if w.borrow_from},
+                       "machine": conditions,
                        "runs_ns_per_event": results, "median_ns_per_event": medians,
+                       "reports": [{"workload": w, "tracer": t, "pinned": p, "runs": r}
+                                   for (w, t, p), r in ctx["reports"].items()],
                        "failures": failures}, f, indent=1)
     return 1 if failures else 0
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import platform as _platform
 
 from .symbols.debug_files import settings as _symbol_settings
 
@@ -122,7 +121,8 @@ class LibContext:
     @property
     def platform(self) -> str:
         """The machine tether runs on, by libdebug's names ("amd64"); read-only."""
-        machine = _platform.machine()
+        import platform  # (here: it is needed only when asked)
+        machine = platform.machine()
         return _ARCH_NAMES.get(machine.lower(), machine.lower())
 
     @property

@@ -24,7 +24,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 
 __all__ = ["UnsafeFileError", "atomic_write", "open_log", "open_regular", "read_at", "read_whole"]
 
@@ -122,6 +121,7 @@ def atomic_write(path):
     if not base:
         raise IsADirectoryError(f"'{path}' names a directory, not a file")
     # mkstemp: O_CREAT|O_EXCL|O_NOFOLLOW with a random name, retried on a clash.
+    import tempfile  # (here: its import costs every start-up some ms, tether trace's too)
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
     done = False
     try:

@@ -6,6 +6,7 @@ import json
 import struct
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tether.arch.amd64.registers import GPR_FIELDS, GPR_SIZE
 from tether.snapshots.diff import ChangedRange, changed_ranges
@@ -88,6 +89,44 @@ def test_changed_ranges_on_a_large_buffer():
     new[-1] = 0x42
     assert [(r.start, r.new) for r in changed_ranges(old, bytes(new))] == \
         [((5 << 20) + 7, b"A"), ((8 << 20) - 1, b"B")]
+
+
+def _expected_ranges(old: bytes, new: bytes, flipped: set, address: int) -> list:
+    """The maximal runs of the offsets in `flipped` (the bytes that differ,
+    known from how `new` was made), as ChangedRanges: the reference."""
+    out: list = []
+    for i in sorted(flipped):
+        if out and out[-1][1] == i:
+            out[-1][1] = i + 1
+        else:
+            out.append([i, i + 1])
+    return [ChangedRange(address + lo, old[lo:hi], new[lo:hi]) for lo, hi in out]
+
+
+_SIZE = (2 << 20) + 3 * PAGE + 5   # past two MiB blocks, not a whole page at the end
+# Offsets near the MiB blocks' and the pages' edges, where the comparison
+# goes from blocks to pages and a run may cross from one to the next.
+_EDGES = [e + d for e in (0, PAGE, 1 << 20, 2 << 20, _SIZE - 1) for d in (-2, -1, 0, 1)
+          if 0 <= e + d < _SIZE]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.sampled_from(_EDGES), st.integers(0, _SIZE - 1)),
+                          st.integers(1, 9)), max_size=6),
+       st.integers(0, 8))
+def test_changed_ranges_finds_exactly_the_changed_runs(changes, shorter):
+    """Runs anywhere (across a page or a MiB block's edge, at either end),
+    buffers of different lengths: exactly the runs of the bytes changed."""
+    old = bytes((i * 7) & 0xFF for i in range(256)) * (_SIZE // 256 + 1)
+    old = old[:_SIZE]
+    new = bytearray(old[:_SIZE - shorter])
+    flipped: set = set()
+    for at, length in changes:
+        for i in range(at, min(at + length, len(new))):
+            new[i] ^= 0x5A
+            flipped ^= {i}   # (flipped twice: the same again)
+    new = bytes(new)
+    assert changed_ranges(old, new, 0x10000) == _expected_ranges(old, new, flipped, 0x10000)
 
 
 # --- Diff --------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ strace's flags keep strace's meaning (-f, -e trace=/signal=, -c, -C, -t/-tt/-ttt
 letters strace does not use (-b).
 """
 import argparse
-from dataclasses import dataclass, field
 
 from .selection import parse_signal_set, parse_syscall_set
 
@@ -36,15 +35,14 @@ class UsageError(Exception):
     """Bad command line: the message says what is wrong (exit status 2)."""
 
 
-@dataclass
 class TraceOptions:
+    """What the command line asked for. (A plain class, not a dataclass:
+    importing dataclasses would cost every start-up some 11 ms.)"""
     command: str = "trace"            # "trace" or "demo"
-    program: list = field(default_factory=list)   # PROGRAM ARGS... (empty with --attach / demo)
     attach: int | None = None
     tree: bool = False                # --tree: -p takes the process's whole tree
     syscalls: list | None = None      # None: not traced; []: all; else syscall names
     signals: frozenset | None = None  # None: every signal shown; else the numbers shown
-    breaks: list = field(default_factory=list)
     follow: bool = True
     json: bool = False
     output: str | None = None         # None: stderr; "-": stdout; else a file path
@@ -59,6 +57,27 @@ class TraceOptions:
     seccomp: bool = True              # only the chosen syscalls stop the tracee (kernel filter)
     timeline: str | None = None       # --timeline FILE
     output_by_process: bool = False   # --output-by-process: "output" events (cli/output_relay.py)
+
+    def __init__(self, **values):
+        self.program: list = []       # PROGRAM ARGS... (empty with --attach / demo)
+        self.breaks: list = []
+        for name, value in values.items():
+            if name not in _OPTION_NAMES:
+                raise TypeError(f"TraceOptions has no option {name!r}")
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        return "TraceOptions(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in _OPTION_NAMES) + ")"
+
+    def __eq__(self, other) -> bool:
+        return type(other) is TraceOptions and \
+            all(getattr(self, k) == getattr(other, k) for k in _OPTION_NAMES)
+
+    __hash__ = None  # type: ignore[assignment]  # (mutable)
+
+
+_OPTION_NAMES = ("command", "program", *[k for k in vars(TraceOptions) if not k.startswith("_")
+                                          and k != "command"], "breaks")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -6,7 +6,6 @@ import os
 import sys
 
 from .args import PROG, UsageError, parse_args, usage_text
-from .demo import demo_binary
 from .output import Event, open_printer
 from .program import CommandError
 from .summary import build_summary, format_counts, format_summary
@@ -40,6 +39,7 @@ def main(argv=None) -> int:
 def run(opts) -> int:
     if opts.command == "demo":
         try:
+            from .demo import demo_binary  # (pathlib, hashlib...: only for `tether demo`)
             opts.program = [demo_binary()]
         except CommandError as e:
             _error(str(e))

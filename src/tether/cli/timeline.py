@@ -19,7 +19,6 @@ MAX_SPANS system call spans only their count is kept (a note in the
 metadata says so), so a long trace cannot exhaust memory."""
 import json
 import os
-import tempfile
 
 MAX_SPANS = 500_000
 _US = 1_000_000
@@ -116,6 +115,7 @@ class Timeline:
                     "otherData": {"producer": "tether trace",
                                   "syscall_spans_dropped": self.dropped}}
         directory = os.path.dirname(os.path.abspath(path))
+        import tempfile  # (only with --timeline: its import costs every start-up ~1 ms)
         fd, tmp = tempfile.mkstemp(prefix=".tether-timeline-", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:

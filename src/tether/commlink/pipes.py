@@ -76,7 +76,7 @@ import sys
 import threading
 import time
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 from .pipe_args import Data, Delims, find_until as _find_until
 from .pipe_args import to_bytes as _to_bytes

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
 __all__ = ["MemoryMap", "MemoryMapList", "parse_maps", "format_maps", "strip_deleted",
            "read_maps", "program_file"]
@@ -35,11 +34,11 @@ def strip_deleted(name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
 class MemoryMap:
     """One mapping: [start, end) with permissions like "r-xp", the offset
     into its backing file, and the backing file's path or special name
-    ("" for anonymous memory)."""
+    ("" for anonymous memory). Immutable. (A plain class, not a dataclass:
+    importing dataclasses would cost every start-up some 11 ms.)"""
 
     start: int
     end: int
@@ -50,29 +49,34 @@ class MemoryMap:
     # The load base of the backing file (start of its lowest mapping); for
     # anonymous memory, the map's own start. Not part of equality. (tether's
     # own; libdebug's `base` is the map's start, and so is ours below.)
-    file_base: int = field(default=-1, compare=False)
+    file_base: int
 
-    def __post_init__(self):
-        if self.file_base == -1:
-            object.__setattr__(self, "file_base", self.start)
+    def __init__(self, start: int, end: int, permissions: str, size: int, offset: int,
+                 backing_file: str, file_base: int = -1):
+        self.__dict__.update(start=start, end=end, permissions=permissions, size=size,
+                             offset=offset, backing_file=backing_file,
+                             file_base=start if file_base == -1 else file_base)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"MemoryMap is immutable: cannot set {name}")
 
     @property
     def base(self) -> int:
         """The start of the map (libdebug's alias of `start`)."""
         return self.start
 
+    def _key(self) -> tuple:
+        return (self.start, self.end, self.permissions, self.size, self.offset, self.backing_file)
+
     def __eq__(self, other) -> bool:
         # As libdebug's: any two maps (live or from a snapshot) are equal
         # when start, end, permissions, size, offset and backing file are.
         if not isinstance(other, MemoryMap):
             return NotImplemented
-        return (self.start == other.start and self.end == other.end
-                and self.permissions == other.permissions and self.size == other.size
-                and self.offset == other.offset and self.backing_file == other.backing_file)
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self.start, self.end, self.permissions, self.size, self.offset,
-                     self.backing_file))
+        return hash(self._key())
 
     @property
     def is_readable(self) -> bool:

@@ -36,10 +36,27 @@
 /* Shared between the files of this extension, invisible outside it. */
 #define HIDDEN __attribute__((visibility("hidden")))
 
+/* wait_loop.c: what the tracer has set going since the last event it
+ * waited for (the targeted wait there needs it): how many requests that
+ * lead to a report (restart, interrupt, attach, let go), and on which tid. */
+HIDDEN extern long reports_started;
+HIDDEN extern long report_started_by;
+
 static inline long raw_ptrace(long req, long pid, unsigned long addr, unsigned long data)
 {
     /* The raw system call: glibc's wrapper treats PEEK* specially. */
-    return syscall(SYS_ptrace, req, pid, addr, data);
+    long r = syscall(SYS_ptrace, req, pid, addr, data);
+    switch (req) {
+    case PTRACE_CONT: case PTRACE_KILL: case PTRACE_SINGLESTEP: case PTRACE_ATTACH:
+    case PTRACE_DETACH: case PTRACE_SYSCALL: case PTRACE_SYSEMU: case PTRACE_SYSEMU_SINGLESTEP:
+    case PTRACE_SEIZE: case PTRACE_INTERRUPT: case PTRACE_LISTEN:
+        if (r == 0) {   /* (ptrace is the tracer thread's alone: no race here) */
+            reports_started++;
+            report_started_by = pid;
+        }
+        break;
+    }
+    return r;
 }
 
 static inline PyObject *os_error(void)

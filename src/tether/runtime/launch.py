@@ -21,23 +21,43 @@ before its exec (native/spawn.c):
 """
 import os
 import signal
-from dataclasses import dataclass, replace
 
 # Policies that fork resets to SCHED_OTHER under SCHED_RESET_ON_FORK.
 _REALTIME = (os.SCHED_FIFO, os.SCHED_RR)
 _SCHED_DEADLINE = 6  # (not in the os module) a deadline thread cannot fork at all
 
 
-@dataclass(frozen=True)
 class Launch:
+    """Immutable. (A plain class: see config.Settings on dataclasses.)"""
+    __slots__ = ("keep_fds", "sigmask", "sched", "cpus", "stdio")
     keep_fds: tuple | None  # None: every inheritable fd passes; else only these (above 2)
     sigmask: int          # bit n-1 set: signal n blocked
     sched: tuple          # (policy, priority, nice); policy -1: leave it
     cpus: bytes           # the affinity mask (empty: leave it)
-    stdio: tuple = (-1, -1, -1)  # fds to install as 0, 1, 2 (-1: the script's own)
+    stdio: tuple          # fds to install as 0, 1, 2 (-1: the script's own)
+
+    def __init__(self, keep_fds: tuple | None, sigmask: int, sched: tuple, cpus: bytes,
+                 stdio: tuple = (-1, -1, -1)):
+        for name, value in zip(self.__slots__, (keep_fds, sigmask, sched, cpus, stdio)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Launch is immutable: cannot set {name}")
+
+    def _fields(self) -> tuple:
+        return (self.keep_fds, self.sigmask, self.sched, self.cpus, self.stdio)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is Launch and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return "Launch(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
     def with_stdio(self, stdio) -> "Launch":
-        return replace(self, stdio=tuple(stdio))
+        return Launch(self.keep_fds, self.sigmask, self.sched, self.cpus, tuple(stdio))
 
 
 def launch_from_thread(tid: int, close_fds: bool, pass_fds) -> Launch:

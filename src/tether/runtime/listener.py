@@ -8,10 +8,13 @@ tree.py) has none. The runtime calls them
 on the tracer thread."""
 import sys
 import traceback
-from typing import Protocol
 
 
-class ProcessListener(Protocol):
+class ProcessListener:
+    """The interface, for the reader: the facade's ProcessControl provides
+    these methods. (Not a typing.Protocol: importing typing would cost
+    every start-up some 3 ms.)"""
+
     def thread_context(self, task):
         """The user-facing object for thread `task` (what callbacks receive).
         Called once per thread; the runtime keeps it in `task.context`."""

@@ -2,6 +2,7 @@
 
 Runs only on the tracer thread."""
 import os
+import time
 
 from ..state.hub import Hub
 
@@ -97,13 +98,23 @@ class Registry:
             return False
         return True
 
+    def child_ended(self, pid: int) -> None:
+        """A process we traced (and maybe let go of) is dead, as its parent's
+        SIGCHLD says: it reports nothing more, and its pid is free for reuse
+        once reaped, so keep nothing about it."""
+        self.seen_pids.discard(pid)
+        self.gone.pop(pid, None)
+
     def forget_task(self, tid: int, let_go: bool) -> None:
         self.tasks.pop(tid, None)
         if let_go:
             self._let_go(tid, uptime_ticks())
 
     def forget(self, proc) -> None:
-        """A process we let go of: its tids may still report stops."""
+        """A process we let go of: its tids may still report stops. Its
+        memory file is closed (a fork child let go of at its first stop had
+        one opened to write our int3s' original bytes back)."""
+        proc.mem.close()
         now = uptime_ticks()
         for tid in list(proc.tasks):
             self.tasks.pop(tid, None)
@@ -112,14 +123,14 @@ class Registry:
 
 
 def uptime_ticks() -> int:
-    """Clock ticks since boot, on the clock of /proc/<pid>/stat's start time.
-    /proc/uptime has centiseconds; parsed as integers, not through a float
-    (12345.67 * 100 may come out as 1234566.99...: one tick short)."""
-    with open("/proc/uptime") as f:
-        seconds, _, centis = f.read().split()[0].partition(".")
-    return (int(seconds) * 100 + int(centis or 0)) * os.sysconf("SC_CLK_TCK") // 100
+    """Clock ticks since boot, on the clock of /proc/<pid>/stat's start time
+    (the boot-time clock, as /proc/uptime is, read without a file: this runs
+    whenever a thread or process is let go, e.g. at every unfollowed fork).
+    Integer arithmetic, truncated as the kernel truncates a start time."""
+    return time.clock_gettime_ns(time.CLOCK_BOOTTIME) // _NS_PER_TICK
 
 
+_NS_PER_TICK = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 UNKNOWN_START = 1 << 62
 _PRUNE_AT = 1024   # the smallest size at which a table is pruned
 

@@ -49,6 +49,11 @@ _PLAN_TEXT = {PLAN_FOLLOW: "followed", PLAN_HIDE: "traced out of sight until it 
               "the parent's memory)", PLAN_LET_GO: "let go (not followed)"}
 
 
+# SIGCHLD's si_code for a child that ended (CLD_EXITED, CLD_KILLED,
+# CLD_DUMPED), not one that stopped or continued.
+_CHILD_ENDED = frozenset((1, 2, 3))
+
+
 class Tree:
     def __init__(self, registry, resumer, detach):
         self.registry = registry
@@ -134,11 +139,13 @@ class Tree:
         if plan is FIRST_DIED:
             self.task_died(task, ev)
             return
-        self.set_role_options(task)
         proc = task.proc
         if plan is FIRST_DETACH:
+            # (no options to set: it is let go now, with one call)
             self.detach_new_child(task)
-        elif plan is FIRST_RUN_HIDDEN:
+            return
+        self.set_role_options(task)
+        if plan is FIRST_RUN_HIDDEN:
             self.resumer.resume(task)
         elif plan is FIRST_REPORT:
             proc.set_state(PROC_STOPPED)
@@ -212,11 +219,19 @@ class Tree:
             _, code, child_pid, _ = native.getsiginfo(task.tid)
         except OSError:
             return
-        if child_pid <= 0 or child_pid in registry.procs or registry.is_gone(child_pid) \
-                or child_pid in registry.reported_untraced or code <= 0:
+        if child_pid <= 0 or code <= 0 or child_pid in registry.procs:
             return
-        # seen_pids first: a set lookup (the children list grows with every fork).
-        known = child_pid in registry.seen_pids or any(c.pid == child_pid for c in task.proc.children)
+        # Set lookups first: every child we let go of ends with a SIGCHLD
+        # here (is_gone reads /proc, and the children list grows with every fork).
+        if child_pid in registry.seen_pids:
+            if code in _CHILD_ENDED:
+                # It is dead: its ids need no keeping (our tables stay as
+                # small as the number of live processes, docs/edge-cases.md §38).
+                registry.child_ended(child_pid)
+            return
+        if child_pid in registry.reported_untraced or registry.is_gone(child_pid):
+            return
+        known = any(c.pid == child_pid for c in task.proc.children)
         started = start_ticks(child_pid)
         if known or started <= task.proc.traced_since \
                 or (task.proc.attached and started == UNKNOWN_START):

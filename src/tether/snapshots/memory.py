@@ -10,7 +10,6 @@ map that was skipped, or an address that was not mapped at all).
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 
 from ..errors import MemoryAccessError
 from ..memory.maps import MemoryMap, MemoryMapList
@@ -54,14 +53,18 @@ def should_capture(m: MemoryMap, level: str) -> tuple[bool, str | None]:
     return True, None
 
 
-@dataclass(frozen=True, repr=False)
 class SnapshotMap(MemoryMap):
     """A MemoryMap as the snapshot saw it; `content` is its bytes when the
     snapshot captured them, else None. Equal to a live map with the same
     fields; two snapshot maps that both hold their content are equal only if
     the contents are too (libdebug's MemoryMapSnapshot equality)."""
 
-    content: bytes | None = field(default=None, compare=False)
+    content: bytes | None
+
+    def __init__(self, start: int, end: int, permissions: str, size: int, offset: int,
+                 backing_file: str, file_base: int = -1, content: bytes | None = None):
+        super().__init__(start, end, permissions, size, offset, backing_file, file_base)
+        self.__dict__["content"] = content
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, MemoryMap):

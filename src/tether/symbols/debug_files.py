@@ -34,13 +34,11 @@ so those levels read what the level below reads.)
 from __future__ import annotations
 
 import contextlib
-import lzma
 import os
 import struct
 import threading
 import weakref
 import zlib
-from dataclasses import dataclass, field
 
 from ..safe_files import open_regular, read_at
 from .elf import MAX_READ, ElfError, ElfFile
@@ -56,15 +54,19 @@ _CRC_CHUNK = 1 << 20
 LEVEL_OWN, LEVEL_MINI, LEVEL_SEPARATE = 1, 2, 3
 
 
-@dataclass
 class SymbolSettings:
     """Where tether looks for symbols (process-wide, like gdb's settings).
 
     level: 0-5, libdebug's sym_lvl (see the module's docstring).
     debug_directories: gdb's debug-file-directory list."""
 
-    level: int = 5
-    debug_directories: list = field(default_factory=lambda: ["/usr/lib/debug"])
+    def __init__(self, level: int = 5, debug_directories: list | None = None):
+        self.level = level
+        self.debug_directories = ["/usr/lib/debug"] if debug_directories is None \
+            else debug_directories
+
+    def __repr__(self) -> str:
+        return f"SymbolSettings(level={self.level!r}, debug_directories={self.debug_directories!r})"
 
     def key(self) -> tuple:
         """What a cache of symbols built under these settings depends on."""
@@ -185,6 +187,7 @@ def mini_debug_info(elf):
     sec = elf.section(".gnu_debugdata")
     if sec is None or sec.size > _MAX_DEBUGDATA_XZ:
         return None
+    import lzma  # (only for a MiniDebugInfo section: its import costs every start-up ~1 ms)
     try:
         packed = elf.section_data(".gnu_debugdata")
         if not packed:

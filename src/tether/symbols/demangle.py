@@ -13,8 +13,6 @@ kept after the demangled name, as readelf shows it.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import threading
 
@@ -37,12 +35,15 @@ def _load():
 
 
 def _open_runtime():
+    import ctypes  # (here: only C++ names need it, and every start-up would pay its import)
     try:
         libc = ctypes.CDLL(None)
         try:
             cxx = ctypes.CDLL("libstdc++.so.6")  # its soname since GCC 3.4
         except OSError:
-            cxx = ctypes.CDLL(ctypes.util.find_library("stdc++") or "libstdc++.so")
+            # (imported here: it brings subprocess, and it is needed only if the soname fails)
+            from ctypes.util import find_library
+            cxx = ctypes.CDLL(find_library("stdc++") or "libstdc++.so")
     except OSError:
         return None
     # char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status):
@@ -67,6 +68,7 @@ def _demangled(name: str) -> str:
     if runtime is None:
         return name
     cxa_demangle, free = runtime
+    import ctypes  # (loaded by _open_runtime already)
     base, at, version = name.partition("@")
     status = ctypes.c_int(0)
     try:

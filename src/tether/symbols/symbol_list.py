@@ -9,7 +9,6 @@ libdebug documents it (the offset after '+' is always hexadecimal).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 from ..memory.addressing import backing_file_of
 from ..memory.maps import program_file, strip_deleted
@@ -23,21 +22,40 @@ __all__ = ["Symbol", "SymbolList", "build_symbols", "load_base",
 PAGE_SIZE = 4096  # x86-64 mappings are page aligned
 
 
-@dataclass(frozen=True)
 class Symbol:
     """A symbol at absolute addresses [start, end) of the file `backing_file`.
 
     `mangled_name` is the name the symbol table holds; `name` is the one
     people write: a C++ name demangled ("ns::add(int, int)"), any other as
-    it is. It is demangled when first asked for (C programs pay nothing)."""
+    it is. It is demangled when first asked for (C programs pay nothing).
+    Immutable. (A plain class: see memory.maps.MemoryMap on dataclasses.)"""
 
     start: int
     end: int
     mangled_name: str
     backing_file: str
     # A static (STB_LOCAL) name: private to its file, so a search of every
-    # mapped file passes it over (name the file to find it).
-    local: bool = field(default=False, compare=False)
+    # mapped file passes it over (name the file to find it). Not part of equality.
+    local: bool
+
+    def __init__(self, start: int, end: int, mangled_name: str, backing_file: str,
+                 local: bool = False):
+        self.__dict__.update(start=start, end=end, mangled_name=mangled_name,
+                             backing_file=backing_file, local=local)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Symbol is immutable: cannot set {name}")
+
+    def _key(self) -> tuple:
+        return (self.start, self.end, self.mangled_name, self.backing_file)
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):   # (a dataclass's equality)
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @property
     def name(self) -> str:

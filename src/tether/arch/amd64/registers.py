@@ -18,7 +18,6 @@ XSTATE_BV, init state) and arch/x86/include/asm/user.h (bytes 464..471 hold XCR0
 """
 from __future__ import annotations
 
-import ctypes
 import struct
 from typing import Any
 
@@ -434,11 +433,14 @@ def _install_xstate(cls, name: str, reg: _XRegister) -> None:
         # st0-7 are x87 80-bit floats: read and written as Python floats (as in
         # libdebug), converted through the C long double, which is the same
         # 80-bit format on x86-64.
+        # (ctypes imported here, when one is used: some 1.5 ms of every start-up)
         def read(self):
+            import ctypes
             raw = self._read_x(reg)
             return ctypes.c_longdouble.from_buffer_copy(raw.to_bytes(16, "little")).value
 
         def write(self, value):
+            import ctypes
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"register {name} takes a float, not {type(value).__name__}")
             raw = int.from_bytes(bytes(ctypes.c_longdouble(value))[:10], "little")
