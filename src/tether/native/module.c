@@ -12,6 +12,8 @@ static PyMethodDef methods[] = {
     {"peekuser", py_peekuser, METH_VARARGS, "peekuser(pid, offset) -> word"},
     {"pokeuser", py_pokeuser, METH_VARARGS, "pokeuser(pid, offset, word)"},
     {"emulate", py_emulate, METH_VARARGS, "emulate(gpr, code) -> None | (length, push_address, push_value)"},
+    {"insn_length", py_insn_length, METH_O, "insn_length(code) -> length of the x86-64 instruction at code[0], 0 if unknown"},
+    {"displace_plan", py_displace_plan, METH_O, "displace_plan(code) -> None | (length, slot_code, scratch_register)"},
     {"resume_over", (PyCFunction)(void (*)(void))py_resume_over, METH_FASTCALL, "resume_over(tid, request, gpr, code) -> bool"},
     {"resume", (PyCFunction)(void (*)(void))py_resume, METH_FASTCALL, "resume(tid, request, sig, gpr=None)"},
     {"getregs", py_getregs, METH_VARARGS, "getregs(tid) -> bytearray"},
