@@ -13,6 +13,7 @@ from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
 from . import tracker
 from .listener import callback_raised, thread_context
 from .resume import DR6_OFFSET
+from .tracker import STEP_DISPLACED
 
 syscall_stop = native.syscall_stop
 
@@ -89,6 +90,12 @@ class Stops:
         """The single step we asked for is done: the user's step, or ours over
         a breakpoint's lifted int3."""
         proc = task.proc
+        if task.stepping is STEP_DISPLACED and not self.resumer.displacer.finish(task, ev):
+            # It left the displaced-step slot at another stop (a signal, an
+            # interrupt...), its registers put back: that stop is handled
+            # now as if the thread had never been in the slot.
+            self.resumer.handle_pending(task, ev)
+            return
         address = task.step_address
         kind = task.stepping
         task.stepping = None
