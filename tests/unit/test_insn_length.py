@@ -1,4 +1,4 @@
-"""The x86-64 instruction length decoder (native/insn_decode.c) and the
+"""The x86-64 instruction length decoder (native/displaced.c) and the
 displaced-step plan, against objdump as the oracle: every instruction of a
 whole libc's .text, decoded from the bytes that follow it in the section."""
 import re

@@ -14,6 +14,7 @@ static PyMethodDef methods[] = {
     {"emulate", py_emulate, METH_VARARGS, "emulate(gpr, code) -> None | (length, push_address, push_value)"},
     {"insn_length", py_insn_length, METH_O, "insn_length(code) -> length of the x86-64 instruction at code[0], 0 if unknown"},
     {"displace_plan", py_displace_plan, METH_O, "displace_plan(code) -> None | (length, slot_code, scratch_register)"},
+    {"move_fault_address", py_move_fault_address, METH_VARARGS, "move_fault_address(tid, low, high, delta) -> bool"},
     {"resume_over", (PyCFunction)(void (*)(void))py_resume_over, METH_FASTCALL, "resume_over(tid, request, gpr, code) -> bool"},
     {"resume", (PyCFunction)(void (*)(void))py_resume, METH_FASTCALL, "resume(tid, request, sig, gpr=None)"},
     {"getregs", py_getregs, METH_VARARGS, "getregs(tid) -> bytearray"},

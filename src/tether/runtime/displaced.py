@@ -17,7 +17,7 @@ iterations in one go.
 
 What an instruction does must not depend on where it runs, so branches,
 calls, returns, system calls and software interrupts are not displaced (the
-lock path steps them, see native/insn_decode.c `movable`). A RIP-relative
+lock path steps them, see native/displaced.c `movable`). A RIP-relative
 operand is rewritten to [scratch + disp32] with a scratch register (rsi or
 rdi, one the instruction does not name) holding the address the instruction
 ends at, and the register is put back afterwards.
@@ -41,7 +41,7 @@ import struct
 
 from .. import _native as native
 from ..arch.amd64.registers import GPR_OFFSETS, RIP_OFFSET
-from ..events.decode import STOP_TRAP
+from ..events.decode import STOP_SIGNAL, STOP_TRAP
 from ..memory.maps import read_maps
 from ..ptrace import auxv_entry
 from ..state.address_space import SLOT_SIZE
@@ -52,6 +52,7 @@ from .tracker import STEP_DISPLACED, step_over_address
 _u64 = struct.Struct("<Q").unpack_from
 _p64 = struct.Struct("<Q").pack_into
 _CS = GPR_OFFSETS["cs"]
+_MASK64 = (1 << 64) - 1
 USER_CS_64 = 0x33  # the code segment of 64-bit user code (i386 tasks run with 0x23)
 
 # What start() says.
@@ -151,6 +152,11 @@ class Displacer:
                 # or a rep instruction interrupted part-way: it goes on from
                 # its own address (rcx says how far it got).
                 _p64(gpr, RIP_OFFSET, address)
+                if ev.kind is STOP_SIGNAL:
+                    # A fault's siginfo names the faulting instruction
+                    # (SIGILL, SIGFPE): the handler must see its own address.
+                    native.move_fault_address(task.tid, rip, rip + SLOT_SIZE,
+                                              (address - rip) & _MASK64)
             if offset is not None:
                 _p64(gpr, offset, saved)
             task.gpr_changed = True

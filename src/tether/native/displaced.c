@@ -1,6 +1,6 @@
 /*
- * insn_decode.c: the x86-64 instruction length decoder, and the plan of a
- * displaced step (runtime/displaced.py).
+ * displaced.c: the x86-64 instruction length decoder, the plan of a
+ * displaced step (runtime/displaced.py), and its fault addresses.
  *
  * A breakpoint's instruction that the emulator (emulate.c) does not know is
  * run out of line, in a scratch slot of the tracee, while the int3 stays
@@ -382,4 +382,31 @@ PyObject *py_displace_plan(PyObject *self, PyObject *arg)
 no:
     PyBuffer_Release(&code);
     Py_RETURN_NONE;
+}
+
+/* move_fault_address(tid, low, high, delta) -> bool
+ * A thread stopped for a signal that a fault raised in the slot: the
+ * siginfo's si_addr (the faulting instruction's address for SIGILL and
+ * SIGFPE) is the slot's. If it lies in [low, high), add `delta` (back to the
+ * instruction's own address), so the handler sees what it would untraced.
+ * Returns whether it was moved. */
+PyObject *py_move_fault_address(PyObject *self, PyObject *args)
+{
+    long pid;
+    unsigned long long low, high, delta;
+    if (!PyArg_ParseTuple(args, "lKKK", &pid, &low, &high, &delta))
+        return NULL;
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (raw_ptrace(PTRACE_GETSIGINFO, pid, 0, (unsigned long)&si) == -1)
+        return os_error();
+    if (si.si_code <= 0)
+        Py_RETURN_FALSE;   /* sent by someone (kill, tgkill, sigqueue): no address */
+    uint64_t addr = (uint64_t)(uintptr_t)si.si_addr;
+    if (addr < low || addr >= high)
+        Py_RETURN_FALSE;
+    si.si_addr = (void *)(uintptr_t)(addr + delta);
+    if (raw_ptrace(PTRACE_SETSIGINFO, pid, 0, (unsigned long)&si) == -1)
+        return os_error();
+    Py_RETURN_TRUE;
 }
