@@ -123,7 +123,7 @@ class Displacer:
         task.gpr_changed = True
         task.stepping = STEP_DISPLACED
         aspace.slot_owner = task
-        aspace.slot_step = (address, length, offset, saved)
+        aspace.slot_step = (address, length, offset, saved, slot)
         return STARTED
 
     def finish(self, task, ev) -> bool:
@@ -137,9 +137,9 @@ class Displacer:
         aspace = task.proc.aspace
         if aspace.slot_owner is not task:
             return False  # (the slot was taken from it: nothing of ours in its registers)
-        address, length, offset, saved = aspace.slot_step
+        address, length, offset, saved, slot = aspace.slot_step
         aspace.slot_owner = aspace.slot_step = None
-        end = aspace.slot + length
+        end = slot + length
         try:
             gpr = task.gpr()
             rip = _u64(gpr, RIP_OFFSET)[0]
@@ -147,7 +147,7 @@ class Displacer:
                 # Ran (end + 1: our int3 after it; end: another trap came
                 # first, e.g. a hardware watchpoint, or a signal).
                 _p64(gpr, RIP_OFFSET, address + length)
-            elif rip == aspace.slot:
+            elif rip == slot:
                 # Not run (a fault, or a signal or an interrupt came first),
                 # or a rep instruction interrupted part-way: it goes on from
                 # its own address (rcx says how far it got).

@@ -23,7 +23,7 @@ _GONE = (OSError, MemoryAccessError)
 
 class AddressSpace:
     __slots__ = ("installed", "refs", "mem", "code", "taken_out",
-                 "slot", "slot_saved", "slot_holds", "slot_owner", "slot_step", "slot_waiting",
+                 "slot", "slot_base", "slot_saved", "slot_holds", "slot_owner", "slot_step", "slot_waiting",
                  "plans")
 
     def __init__(self, mem):
@@ -42,6 +42,7 @@ class AddressSpace:
         # ours are, the thread running there and what to undo when it
         # leaves (runtime/displaced.py), the threads waiting for it.
         self.slot: int | None = None
+        self.slot_base = 0                    # where slot_saved belongs
         self.slot_saved: bytes | None = None
         self.slot_holds: bytes | None = None
         self.slot_owner = None
@@ -94,9 +95,9 @@ class AddressSpace:
             orig = installed.get(address)
             if orig is None:
                 saved = self.slot_saved
-                if saved is None or not 0 <= address - self.slot < SLOT_SIZE:
+                if saved is None or not 0 <= address - self.slot_base < SLOT_SIZE:
                     return data
-                orig = saved[address - self.slot]
+                orig = saved[address - self.slot_base]
             return bytes((orig,))
         end = address + len(data)
         out = None
@@ -106,13 +107,14 @@ class AddressSpace:
                     out = bytearray(data)
                 out[bp - address] = orig
         saved = self.slot_saved
-        if saved is not None and address < self.slot + SLOT_SIZE and self.slot < end:
+        base = self.slot_base
+        if saved is not None and address < base + SLOT_SIZE and base < end:
             # The slot's own bytes, as the program would see them.
             if out is None:
                 out = bytearray(data)
             for i, byte in enumerate(saved):
-                if address <= self.slot + i < end:
-                    out[self.slot + i - address] = byte
+                if address <= base + i < end:
+                    out[base + i - address] = byte
         return data if out is None else bytes(out)
 
     def write(self, mem, address: int, data: bytes) -> None:
@@ -122,8 +124,8 @@ class AddressSpace:
         stays, and the cached instructions near the write are forgotten."""
         installed = self.installed
         code = self.code
-        if self.slot_saved is not None and address < self.slot + SLOT_SIZE \
-                and self.slot < address + len(data):
+        if self.slot_saved is not None and address < self.slot_base + SLOT_SIZE \
+                and self.slot_base < address + len(data):
             self.restore_slot()  # the user's bytes go where the program has its own
         for bp in [a for a in code if address - 16 < a < address + len(data)]:
             del code[bp]  # its cached instruction bytes may have changed
@@ -166,7 +168,7 @@ class AddressSpace:
                 pass
         if self.slot_saved is not None:
             try:
-                mem.write(self.slot, self.slot_saved)
+                mem.write(self.slot_base, self.slot_saved)
             except _GONE:
                 pass
 
@@ -176,10 +178,14 @@ class AddressSpace:
         bytes kept the first time."""
         if self.slot_holds == code:
             return
+        slot = self.slot
+        if not slot:
+            raise ValueError("no displaced-step slot in this address space")
         if self.slot_saved is None:
-            self.slot_saved = self.mem.read(self.slot, SLOT_SIZE)
+            self.slot_saved = self.mem.read(slot, SLOT_SIZE)
+            self.slot_base = slot
         self.slot_holds = None  # (unknown if the write fails half-way)
-        self.mem.write(self.slot, code)
+        self.mem.write(slot, code)
         self.slot_holds = code
 
     def restore_slot(self) -> None:
@@ -188,7 +194,7 @@ class AddressSpace:
             return
         saved, self.slot_saved, self.slot_holds = self.slot_saved, None, None
         try:
-            self.mem.write(self.slot, saved)
+            self.mem.write(self.slot_base, saved)
         except _GONE:
             pass  # process gone: nothing to restore
 
