@@ -1,4 +1,5 @@
-"""Displaced stepping: a breakpoint's instruction run out of line.
+"""Displaced stepping: a breakpoint's instruction run out of line
+(docs/edge-cases.md §35).
 
 A thread resuming from one of our int3s must run the instruction the int3
 replaced. The emulator (emulate.py) does the common prologue instructions in
@@ -147,6 +148,11 @@ class Displacer:
                 # Ran (end + 1: our int3 after it; end: another trap came
                 # first, e.g. a hardware watchpoint, or a signal).
                 _p64(gpr, RIP_OFFSET, address + length)
+                if rip == end + 1 and ev.kind is not STOP_TRAP:
+                    # It ran our int3 too, but another stop (an interrupt)
+                    # came before its SIGTRAP was dequeued: that trap comes
+                    # when it runs again, and is ours (Stops.on_trap).
+                    aspace.slot_owed[task] = address + length
             elif rip == slot:
                 # Not run (a fault, or a signal or an interrupt came first),
                 # or a rep instruction interrupted part-way: it goes on from

@@ -52,7 +52,18 @@ class Stops:
                 return
         # The registers with rip moved back by one, onto the int3 if it was one.
         gpr, address = native.trap_regs(task.tid)
-        if address in proc.aspace.installed:
+        aspace = proc.aspace
+        if aspace.slot_owed and aspace.slot_owed.get(task) == address + 1:
+            # The SIGTRAP of the displaced-step slot's int3, held back by
+            # an interrupt that came first (displaced.py): ours, never
+            # delivered. rip is already past the instruction.
+            del aspace.slot_owed[task]
+            if address + 1 in aspace.installed:
+                self.at_breakpoint(task, proc, address + 1)
+            else:
+                self.resumer.resume(task)
+            return
+        if address in aspace.installed:
             task.gpr_cache = gpr   # (rip moved back: written back at the restart)
             task.gpr_changed = True
             self.at_breakpoint(task, proc, address)

@@ -108,7 +108,8 @@ def route(task, ev, fresh: bool = True) -> Route:
         task.gpr_changed = task.xstate_changed = False
         if task.stepping is STEP_DISPLACED:
             # In the displaced-step slot: its first stop, whatever it is,
-            # takes it out (Stops.on_step_done) before anything else.
+            # takes it out (Stops.on_step_done) before anything else
+            # (docs/edge-cases.md §35).
             return ROUTE_STEP_DONE
     kind = ev.kind
     if ev.deferrable:

@@ -23,7 +23,7 @@ _GONE = (OSError, MemoryAccessError)
 
 class AddressSpace:
     __slots__ = ("installed", "refs", "mem", "code", "taken_out",
-                 "slot", "slot_base", "slot_saved", "slot_holds", "slot_owner", "slot_step", "slot_waiting",
+                 "slot", "slot_base", "slot_saved", "slot_holds", "slot_owner", "slot_step", "slot_waiting", "slot_owed",
                  "plans")
 
     def __init__(self, mem):
@@ -48,6 +48,9 @@ class AddressSpace:
         self.slot_owner = None
         self.slot_step = None
         self.slot_waiting: dict = {}        # task -> the breakpoint address it waits at
+        # task -> the rip its SIGTRAP from the slot's int3 will show, when
+        # another stop came first (runtime/displaced.py, Stops.on_trap).
+        self.slot_owed: dict = {}
         # Breakpoint address -> its displaced-step plan (False: none), made
         # once from `code`.
         self.plans: dict = {}
