@@ -178,17 +178,23 @@ class AddressSpace:
     # ------------------------------------------------------------------ the slot
     def fill_slot(self, code: bytes) -> None:
         """Write `code` (at most SLOT_SIZE bytes) into the slot, its original
-        bytes kept the first time."""
+        bytes kept the first time. ProcessLookupError if the process's
+        memory is gone."""
         if self.slot_holds == code:
             return
         slot = self.slot
         if not slot:
             raise ValueError("no displaced-step slot in this address space")
-        if self.slot_saved is None:
-            self.slot_saved = self.mem.read(slot, SLOT_SIZE)
-            self.slot_base = slot
         self.slot_holds = None  # (unknown if the write fails half-way)
-        self.mem.write(slot, code)
+        try:
+            if self.slot_saved is None:
+                self.slot_saved = self.mem.read(slot, SLOT_SIZE)
+                self.slot_base = slot
+            self.mem.write(slot, code)
+        except _GONE as e:
+            # Its memory is gone (killed, exiting): as a stopped thread's
+            # ptrace request would say, its death report follows.
+            raise ProcessLookupError(f"address space of a dying process: {e}") from e
         self.slot_holds = code
 
     def restore_slot(self) -> None:
