@@ -135,3 +135,31 @@ def test_truncated_and_invalid_input():
     assert native.insn_length(bytes.fromhex("b8 00 00")) == 0
     assert native.insn_length(b"\x06") == 0   # push es: invalid in 64-bit mode
     assert native.displace_plan(b"") is None
+
+
+def test_the_slot_fits_in_glibcs_entry_code_only():
+    from tether.runtime.displaced import entry_fits
+    # glibc's _start: endbr64; xor %ebp,%ebp; mov %rdx,%r9; pop %rsi;
+    # mov %rsp,%rdx; and $-16,%rsp; push %rax; push %rsp; ...
+    glibc = bytes.fromhex("f30f1efa 31ed 4989d1 5e 4889e2 4883e4f0 50 54 4531c0 31c9"
+                          " 488b3d00000000 ff1500000000 f4")
+    assert entry_fits(glibc)
+    # A Go program's entry is one jmp, other functions follow.
+    assert not entry_fits(bytes.fromhex("e9 00 10 00 00") + b"\x55" * 30)
+    # A hand-written _start shorter than the slot: call main; exit(...)
+    assert not entry_fits(bytes.fromhex("e8 00 00 00 00 89c7 b83c000000 0f05 cc cc") + b"\x90" * 20)
+    # A branch that ends past the slot's 16 bytes leaves them all entry code.
+    assert entry_fits(b"\x90" * 14 + bytes.fromhex("e8 00 00 00 00") + b"\x90" * 12)
+
+
+def test_the_slot_fits_in_a_compiled_programs_entry(target):
+    from elftools.elf.elffile import ELFFile
+
+    from tether.runtime.displaced import entry_fits
+    with open(target("basic"), "rb") as f:
+        elf = ELFFile(f)
+        entry = elf.header.e_entry
+        text = next(s for s in elf.iter_sections()
+                    if s["sh_addr"] <= entry < s["sh_addr"] + s["sh_size"])
+        code = text.data()[entry - text["sh_addr"]:][:31]
+    assert entry_fits(code)

@@ -9,7 +9,8 @@ lock), which costs an interrupt and a stop per other thread at every hit.
 
 Here, as gdb does, the instruction is copied into a slot of 16 bytes at the
 program's entry point (AT_ENTRY: `_start`, never run again once the program
-has started), followed by an int3, and the thread runs it there: rip set to
+has started; not used if its first 16 bytes may hold more than entry code,
+see entry_fits), followed by an int3, and the thread runs it there: rip set to
 the slot, PTRACE_CONT, and the int3 after the instruction stops it. The
 breakpoint's own int3 stays armed, so the other threads keep running and
 still hit it. Then rip goes to the instruction's real end. The slot, and
@@ -42,6 +43,7 @@ import struct
 
 from .. import _native as native
 from ..arch.amd64.registers import GPR_OFFSETS, RIP_OFFSET
+from ..errors import MemoryAccessError
 from ..events.decode import STOP_SIGNAL, STOP_TRAP
 from ..memory.maps import read_maps
 from ..ptrace import auxv_entry
@@ -62,10 +64,29 @@ STARTED = 1        # rip is in the slot: restart the thread (PTRACE_CONT)
 WAITING = 2        # the slot is taken: stay stopped until it is free
 
 
-def find_slot(pid: int, installed) -> int:
+def entry_fits(code: bytes) -> bool:
+    """Do the first SLOT_SIZE bytes of `code` (read at the entry point, with
+    15 more) all belong to the entry code? Its instructions are decoded: a
+    branch, call, return, system call or hlt that ends before SLOT_SIZE may
+    be followed by another function (a Go program's entry is one jmp), which
+    the slot must not overwrite."""
+    offset = 0
+    while offset < SLOT_SIZE:
+        rest = code[offset:offset + 15]
+        length = native.insn_length(rest)
+        if not length:
+            return False
+        if offset + length < SLOT_SIZE and native.displace_plan(rest) is None:
+            return False
+        offset += length
+    return True
+
+
+def find_slot(pid: int, aspace) -> int:
     """The slot's address in process `pid`'s memory: its entry point if the
-    16 bytes there are in one executable mapping and hold no breakpoint of
-    ours; 0 if there is no usable one."""
+    16 bytes there are in one executable mapping, all entry code
+    (entry_fits) and hold no breakpoint of ours; 0 if there is no usable
+    one."""
     entry = auxv_entry(pid)
     if not entry:
         return 0
@@ -75,9 +96,13 @@ def find_slot(pid: int, installed) -> int:
         return 0
     if not any(m.is_executable and m.start <= entry and entry + SLOT_SIZE <= m.end for m in maps):
         return 0
-    if any(a in installed for a in range(entry, entry + SLOT_SIZE)):
+    if any(a in aspace.installed for a in range(entry, entry + SLOT_SIZE)):
         return 0
-    return entry
+    try:
+        code = aspace.mem.read(entry, SLOT_SIZE + 15)
+    except (OSError, MemoryAccessError):
+        return 0
+    return entry if entry_fits(code) else 0
 
 
 class Displacer:
@@ -102,7 +127,7 @@ class Displacer:
             return NOT_DISPLACED
         slot = aspace.slot
         if slot is None:
-            slot = aspace.slot = find_slot(task.proc.pid, aspace.installed)
+            slot = aspace.slot = find_slot(task.proc.pid, aspace)
         if not slot:
             return NOT_DISPLACED
         owner = aspace.slot_owner
