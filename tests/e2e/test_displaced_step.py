@@ -103,13 +103,16 @@ def test_stops_never_show_the_slot(target):
 
 
 @pytest.mark.timeout(120)
-def test_fork_children_get_the_entry_point_back(target):
+@pytest.mark.parametrize("follow", [True, False])
+def test_fork_children_get_the_entry_point_back(target, follow):
     """A child forked while the slot holds our code (and maybe a thread is
-    running there) finds the program's own bytes at its entry point."""
+    running there) finds the program's own bytes at its entry point,
+    followed (its Debugger lets it go on at once) or not."""
     path = target("mt_displaced")
-    d = debugger([path, "fork", "100"], follow_children=False)
+    d = debugger([path, "fork", "100"], follow_children=follow)
     try:
         io = d.run()
+        d.on_fork(lambda parent, child: child.cont())
         bp = d.breakpoint("via_rsi_load", file="binary", callback=True)
         d.breakpoint("bump", file="binary", callback=True)
         d.cont()
@@ -160,6 +163,31 @@ def test_fault_in_the_slot_is_the_instructions_own(target):
         io.recvline()
         assert io.recvline().endswith(b"bad_pc=0 sigill=%d" % (THREADS * 50))
         assert bp.hit_count == THREADS * 50
+    finally:
+        d.kill()
+
+
+@pytest.mark.timeout(120)
+def test_disabling_the_breakpoint_from_a_callback_while_threads_wait(target):
+    """Threads waiting for the slot when a callback disables the breakpoint
+    go on: the instruction runs for real."""
+    path = target("mt_displaced")
+    d = debugger([path, "threads", "300"])
+    try:
+        io = d.run()
+
+        def enough(t, bp):
+            if bp.hit_count == 200:
+                bp.disable()
+
+        bp = d.breakpoint("via_rsi_load", file="binary", callback=enough)
+        other = d.breakpoint("load4", file="binary", callback=True)
+        d.cont()
+        d.wait()
+        assert d.exit_code == 0
+        assert 200 <= bp.hit_count < THREADS * 300
+        assert other.hit_count == THREADS * 300
+        assert io.recvline().endswith(b"bad_results=0")
     finally:
         d.kill()
 

@@ -50,7 +50,7 @@ from ..ptrace import auxv_entry
 from ..state.address_space import SLOT_SIZE
 from ..state.states import TASK_STOPPED
 from .emulate import REG_SLOT
-from .tracker import STEP_DISPLACED, step_over_address
+from .tracker import STEP_DISPLACED
 
 _u64 = struct.Struct("<Q").unpack_from
 _p64 = struct.Struct("<Q").pack_into
@@ -207,8 +207,10 @@ class Displacer:
                     or task.proc.aspace is not aspace:
                 continue  # it went on another way meanwhile
             gpr = task.gpr_cache or task.load_gpr()
-            if step_over_address(aspace.installed, gpr) != address:
+            if _u64(gpr, RIP_OFFSET)[0] != address:
                 continue
+            # (Its breakpoint may be gone meanwhile, disabled by a callback:
+            # then the instruction runs for real.)
             try:
                 self.resumer.resume(task)
             except ProcessLookupError:
