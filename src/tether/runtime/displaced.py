@@ -195,6 +195,17 @@ class Displacer:
             self.next_waiter(aspace)
         return rip == end + 1 and ev.kind is STOP_TRAP
 
+    def abandon(self, task) -> None:
+        """`task` died in the slot (its process was killed, or it is a
+        CLONE_VM/vfork child sharing the slot with others): the slot is free
+        for the threads waiting for it."""
+        aspace = task.proc.aspace
+        aspace.slot_waiting.pop(task, None)
+        aspace.slot_owed.pop(task, None)
+        if aspace.slot_owner is task:
+            aspace.slot_owner = aspace.slot_step = None
+            self.next_waiter(aspace)
+
     def next_waiter(self, aspace) -> None:
         """The slot is free: restart the first thread waiting for it that
         still does (it takes the slot in start()); with no breakpoint left,
