@@ -12,7 +12,7 @@ setup(
             sources=[NATIVE + name for name in (
                 "module.c", "ptrace_calls.c", "emulate.c", "clone_sniff.c", "wait_loop.c",
                 "handoff.c", "wake.c", "memory.c", "spawn.c", "process.c", "gpr_layout.c",
-                "seccomp_filter.c",
+                "seccomp_filter.c", "displaced.c",
             )],
             depends=[NATIVE + "native.h"],
             extra_compile_args=["-O2", "-Wall"],

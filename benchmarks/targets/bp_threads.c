@@ -1,8 +1,9 @@
 // cflags: -pthread
 /* Workload bp_threads: 8 threads call bump() N/8 times each (N a multiple of
  * 8). bump()'s first instruction is `lock incq`, which no debugger emulates:
- * a breakpoint there is stepped over with its int3 lifted, and the other
- * threads must not run through it meanwhile. Times the whole run, from the
+ * a breakpoint there is stepped over with its int3 lifted while the other
+ * threads are held (libdebug), or run out of line with the int3 left armed
+ * (tether: displaced stepping); no hit may be missed either way. Times the whole run, from the
  * threads' creation to the last join; exits 1 if the count is wrong. */
 #include <pthread.h>
 #include "bench_common.h"

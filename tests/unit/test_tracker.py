@@ -123,6 +123,17 @@ ROUTES = [
     (ProcState.STOPPING, TaskState.STOPPED, None, False, OUTPUT_TURN, Route.HOLD),
     (ProcState.STOPPED, TaskState.STOPPED, None, False, OUTPUT_TURN, Route.HOLD),
     (ProcState.RUNNING, TaskState.STOPPED, None, True, OUTPUT_TURN, Route.HOLD),
+    # In the displaced-step slot: the first stop, whatever it is, takes the
+    # thread out of it first (even while held or stopped for the user) ...
+    (ProcState.RUNNING, TaskState.STOPPED, tracker.STEP_DISPLACED, False, TRAP, Route.STEP_DONE),
+    (ProcState.RUNNING, TaskState.STOPPED, tracker.STEP_DISPLACED, False, SIGUSR1, Route.STEP_DONE),
+    (ProcState.STOPPING, TaskState.STOPPED, tracker.STEP_DISPLACED, False, INTERRUPT, Route.STEP_DONE),
+    (ProcState.RUNNING, TaskState.STOPPED, tracker.STEP_DISPLACED, True, INTERRUPT, Route.STEP_DONE),
+    (ProcState.RUNNING, TaskState.STOPPED, tracker.STEP_DISPLACED, True, TRAP, Route.STEP_DONE),
+    (ProcState.RUNNING, TaskState.STOPPED, tracker.STEP_DISPLACED, False, GROUP_STOP, Route.STEP_DONE),
+    (ProcState.RUNNING, TaskState.STOPPED, tracker.STEP_DISPLACED, False, EXIT_EVENT, Route.STEP_DONE),
+    # ... but its death is its death.
+    (ProcState.RUNNING, TaskState.STOPPED, tracker.STEP_DISPLACED, False, KILLED, Route.DIED),
 ]
 
 
@@ -451,7 +462,7 @@ def situations(draw):
     proc = make_proc(draw(PROC_STATES), threads=draw(st.integers(1, 4)))
     for task in proc.tasks.values():
         task.state = draw(TASK_STATES)
-        task.stepping = draw(st.sampled_from([None, "over", "user"]))
+        task.stepping = draw(st.sampled_from([None, "over", "user", tracker.STEP_DISPLACED]))
         task.in_vfork = draw(st.booleans())
         task.pending = draw(st.sampled_from([None, SIGUSR1, TRAP, OUTPUT_TURN]))
     if draw(st.booleans()):
@@ -474,7 +485,10 @@ def test_route_is_total_and_consistent(situation, ev):
         held_by_lock = proc.step_lock is not None and proc.step_lock is not task
         assert held_by_lock or proc.state in (ProcState.STOPPING, ProcState.STOPPED)
     elif r is Route.STEP_DONE:
-        assert ev.kind is Stop.TRAP and task.stepping is not None
+        assert task.stepping is not None
+        assert ev.kind is Stop.TRAP or task.stepping is tracker.STEP_DISPLACED
+    if task.stepping is tracker.STEP_DISPLACED and not ev.is_exit and task.state is not TaskState.NEW:
+        assert r is Route.STEP_DONE  # (out of the slot before anything else)
 
 
 @settings(max_examples=400, deadline=None)

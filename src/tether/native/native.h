@@ -116,6 +116,11 @@ HIDDEN PyObject *py_geteventmsg(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_getsiginfo(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_syscall_stop(PyObject *self, PyObject *arg);
 HIDDEN PyObject *py_get_syscall_info(PyObject *self, PyObject *arg);
+/* displaced.c */
+HIDDEN PyObject *py_insn_length(PyObject *self, PyObject *arg);
+HIDDEN PyObject *py_displace_plan(PyObject *self, PyObject *arg);
+HIDDEN PyObject *py_move_fault_address(PyObject *self, PyObject *args);
+
 /* emulate.c */
 HIDDEN PyObject *py_emulate(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_resume_over(PyObject *self, PyObject *const *args, Py_ssize_t nargs);

@@ -5,7 +5,8 @@ int3, step, put it back) opens a window in which other threads run through
 the breakpoint unseen. Function entries start with a handful of simple
 instructions; for those we do what the CPU would do, straight into the
 thread's registers (and stack), and the int3 stays armed. Anything else
-returns False and the caller single-steps.
+returns False and the caller runs it out of line (displaced.py) or
+single-steps it.
 
 Emulated (64-bit mode, as the first instruction at a breakpoint):
   push r64 (50+r, 41 50+r)          endbr64, nop

@@ -36,12 +36,14 @@ from ..state.states import (
 )
 from ..state.task import EFLAGS_OFFSET
 from . import decision_log, tracker
+from .displaced import NOT_DISPLACED, WAITING, Displacer
 from .emulate import emulate_displaced
 from .tracker import (
     GATE_HELD,
     GATE_KEEP_STOPPED,
     GATE_PENDING,
     GATE_RESTART,
+    STEP_DISPLACED,
     resume_gate,
     step_over_address,
 )
@@ -63,6 +65,7 @@ class Resumer:
         # Set by the session: called when an all-stop completes for a process
         # that must be let go then (follow-fork-mode child + detach-on-fork).
         self.detach = None
+        self.displacer = Displacer(self)
 
     # ------------------------------------------------------------------ one thread
     def resume(self, task, gate_checked: bool = False) -> None:
@@ -114,7 +117,9 @@ class Resumer:
                 # original instruction instead. Emulated when we can (no extra
                 # stop, and the int3 stays armed for the other threads), with
                 # the register write-back and the restart in the same call;
-                # otherwise lift the int3, single-step, and put it back.
+                # otherwise run it out of line in the displaced-step slot
+                # (displaced.py: the int3 stays armed too), and failing that
+                # lift the int3, single-step, and put it back.
                 aspace = proc.aspace
                 # The emulator decodes x86-64 code only (it refuses a 32-bit
                 # thread by its cs too): other architectures single-step.
@@ -124,21 +129,29 @@ class Resumer:
                     if emulates and not (sig or task.rf_on_resume or task.xstate_changed):
                         emulated_and_resumed = resume_over(task.tid, request, gpr, code)
                     if not emulated_and_resumed and not (emulates and emulate_displaced(task, code)):
-                        if proc.step_lock is not task and self.hold_other_threads(task):
+                        how = NOT_DISPLACED if sig or proc.step_lock is task \
+                            else self.displacer.start(task, rip, code, task.gpr())
+                        if how == WAITING:
                             if decision_log.ON:
-                                decision_log.decided(proc, f"threads held for tid {task.tid} to "
-                                                           f"step over the breakpoint at {rip:#x}")
-                            return  # steps once every other thread is held
-                        aspace.lift(rip)
-                        task.stepping = "over"
-                        task.step_address = rip
+                                decision_log.decided(proc, f"tid {task.tid} waits for the "
+                                                           "displaced-step slot")
+                            return  # stays stopped until the slot is free
+                        if how == NOT_DISPLACED:
+                            if proc.step_lock is not task and self.hold_other_threads(task):
+                                if decision_log.ON:
+                                    decision_log.decided(proc, f"threads held for tid {task.tid} to "
+                                                               f"step over the breakpoint at {rip:#x}")
+                                return  # steps once every other thread is held
+                            aspace.lift(rip)
+                            task.stepping = "over"
+                            task.step_address = rip
                 except ProcessLookupError:
                     # Killed while stopped (e.g. SIGKILL from outside): its
                     # death report is on its way.
                     task.state = TASK_RUNNING
                     return
         if not emulated_and_resumed:
-            if task.stepping is not None:
+            if task.stepping is not None and task.stepping is not STEP_DISPLACED:
                 request = PTRACE_SINGLESTEP
             if task.rf_on_resume:
                 # Resume past a hardware execute breakpoint without re-triggering

@@ -14,6 +14,7 @@ from . import tracker
 from .listener import callback_raised, thread_context
 from .output_turns import OutputTurns
 from .resume import DR6_OFFSET
+from .tracker import STEP_DISPLACED
 
 syscall_stop = native.syscall_stop
 
@@ -53,7 +54,18 @@ class Stops:
                 return
         # The registers with rip moved back by one, onto the int3 if it was one.
         gpr, address = native.trap_regs(task.tid)
-        if address in proc.aspace.installed:
+        aspace = proc.aspace
+        if aspace.slot_owed and aspace.slot_owed.get(task) == address + 1:
+            # The SIGTRAP of the displaced-step slot's int3, held back by
+            # an interrupt that came first (displaced.py): ours, never
+            # delivered. rip is already past the instruction.
+            del aspace.slot_owed[task]
+            if address + 1 in aspace.installed:
+                self.at_breakpoint(task, proc, address + 1)
+            else:
+                self.resumer.resume(task)
+            return
+        if address in aspace.installed:
             task.gpr_cache = gpr   # (rip moved back: written back at the restart)
             task.gpr_changed = True
             self.at_breakpoint(task, proc, address)
@@ -91,6 +103,12 @@ class Stops:
         """The single step we asked for is done: the user's step, or ours over
         a breakpoint's lifted int3."""
         proc = task.proc
+        if task.stepping is STEP_DISPLACED and not self.resumer.displacer.finish(task, ev):
+            # It left the displaced-step slot at another stop (a signal, an
+            # interrupt...), its registers put back: that stop is handled
+            # now as if the thread had never been in the slot.
+            self.resumer.handle_pending(task, ev)
+            return
         address = task.step_address
         kind = task.stepping
         task.stepping = None

@@ -75,6 +75,10 @@ class Route(IntEnum):
 # of a slice, and this runs at every breakpoint hit).
 _u64 = struct.Struct("<Q").unpack_from
 
+# Task.stepping of a thread running a breakpoint's instruction in the
+# displaced-step slot (runtime/displaced.py).
+STEP_DISPLACED = "displaced"
+
 _BY_KIND = {
     STOP_SYSCALL: ROUTE_SYSCALL,
     STOP_SIGNAL: ROUTE_SIGNAL,
@@ -105,6 +109,11 @@ def route(task, ev, fresh: bool = True) -> Route:
         task.state = TASK_STOPPED
         task.gpr_cache = task.xstate_cache = None
         task.gpr_changed = task.xstate_changed = False
+        if task.stepping is STEP_DISPLACED:
+            # In the displaced-step slot: its first stop, whatever it is,
+            # takes it out (Stops.on_step_done) before anything else
+            # (docs/edge-cases.md §40).
+            return ROUTE_STEP_DONE
     kind = ev.kind
     if ev.deferrable:
         proc = task.proc

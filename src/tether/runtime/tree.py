@@ -296,6 +296,8 @@ class Tree:
         registry.tasks.pop(task.tid, None)
         if proc.step_lock is task:
             self.resumer.release_step_lock(proc)
+        if proc.aspace.slot_owner is task or proc.aspace.slot_waiting:
+            self.resumer.displacer.abandon(task)  # (the threads waiting for its slot go on)
         if task.tid != proc.pid:
             proc.tasks.pop(task.tid, None)
             if proc.listener is not None:

@@ -5,11 +5,16 @@ clone(CLONE_VM) child) share one AddressSpace object, so a byte is installed
 once, restored once, and a breakpoint of one process is never removed by
 blank-slate cleanup of another (docs/edge-cases.md §4, §6, §7).
 
+It also keeps the displaced-step slot (runtime/displaced.py): 16 bytes at the
+program's entry point where a breakpoint's instruction runs out of line, and
+their original content, written back once no breakpoint is left.
+
 This is the only code that writes breakpoint bytes into a tracee."""
 
 from ..errors import MemoryAccessError
 
 INT3 = 0xCC
+SLOT_SIZE = 16  # the longest instruction (15 bytes) and the int3 after it
 # What a write into a process that is exiting raises: its memory is already
 # gone (ESRCH, or nothing written) while its threads still report stops.
 # Breakpoint bytes of such a process no longer matter.
@@ -17,7 +22,9 @@ _GONE = (OSError, MemoryAccessError)
 
 
 class AddressSpace:
-    __slots__ = ("installed", "refs", "mem", "code", "taken_out")
+    __slots__ = ("installed", "refs", "mem", "code", "taken_out",
+                 "slot", "slot_base", "slot_saved", "slot_holds", "slot_owner", "slot_step", "slot_waiting", "slot_owed",
+                 "plans")
 
     def __init__(self, mem):
         self.installed: dict[int, int] = {}   # address -> original byte
@@ -30,10 +37,33 @@ class AddressSpace:
         # it just before and not yet reported the trap (see
         # Stops.on_trap). As many as there were breakpoints.
         self.taken_out: set[int] = set()
+        # The displaced-step slot: its address (None: not looked for yet,
+        # 0: none usable), its original bytes while ours are in it, the code
+        # ours are, the thread running there and what to undo when it
+        # leaves (runtime/displaced.py), the threads waiting for it.
+        self.slot: int | None = None
+        self.slot_base = 0                    # where slot_saved belongs
+        self.slot_saved: bytes | None = None
+        self.slot_holds: bytes | None = None
+        self.slot_owner = None
+        self.slot_step = None
+        self.slot_waiting: dict = {}        # task -> the breakpoint address it waits at
+        # task -> the rip its SIGTRAP from the slot's int3 will show, when
+        # another stop came first (runtime/displaced.py, Stops.on_trap).
+        self.slot_owed: dict = {}
+        # Breakpoint address -> its displaced-step plan (False: none), made
+        # once from `code`.
+        self.plans: dict = {}
 
     def insert(self, address: int) -> None:
         count = self.refs.get(address, 0)
         if count == 0:
+            if self.slot and self.slot <= address < self.slot + SLOT_SIZE:
+                # A breakpoint in the slot's bytes (on the entry point): the
+                # slot is not used from now on (runtime/displaced.py).
+                self.restore_slot()
+                if self.slot_saved is None:
+                    self.slot = 0
             original = self.mem.read(address, 1)[0]
             self.mem.write(address, bytes((INT3,)))
             self.installed[address] = original
@@ -45,6 +75,7 @@ class AddressSpace:
         if count <= 1:
             self.refs.pop(address, None)
             self.code.pop(address, None)
+            self.plans.pop(address, None)
             original = self.installed.pop(address, None)
             if original is not None:
                 self.taken_out.add(address)
@@ -52,6 +83,8 @@ class AddressSpace:
                     self.mem.write(address, bytes((original,)))
                 except _GONE:
                     pass  # process gone: nothing to restore
+            if not self.installed:
+                self.restore_slot()  # (released for good: the last breakpoint is gone)
         else:
             self.refs[address] = count - 1
 
@@ -63,7 +96,12 @@ class AddressSpace:
         installed = self.installed
         if len(data) == 1:  # the common small read: one lookup
             orig = installed.get(address)
-            return data if orig is None else bytes((orig,))
+            if orig is None:
+                saved = self.slot_saved
+                if saved is None or not 0 <= address - self.slot_base < SLOT_SIZE:
+                    return data
+                orig = saved[address - self.slot_base]
+            return bytes((orig,))
         end = address + len(data)
         out = None
         for bp, orig in installed.items():
@@ -71,6 +109,15 @@ class AddressSpace:
                 if out is None:
                     out = bytearray(data)
                 out[bp - address] = orig
+        saved = self.slot_saved
+        base = self.slot_base
+        if saved is not None and address < base + SLOT_SIZE and base < end:
+            # The slot's own bytes, as the program would see them.
+            if out is None:
+                out = bytearray(data)
+            for i, byte in enumerate(saved):
+                if address <= base + i < end:
+                    out[base + i - address] = byte
         return data if out is None else bytes(out)
 
     def write(self, mem, address: int, data: bytes) -> None:
@@ -80,8 +127,12 @@ class AddressSpace:
         stays, and the cached instructions near the write are forgotten."""
         installed = self.installed
         code = self.code
+        if self.slot_saved is not None and address < self.slot_base + SLOT_SIZE \
+                and self.slot_base < address + len(data):
+            self.restore_slot()  # the user's bytes go where the program has its own
         for bp in [a for a in code if address - 16 < a < address + len(data)]:
             del code[bp]  # its cached instruction bytes may have changed
+            self.plans.pop(bp, None)
         if installed:
             out = bytearray(data)
             for bp in list(installed):
@@ -140,6 +191,43 @@ class AddressSpace:
                 mem.write(address, bytes((original,)))
             except _GONE:
                 pass
+        if self.slot_saved is not None:
+            try:
+                mem.write(self.slot_base, self.slot_saved)
+            except _GONE:
+                pass
+
+    # ------------------------------------------------------------------ the slot
+    def fill_slot(self, code: bytes) -> None:
+        """Write `code` (at most SLOT_SIZE bytes) into the slot, its original
+        bytes kept the first time. ProcessLookupError if the process's
+        memory is gone."""
+        if self.slot_holds == code:
+            return
+        slot = self.slot
+        if not slot:
+            raise ValueError("no displaced-step slot in this address space")
+        self.slot_holds = None  # (unknown if the write fails half-way)
+        try:
+            if self.slot_saved is None:
+                self.slot_saved = self.mem.read(slot, SLOT_SIZE)
+                self.slot_base = slot
+            self.mem.write(slot, code)
+        except _GONE as e:
+            # Its memory is gone (killed, exiting): as a stopped thread's
+            # ptrace request would say, its death report follows.
+            raise ProcessLookupError(f"address space of a dying process: {e}") from e
+        self.slot_holds = code
+
+    def restore_slot(self) -> None:
+        """Put the slot's original bytes back, unless a thread runs there."""
+        if self.slot_saved is None or self.slot_owner is not None:
+            return
+        saved, self.slot_saved, self.slot_holds = self.slot_saved, None, None
+        try:
+            self.mem.write(self.slot_base, saved)
+        except _GONE:
+            pass  # process gone: nothing to restore
 
     def instruction_at(self, address: int) -> bytes:
         """The 16 bytes at a breakpoint's address with its original first
