@@ -75,11 +75,12 @@ fail:
 
 /* ---- helpers called across files ---------------------------------------- */
 HIDDEN void kick_tracer(void);                 /* wake.c */
+HIDDEN void note_tracer_thread(void);          /* wake.c: the calling thread is the tracer */
 HIDDEN extern int wake_signal;                 /* wake.c: the wake state shared with wait_loop.c */
 HIDDEN extern volatile sig_atomic_t wake_armed;
 HIDDEN extern volatile sig_atomic_t wake_pending;
 HIDDEN extern pid_t tracer_tid;
-HIDDEN void bump_generation(void);             /* handoff.c */
+HIDDEN int bump_generation(void);             /* handoff.c */
 HIDDEN int add_gpr_layout(PyObject *module);   /* gpr_layout.c */
 
 /* ---- the module's functions (method table: module.c) -------------------- */
