@@ -12,7 +12,7 @@ from ..state.states import PROC_RUNNING, PROC_STOPPED, PROC_STOPPING, TASK_EXITI
 from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET, SYSCALL_ARG_OFFSETS
 from . import tracker
 from .listener import callback_raised, thread_context
-from .resume import DR6_OFFSET
+from .resume import DR6_OFFSET, prefetch_registers
 
 syscall_stop = native.syscall_stop
 
@@ -103,6 +103,7 @@ class Stops:
             task.stop_reason = "step"
             proc.last_task = task
             proc.set_state(PROC_STOPPED)
+            prefetch_registers(task)
             return
         rip = task.rip()
         if rip in proc.aspace.installed:
