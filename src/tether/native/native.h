@@ -118,6 +118,7 @@ HIDDEN PyObject *py_notify(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_wait_generation(PyObject *self, PyObject *args);
 /* memory.c */
 HIDDEN PyObject *py_read_memory(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+HIDDEN PyObject *py_write_mem_file(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 /* spawn.c */
 HIDDEN long install_seccomp_filter(const void *code, long len);
 HIDDEN PyObject *py_spawn(PyObject *self, PyObject *args);

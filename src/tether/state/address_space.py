@@ -7,6 +7,8 @@ blank-slate cleanup of another (docs/edge-cases.md §4, §6, §7).
 
 This is the only code that writes breakpoint bytes into a tracee."""
 
+import threading
+
 from ..errors import MemoryAccessError
 
 INT3 = 0xCC
@@ -17,7 +19,7 @@ _GONE = (OSError, MemoryAccessError)
 
 
 class AddressSpace:
-    __slots__ = ("installed", "refs", "mem", "code", "taken_out")
+    __slots__ = ("installed", "refs", "mem", "code", "taken_out", "lock")
 
     def __init__(self, mem):
         self.installed: dict[int, int] = {}   # address -> original byte
@@ -30,13 +32,19 @@ class AddressSpace:
         # it just before and not yet reported the trap (see
         # Stops.on_trap). As many as there were breakpoints.
         self.taken_out: set[int] = set()
+        # Held while a breakpoint byte is being put in or taken out, and by
+        # a user's write made straight from the script's thread
+        # (write_if_clear): that write must see `installed` as it is in
+        # memory.
+        self.lock = threading.Lock()
 
     def insert(self, address: int) -> None:
         count = self.refs.get(address, 0)
         if count == 0:
-            original = self.mem.read(address, 1)[0]
-            self.mem.write(address, bytes((INT3,)))
-            self.installed[address] = original
+            with self.lock:
+                original = self.mem.read(address, 1)[0]
+                self.mem.write(address, bytes((INT3,)))
+                self.installed[address] = original
             self.taken_out.discard(address)
         self.refs[address] = count + 1
 
@@ -45,15 +53,33 @@ class AddressSpace:
         if count <= 1:
             self.refs.pop(address, None)
             self.code.pop(address, None)
-            original = self.installed.pop(address, None)
-            if original is not None:
-                self.taken_out.add(address)
-                try:
-                    self.mem.write(address, bytes((original,)))
-                except _GONE:
-                    pass  # process gone: nothing to restore
+            with self.lock:
+                original = self.installed.pop(address, None)
+                if original is not None:
+                    self.taken_out.add(address)
+                    try:
+                        self.mem.write(address, bytes((original,)))
+                    except _GONE:
+                        pass  # process gone: nothing to restore
         else:
             self.refs[address] = count - 1
+
+    def write_if_clear(self, mem, address: int, data: bytes) -> bool:
+        """The user's write of `data` at `address` straight through `mem`, on
+        any thread (no hand-off to the tracer thread), if no breakpoint byte
+        lies in the range and no cached instruction overlaps it. False, and
+        nothing written, otherwise: write() (on the tracer thread) then keeps
+        the books. Errors of the write itself propagate."""
+        end = address + len(data)
+        with self.lock:
+            for bp in self.installed:
+                if address <= bp < end:
+                    return False
+            for bp in self.code:
+                if address - 16 < bp < end:
+                    return False
+            mem.write(address, data)
+        return True
 
     def original_bytes(self, address: int, data: bytes) -> bytes:
         """`data` read from `address` with our int3s replaced by the original
