@@ -87,16 +87,10 @@ class MemoryView:
                 proc = self._stopped_process()
                 if proc is not None:
                     try:
-                        data = _read_memory(proc.pid, address, size)
+                        # (our int3s shown as the original bytes, in the same call)
+                        return _read_memory(proc.pid, address, size, proc.aspace.installed)
                     except (OSError, OverflowError, MemoryError):
                         return self.read(address, size)  # says what went wrong
-                    installed = proc.aspace.installed
-                    if not installed:
-                        return data
-                    if size == 1:
-                        original = installed.get(address)
-                        return data if original is None else bytes((original,))
-                    return proc.aspace.original_bytes(address, data)
                 return self.read(address, size)
         return self._get(key)
 
@@ -134,11 +128,9 @@ class MemoryView:
             # The common case straight to process_vm_readv; on any error the
             # careful path below says what went wrong (or reads another way).
             try:
-                data = _read_memory(proc.pid, address, size)
+                return _read_memory(proc.pid, address, size, proc.aspace.installed)
             except (OSError, OverflowError, MemoryError):
-                data = None
-            if data is not None:
-                return proc.aspace.original_bytes(address, data) if proc.aspace.installed else data
+                pass
         proc = self._owner.live_process()
         data = proc.mem.read(address, size)
         if not proc.aspace.installed:

@@ -10,16 +10,63 @@
 
 #include <sys/uio.h>
 
-/* read_memory(pid, addr, size) -> bytes, via process_vm_readv (one system call
+/* read_memory: process_vm_readv (one system call
  * for any size). Raises OSError(EFAULT/EIO) if any part is unmapped.
  * METH_FASTCALL and no GIL release for small reads: scripts read a few bytes
  * in tight loops, where the argument tuple and the GIL hand-off cost about a
  * third as much as the system call itself. */
 #define SMALL_READ 4096
+
+/* The bytes at our breakpoints shown as they were: `installed` maps each
+ * int3's address to the original byte (AddressSpace.installed). The fresh
+ * `out` is patched in place (no one else holds it yet). A single byte is one
+ * lookup; a longer read walks the (few) breakpoints. */
+static int show_originals(PyObject *out, unsigned long addr, Py_ssize_t size, PyObject *installed)
+{
+    if (!PyDict_Check(installed)) {
+        PyErr_SetString(PyExc_TypeError, "read_memory: installed must be a dict");
+        return -1;
+    }
+    if (PyDict_GET_SIZE(installed) == 0)
+        return 0;
+    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(out);
+    if (size == 1) {
+        PyObject *key = PyLong_FromUnsignedLong(addr);
+        if (!key)
+            return -1;
+        PyObject *orig = PyDict_GetItemWithError(installed, key);
+        Py_DECREF(key);
+        if (orig) {
+            long b = PyLong_AsLong(orig);
+            if (b == -1 && PyErr_Occurred())
+                return -1;
+            p[0] = (unsigned char)b;
+        }
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(installed, &pos, &key, &value)) {
+        unsigned long at = PyLong_AsUnsignedLong(key);
+        if (at == (unsigned long)-1 && PyErr_Occurred())
+            return -1;
+        if (at >= addr && at - addr < (unsigned long)size) {
+            long b = PyLong_AsLong(value);
+            if (b == -1 && PyErr_Occurred())
+                return -1;
+            p[at - addr] = (unsigned char)b;
+        }
+    }
+    return 0;
+}
+
+/* read_memory(pid, addr, size[, installed]) -> bytes; with `installed` (the
+ * AddressSpace's {address: original byte}), our int3s read as the bytes
+ * they replaced, in the same call. */
 PyObject *py_read_memory(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "read_memory(pid, addr, size) takes 3 arguments");
+    if (nargs != 3 && nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "read_memory(pid, addr, size[, installed]) takes 3 or 4 arguments");
         return NULL;
     }
     long pid = PyLong_AsLong(args[0]);
@@ -54,6 +101,12 @@ PyObject *py_read_memory(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         Py_DECREF(out);
         errno = err;
         return os_error();
+    }
+    if (nargs == 4 && args[3] != Py_None) {
+        if (show_originals(out, addr, size, args[3]) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
     }
     return out;
 }

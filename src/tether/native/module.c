@@ -32,7 +32,7 @@ static PyMethodDef methods[] = {
     {"notify", py_notify, METH_NOARGS, "notify(): wake the user's waiting threads"},
     {"wait_generation", py_wait_generation, METH_VARARGS, "wait_generation(seen, timeout=-1, kick=False) -> bool"},
     {"wait_pid", py_wait_pid, METH_VARARGS, "wait_pid(pid, nohang=False) -> (pid, status)"},
-    {"read_memory", (PyCFunction)(void (*)(void))py_read_memory, METH_FASTCALL, "read_memory(pid, addr, size) -> bytes"},
+    {"read_memory", (PyCFunction)(void (*)(void))py_read_memory, METH_FASTCALL, "read_memory(pid, addr, size[, installed]) -> bytes"},
     {"write_mem_file", (PyCFunction)(void (*)(void))py_write_mem_file, METH_FASTCALL, "write_mem_file(fd, data, addr) -> int"},
     {"spawn", py_spawn, METH_VARARGS, "spawn(...) -> (pid, stack_address, stack_size)"},
     {"wake_after", py_wake_after, METH_VARARGS, "wake_after(seconds): interrupt the tracer's wait then (0: disarm)"},
