@@ -1,6 +1,7 @@
 """Moving the Debugger's process: cont, wait, wait_any, interrupt, and the
 main thread's step, step_until, finish and next (ThreadContext runs them)."""
 import logging
+from functools import partial
 
 from ..errors import NotRunningError
 from ..state.states import ProcState
@@ -46,11 +47,12 @@ class FlowMixin:
         if proc is None:
             raise NotRunningError("no process: call run() or attach() first")
         first = STALL_WARNING_AFTER if timeout is None else min(timeout, STALL_WARNING_AFTER)
-        if not ctl.tracer.wait_for(lambda: settled(proc), first):
+        is_settled = partial(settled, proc)   # (asked on both threads at every stop: no extra frame)
+        if not ctl.tracer.wait_for(is_settled, first):
             if first >= STALL_WARNING_AFTER:  # (a shorter wait() is a poll: no warning)
                 _warn_of_held_processes(ctl, proc, first)
             rest = None if timeout is None else timeout - first
-            if (rest is not None and rest <= 0) or not ctl.tracer.wait_for(lambda: settled(proc), rest):
+            if (rest is not None and rest <= 0) or not ctl.tracer.wait_for(is_settled, rest):
                 raise TimeoutError(f"process {proc.pid} did not stop within {timeout} s")
         ctl.raise_pending_error()
 
