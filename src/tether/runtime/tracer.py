@@ -131,7 +131,8 @@ class Tracer:
         # (Runs at every wait(): kept to few calls.) remaining: seconds left,
         # -1.0 for no limit.
         start = None if timeout is None else time.monotonic()
-        remaining = -1.0 if timeout is None else max(float(timeout), 0.0)
+        remaining = -1.0 if timeout is None else (float(timeout) if timeout > 0 else 0.0)
+        woken = False   # (the clock is read again only when it must sleep again)
 
         def ready():
             return self.posted_done == self.posted and predicate()
@@ -146,12 +147,14 @@ class Tracer:
                     return True
                 if not self.alive:
                     raise RuntimeError("the tether tracer thread has stopped")
+                if woken and start is not None and remaining > 0.0:
+                    remaining = max(timeout - (time.monotonic() - start), 0.0)
                 if remaining == 0.0:
                     return False  # timed out (ready() was checked once more)
-                if not _wait_generation(seen, remaining):
+                if _wait_generation(seen, remaining):
+                    woken = True
+                else:
                     remaining = 0.0
-                elif start is not None:
-                    remaining = max(timeout - (time.monotonic() - start), 0.0)
         finally:
             waiting_for.remove(ready)
 
