@@ -39,7 +39,8 @@ class Tracer:
         self._calls = queue.SimpleQueue()
         self.alive = True             # False once the tracer thread has ended (a bug)
         self.notify_pending = False   # wake the user's waiters at the next wait
-        # What the user's threads blocked in wait_for() wait for: after an
+        # The predicates the user's threads blocked in wait_for() wait for
+        # (besides their posted commands being done): after an
         # event that changed a process's state they are woken only if one of
         # these holds (a followed child being born and dying must not wake a
         # script waiting for its parent to stop: two context switches each).
@@ -133,15 +134,14 @@ class Tracer:
         start = None if timeout is None else time.monotonic()
         remaining = -1.0 if timeout is None else (float(timeout) if timeout > 0 else 0.0)
         woken = False   # (the clock is read again only when it must sleep again)
-
-        def ready():
-            return self.posted_done == self.posted and predicate()
+        # What it waits for: the commands this thread posted are done and
+        # predicate() holds (the tracer checks the same, in that order).
         waiting_for = self.waiting_for
-        waiting_for.append(ready)
+        waiting_for.append(predicate)
         try:
             while True:
                 seen = _generation()
-                if ready():
+                if self.posted_done == self.posted and predicate():
                     if self.posted_error is not None:
                         self._raise_posted_error()
                     return True
@@ -156,9 +156,11 @@ class Tracer:
                 else:
                     remaining = 0.0
         finally:
-            waiting_for.remove(ready)
+            waiting_for.remove(predicate)
 
     def _someone_waits_for_this(self) -> bool:
+        if self.posted_done != self.posted:
+            return False  # every waiter also waits for the posted commands
         for predicate in list(self.waiting_for):
             try:
                 if predicate():
