@@ -21,7 +21,7 @@ volatile sig_atomic_t wake_pending = 0;  /* a command was queued since its last 
 pid_t tracer_tid = 0;
 static pid_t tracer_pid = 0;  /* getpid() of the tracer's process: no system call per kick */
 
-/* Wake the tracer thread for a queued command (any thread; GIL released).
+/* Wake the tracer thread for a queued command (any thread, GIL held or not).
  * Only a tracer asleep in its wait needs the signal; one running Python code
  * sees wake_pending before it waits again (the fences order the flag against
  * wake_armed; the command was queued before this call). */
