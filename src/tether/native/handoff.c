@@ -9,8 +9,10 @@
  * the hand-off to one context switch each way:
  *   - the tracer bumps (wakes) only *after* releasing the GIL, on its way
  *     into its next wait, so the woken thread can take the GIL at once;
- *   - a user thread kicks the tracer (the wake signal, wait_loop.c) only
- *     after releasing the GIL, so the tracer can take it at once.
+ *   - a user thread waiting for its command (call()) kicks the tracer (the
+ *     wake signal, wait_loop.c) only after releasing the GIL, so the tracer
+ *     can take it at once; a posted command (cont()) kicks with the GIL held,
+ *     as its thread goes on and releases it in its next wait (py_kick).
  * Waiters re-check their condition under the GIL after reading the
  * generation, so no bump between the check and the sleep is lost.
  */
