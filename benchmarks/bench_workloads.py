@@ -122,6 +122,23 @@ def syscall(adapter, n, target, bp_addr, data_addr):
     return _finish(d, {"count": min(enters[0], exits[0]), "tracer_ns": elapsed})
 
 
+def syscall_sync(adapter, n, target, bp_addr, data_addr):
+    """A syscall handled without callbacks: the script gets control at its
+    entry and at its exit (a cont(); wait() each), so one event (a whole
+    getppid call) is two stops handed to the script."""
+    d = _start(adapter, [target, str(n)])
+    handler = d.handle_syscall("getppid")
+    t0 = time.perf_counter_ns()
+    for _ in range(2 * n):
+        d.cont()
+        d.wait()
+    elapsed = time.perf_counter_ns() - t0
+    count = handler.hit_count
+    d.cont()   # let it run to its end and report
+    d.wait()
+    return _finish(d, {"count": count, "tracer_ns": elapsed})
+
+
 def fork(adapter, n, target, bp_addr, data_addr):
     """Every child followed (a Debugger each), resumed as soon as it is born."""
     d = _start(adapter, [target, str(n)], follow_children=True)
@@ -232,6 +249,31 @@ def mem_1b(adapter, n, target, bp_addr, data_addr):
         good += memory[data_addr + offset, 1, "absolute"][0] == (offset * 7) & 0xFF
     elapsed = time.perf_counter_ns() - t0
     return _finish(d, {"count": good, "tracer_ns": elapsed})
+
+
+def mem_8b(adapter, n, target, bp_addr, data_addr):
+    d = _stopped_at(adapter, target, bp_addr, **adapter.memory_options)
+    memory = d.memory
+    good = 0
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        offset = (i * 64) % BIG
+        good += memory[data_addr + offset, 8, "absolute"][0] == (offset * 7) & 0xFF
+    elapsed = time.perf_counter_ns() - t0
+    return _finish(d, {"count": good, "tracer_ns": elapsed})
+
+
+def mem_write(adapter, n, target, bp_addr, data_addr):
+    """n 8-byte writes (the values made before the clock starts)."""
+    d = _stopped_at(adapter, target, bp_addr, **adapter.memory_options)
+    memory = d.memory
+    values = [i.to_bytes(8, "little") for i in range(n)]
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        memory[data_addr + (i * 64) % BIG, 8, "absolute"] = values[i]
+    elapsed = time.perf_counter_ns() - t0
+    last = memory[data_addr + ((n - 1) * 64) % BIG, 8, "absolute"]
+    return _finish(d, {"count": n if last == values[-1] else 0, "tracer_ns": elapsed})
 
 
 def _mem_bulk(adapter, n, target, bp_addr, data_addr, size):
@@ -356,9 +398,11 @@ def snapshot(adapter, n, target, bp_addr, data_addr):
     return {"count": good, "tracer_ns": elapsed}
 
 
-WORKLOADS = {"scale": scale, "snapshot": snapshot, "bp_many": bp_cb, "bp_cb": bp_cb, "bp_sync": bp_sync, "hw_bp": hw_bp, "syscall": syscall, "fork": fork, "fork_nofollow": fork_nofollow,
-             "vfork": vfork, "thread": thread, "exec": exec_, "startup": startup, "idle": idle,
-             "mem_1b": mem_1b, "mem_1m": mem_1m, "mem_16m": mem_16m, "regs": regs}
+WORKLOADS = {"scale": scale, "snapshot": snapshot, "bp_many": bp_cb, "bp_cb": bp_cb, "bp_sync": bp_sync,
+             "hw_bp": hw_bp, "syscall": syscall, "syscall_sync": syscall_sync, "fork": fork,
+             "fork_nofollow": fork_nofollow, "vfork": vfork, "thread": thread, "exec": exec_,
+             "startup": startup, "idle": idle, "mem_1b": mem_1b, "mem_8b": mem_8b, "mem_1m": mem_1m,
+             "mem_16m": mem_16m, "mem_write": mem_write, "regs": regs}
 
 
 def main(adapter, argv=None) -> None:

@@ -4,8 +4,9 @@
  *   c_tracer WORKLOAD N BP_ADDR DATA_ADDR TARGET [ARGS...]
  *   c_tracer handoff N
  *
- * WORKLOAD is one of bp_cb bp_sync bp_sync_2t hw_bp syscall fork fork_nofollow vfork
- * thread exec startup idle mem_1b mem_1m mem_16m regs scale (TARGET is then
+ * WORKLOAD is one of bp_cb bp_sync bp_sync_2t hw_bp syscall syscall_sync
+ * syscall_sync_2t fork vfork thread exec startup idle mem_1b mem_8b mem_1m
+ * mem_16m mem_write regs fork_nofollow scale (TARGET is then
  * targets/scale_loop with its ARGS N KIND PROCS: every child followed). BP_ADDR (hex) is
  * where the breakpoint goes (hit() for bp_* and hw_bp, stop_here() for mem_* and regs,
  * _start for startup); DATA_ADDR (hex) is the 16 MiB buffer `big` for mem_*.
@@ -24,7 +25,8 @@
  * bp_sync_2t is bp_sync done the way a debugger library with libdebug's API
  * must do it: a "script" thread asks for each resume and waits for each stop,
  * and a tracer thread, the only one ptrace accepts requests from, does the
- * work (see run_bp_sync_two_threads). `handoff` times the bare hand-offs: N
+ * work (see run_sync_two_threads); syscall_sync_2t is syscall_sync done the
+ * same way. `handoff` times the bare hand-offs: N
  * round trips between two threads, no tracee (op_ns = one round trip). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -311,14 +313,24 @@ static long run_stopped(const char *workload, long n, uintptr_t data, long long 
             if (ptrace(PTRACE_SETREGS, tracee, 0, &r) < 0)
                 die("SETREGS");
         }
-    } else if (!strcmp(workload, "mem_1b")) {
-        unsigned char byte;
+    } else if (!strcmp(workload, "mem_1b") || !strcmp(workload, "mem_8b")) {
+        unsigned char bytes[8];
+        size_t size = !strcmp(workload, "mem_1b") ? 1 : 8;
         t0 = now_ns();
         for (long i = 0; i < n; i++) {
             long offset = (i * 64) % BIG;
-            read_mem(data + offset, &byte, 1);
-            count += byte == (unsigned char)(offset * 7);
+            read_mem(data + offset, bytes, size);
+            count += bytes[0] == (unsigned char)(offset * 7);
         }
+    } else if (!strcmp(workload, "mem_write")) {
+        /* One PTRACE_POKEDATA per 8-byte write: the cheapest way for one word. */
+        t0 = now_ns();
+        for (long i = 0; i < n; i++)
+            if (ptrace(PTRACE_POKEDATA, tracee, (void *)(data + (i * 64) % BIG), (void *)i) < 0)
+                die("POKEDATA");
+        long last;
+        read_mem(data + ((n - 1) * 64) % BIG, &last, 8);
+        count = last == n - 1 ? n : 0;
     } else {
         long size = !strcmp(workload, "mem_1m") ? 1L << 20 : BIG;
         unsigned char *buf = malloc(size);
@@ -355,6 +367,7 @@ static atomic_int stop_gen;     /* tracer -> script: "it stopped" (or ended) */
  * before the loop (it saw that the hand-off functions never write them). */
 static atomic_int stop_was_hit, tracee_gone;
 static char **target_argv;
+static int sync_syscalls;       /* syscall_sync_2t: stops at syscalls, not at a breakpoint */
 
 static void handoff_give(atomic_int *gen)
 {
@@ -384,12 +397,14 @@ static void *tracer_thread(void *unused)
     struct user_regs_struct r;
     int handled = 0, deliver = 0;
     (void)unused;
+    int in_syscall = 0;
     tracee = spawn(target_argv, PTRACE_O_TRACESYSGOOD);
-    insert_int3(tracee);
+    if (!sync_syscalls)
+        insert_int3(tracee);
     handoff_give(&stop_gen);    /* stopped at its exec stop, breakpoint set */
     for (;;) {
         handled = handoff_take(&resume_gen, handled);
-        if (ptrace(PTRACE_CONT, tracee, 0, (void *)(long)deliver) < 0)
+        if (ptrace(sync_syscalls ? PTRACE_SYSCALL : PTRACE_CONT, tracee, 0, (void *)(long)deliver) < 0)
             die("resume");
         int status, hit = 0;
         pid_t pid;
@@ -403,7 +418,16 @@ static void *tracer_thread(void *unused)
             return NULL;
         }
         int sig = WSTOPSIG(status);
-        if (sig == SIGTRAP && !(status >> 16)) {
+        if (sig == (SIGTRAP | 0x80)) {
+            /* syscall_sync_2t: as run_events does for syscall (one event =
+               entry + exit, counted at the exit). */
+            if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
+                die("GETREGS syscall");
+            if (r.orig_rax == SYS_getppid) {
+                in_syscall = !in_syscall;
+                hit = !in_syscall;
+            }
+        } else if (sig == SIGTRAP && !(status >> 16)) {
             if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
                 die("GETREGS bp");
             if (r.rip - 1 == bp_addr) {
@@ -420,20 +444,23 @@ static void *tracer_thread(void *unused)
 
 /* bp_sync_2t: this (main) thread is the script of bp_sync: N times cont()
  * (hand "resume" to the tracer thread) and wait() (take "stopped" back),
- * counting the hits; then one more cont() so the program runs to its end. */
-static long run_bp_sync_two_threads(char **argv, long n, long long *elapsed)
+ * counting the hits; then cont() until the program has run to its end.
+ * syscall_sync_2t: the same, stopping at each syscall's entry and exit
+ * until N getppid() calls are done (2N stops). */
+static long run_sync_two_threads(char **argv, long n, int syscalls, long long *elapsed)
 {
     pthread_t thread;
     long count = 0;
     int seen = 0, err;
     target_argv = argv;
+    sync_syscalls = syscalls;
     if ((err = pthread_create(&thread, NULL, tracer_thread, NULL)) != 0) {
         errno = err;
         die("pthread_create");
     }
     seen = handoff_take(&stop_gen, seen);
     long long t0 = now_ns();
-    for (long i = 0; i < n && !tracee_gone; i++) {
+    while (count < n && !tracee_gone) {
         handoff_give(&resume_gen);
         seen = handoff_take(&stop_gen, seen);
         count += stop_was_hit && !tracee_gone;
@@ -494,7 +521,9 @@ int main(int argc, char **argv)
     force_step_over = getenv("C_TRACER_STEP_OVER") && !strcmp(getenv("C_TRACER_STEP_OVER"), "1");
 
     long options = PTRACE_O_TRACESYSGOOD;
-    int request = !strcmp(workload, "syscall") ? PTRACE_SYSCALL : PTRACE_CONT;
+    /* syscall_sync: with no script to hand each stop to, the one-thread
+       floor is the syscall loop itself. */
+    int request = !strncmp(workload, "syscall", 7) ? PTRACE_SYSCALL : PTRACE_CONT;
     if (!strcmp(workload, "scale")) {
         /* scale_loop N KIND PROCS: every process and thread followed. */
         if (argc < 9)
@@ -525,8 +554,8 @@ int main(int argc, char **argv)
         count = run_handoffs(n, &elapsed);
     } else if (!strcmp(workload, "startup")) {
         count = run_startups(argv + 5, n, &elapsed);
-    } else if (!strcmp(workload, "bp_sync_2t")) {
-        count = run_bp_sync_two_threads(argv + 5, n, &elapsed);
+    } else if (!strcmp(workload, "bp_sync_2t") || !strcmp(workload, "syscall_sync_2t")) {
+        count = run_sync_two_threads(argv + 5, n, !strcmp(workload, "syscall_sync_2t"), &elapsed);
     } else if (stopped_workload) {
         tracee = spawn(argv + 5, options);
         run_to_breakpoint();

@@ -88,6 +88,10 @@ WORKLOADS = [
              "bump", runs="bp_cb", c_tracer=False),
     Workload("hw_bp", "bp_loop", 20000, 2000, "hardware breakpoint hit, callback", "hit", tools=GDB),
     Workload("syscall", "syscall_loop", 20000, 2000, "getppid enter+exit, callbacks", tools=STRACE),
+    Workload("syscall_sync", "syscall_loop", 5000, 500, "getppid enter+exit, cont+wait at each"),
+    # syscall_sync's floor for a script thread and a tracer thread, as bp_sync_2t.
+    Workload("syscall_sync_2t", "syscall_loop", 5000, 500, "syscall_sync vs C with a script thread",
+             borrow_from="syscall_sync"),
     Workload("fork", "fork_loop", 1000, 100, "fork+exit+waitpid, child followed", tools=STRACE),
     # follow_children=False: each child let go of at its first stop (the C
     # tracer detaches it there); strace -f follows it, the cost to match.
@@ -98,8 +102,10 @@ WORKLOADS = [
     Workload("exec", "exec_loop", 300, 30, "execve of itself, followed", tools=STRACE),
     Workload("startup", "bp_loop", 200, 30, "new debugger, run to entry, kill", "_start", False),
     Workload("mem_1b", "stop_here", 20000, 2000, "1-byte memory read", "stop_here", False),
+    Workload("mem_8b", "stop_here", 20000, 2000, "8-byte memory read", "stop_here", False),
     Workload("mem_1m", "stop_here", 64, 16, "1 MiB memory read", "stop_here", False),
     Workload("mem_16m", "stop_here", 8, 2, "16 MiB memory read", "stop_here", False),
+    Workload("mem_write", "stop_here", 20000, 2000, "8-byte memory write", "stop_here", False),
     Workload("regs", "stop_here", 20000, 2000, "read rip + write rax", "stop_here", False),
     Workload("idle", "sleep_2s", 1, 1, "tracer CPU while the target sleeps 2 s", cpu=True),
     # Output attribution (run(attribute_output=True)), tether's own: the

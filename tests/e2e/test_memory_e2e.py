@@ -160,6 +160,43 @@ def test_writes_are_seen_by_the_program(mem):
 
 
 @pytest.mark.timeout(30)
+def test_absolute_writes_are_seen_by_the_program(mem):
+    # The scripted form d.memory[address, size, "absolute"] = bytes, which a
+    # stopped process takes straight from the script's thread.
+    d = mem.d
+    d.memory[mem.addr("magic"), 8, "absolute"] = (0x1234ABCD).to_bytes(8, "little")
+    d.memory[mem.addr("greeting"), 5, "absolute"] = b"Howdy"
+    assert d.memory[mem.addr("greeting"), 5, "absolute"] == b"Howdy"
+    printed = finish(mem)
+    assert printed["magic"] == "000000001234abcd"
+    assert printed["greeting"].startswith("Howdy")
+
+
+def raw_bytes(pid, address, size):
+    """The bytes really in memory, tether's int3s included."""
+    with open(f"/proc/{pid}/mem", "rb") as f:
+        f.seek(address)
+        return f.read(size)
+
+
+@pytest.mark.timeout(30)
+def test_writes_over_and_next_to_a_breakpoint_keep_it_armed(mem):
+    # A write over an armed breakpoint (or over the instruction bytes after
+    # it) goes the careful way: the int3 stays in memory, the written byte is
+    # the one it stands for, and a read shows the written bytes.
+    d = mem.d
+    code = mem.addr("checkpoint")
+    original = d.memory[code, 8, "absolute"]
+    assert raw_bytes(d.pid, code, 1) == b"\xcc"
+    d.memory[code, 8, "absolute"] = original
+    d.memory[code + 1, 4, "absolute"] = original[1:5]
+    d.memory[code - 4, 4, "absolute"] = d.memory[code - 4, 4, "absolute"]
+    assert raw_bytes(d.pid, code, 8) == b"\xcc" + original[1:]
+    assert d.memory[code, 8, "absolute"] == original
+    assert finish(mem)["magic"]   # (the program still runs through it)
+
+
+@pytest.mark.timeout(30)
 def test_writes_of_the_wrong_type_or_length_raise_and_write_nothing(mem):
     d = mem.d
     greeting = mem.addr("greeting")

@@ -70,6 +70,28 @@ def test_synchronous_handler_stops_at_enter_and_exit(start, which):
 
 
 @pytest.mark.timeout(30)
+def test_a_stop_handed_to_the_script_has_the_registers_read_already(start):
+    # At a syscall stop (which reads no registers itself) the registers of
+    # the thread that stopped are read on the tracer thread before the
+    # script wakes, so its first regs read needs no hand-off. They are the
+    # registers of that stop, and a write to them still reaches the program.
+    d, io = start("syscalls_mix")
+    d.handle_syscall("getpid")
+    task = d.control.process.tasks[d.pid]
+    d.cont()
+    d.wait()
+    assert task.gpr_cache is not None
+    assert d.regs.orig_rax == NR_GETPID
+    d.cont()
+    d.wait()
+    assert task.gpr_cache is not None
+    assert d.regs.rax == d.pid
+    d.regs.rax = 4242
+    out = run_to_end(d, io)
+    assert int(printed(out, "pid")) == 4242
+
+
+@pytest.mark.timeout(30)
 def test_all_syscalls_with_callbacks(start):
     d, io = start("syscalls_mix")
     enters, exits = [], []

@@ -2,6 +2,7 @@
 main thread's step, step_until, finish and next (ThreadContext runs them)."""
 import logging
 from typing import Any
+from functools import partial
 
 from ..errors import NotRunningError
 from ..state.states import ProcState
@@ -48,11 +49,12 @@ class FlowMixin(FacadeBase):
         if proc is None:
             raise NotRunningError("no process: call run() or attach() first")
         first = STALL_WARNING_AFTER if timeout is None else min(timeout, STALL_WARNING_AFTER)
-        if not ctl.tracer.wait_for(lambda: settled(proc), first):
+        is_settled = partial(settled, proc)   # (asked on both threads at every stop: no extra frame)
+        if not ctl.tracer.wait_for(is_settled, first):
             if first >= STALL_WARNING_AFTER:  # (a shorter wait() is a poll: no warning)
                 _warn_of_held_processes(ctl, proc, first)
             rest = None if timeout is None else timeout - first
-            if (rest is not None and rest <= 0) or not ctl.tracer.wait_for(lambda: settled(proc), rest):
+            if (rest is not None and rest <= 0) or not ctl.tracer.wait_for(is_settled, rest):
                 raise TimeoutError(f"process {proc.pid} did not stop within {timeout} s")
         ctl.raise_pending_error()
 

@@ -122,7 +122,7 @@ class ProcessMemory:
             raise MemoryAccessError(f"cannot write {len(data)} bytes at {address:#x} in process "
                                     f"{self.pid}: not writable (kernel half of the address space)")
         try:
-            written = os.pwrite(self._mem_fd(), data, address)
+            written = native.write_mem_file(self._mem_fd(), bytes(data), address)
         except OSError as e:
             if e.errno == errno.ESRCH:
                 raise

@@ -16,6 +16,9 @@ from .. import _native as native
 from . import search
 
 _read_memory = native.read_memory  # (one lookup less on the fast paths)
+# Writes up to this size into a stopped process are made from the calling
+# thread (MemoryView.write); larger ones, rarer, go through the tracer thread.
+_DIRECT_WRITE = 4096
 
 
 class MemoryView:
@@ -91,18 +94,14 @@ class MemoryView:
                 # read()'s fast path, inlined (this is the whole cost of a
                 # small read besides the system call).
                 proc = self._stopped_process()
-                if proc is not None:
+                # (the displaced-step slot's bytes are shown by read())
+                if proc is not None and (proc.aspace.slot_saved is None
+                                         or not proc.aspace.in_slot(address, size)):
                     try:
-                        data = _read_memory(proc.pid, address, size)
+                        # (our int3s shown as the original bytes, in the same call)
+                        return _read_memory(proc.pid, address, size, proc.aspace.installed)
                     except (OSError, OverflowError, MemoryError):
                         return self.read(address, size)  # says what went wrong
-                    installed = proc.aspace.installed
-                    if not installed:
-                        return data
-                    if size == 1:
-                        original = installed.get(address)
-                        return data if original is None else bytes((original,))
-                    return proc.aspace.original_bytes(address, data)
                 return self.read(address, size)
         return self._get(key)
 
@@ -113,6 +112,14 @@ class MemoryView:
         return self.read(address, size)
 
     def __setitem__(self, key, value) -> None:
+        # The common scripted form, d.memory[address, size, "absolute"] = b"...",
+        # checked without the general parser (as in __getitem__).
+        if type(key) is tuple and len(key) == 3 and type(value) is bytes:
+            address, size, file = key
+            if (file == "absolute" and type(address) is int and type(size) is int
+                    and address >= 0 and size == len(value)):
+                self.write(address, value)
+                return
         if isinstance(value, str):
             raise TypeError("memory takes bytes, not str (encode it first)")
         if not isinstance(value, (bytes, bytearray, memoryview)):
@@ -128,15 +135,16 @@ class MemoryView:
     def read(self, address: int, size: int) -> bytes:
         """`size` bytes at `address` (tether's int3 bytes shown as the originals)."""
         proc = self._stopped_process()
-        if proc is not None and size > 0:
+        if proc is not None and size > 0 and (proc.aspace.slot_saved is None
+                                              or not proc.aspace.in_slot(address, size)):
             # The common case straight to process_vm_readv; on any error the
             # careful path below says what went wrong (or reads another way).
+            # (Not over the displaced-step slot while it holds our code: the
+            # program's own bytes there are shown by original_bytes.)
             try:
-                data = _read_memory(proc.pid, address, size)
+                return _read_memory(proc.pid, address, size, proc.aspace.installed)
             except (OSError, OverflowError, MemoryError):
-                data = None
-            if data is not None:
-                return proc.aspace.original_bytes(address, data) if proc.aspace.installed else data
+                pass
         proc = self._owner.live_process()
         data = proc.mem.read(address, size)
         if not proc.aspace.installed:
@@ -147,8 +155,24 @@ class MemoryView:
         """Write `data` at `address`; a breakpoint there stays armed and will
         restore the new byte (see AddressSpace.write)."""
         owner = self._owner
+        data = bytes(data)
+        if self._stopped_process is not None and len(data) <= _DIRECT_WRITE:
+            # A small write into a stopped process, away from breakpoints,
+            # goes straight from this thread through /proc/<pid>/mem (any
+            # thread of ours may use it: only ptrace requests are bound to
+            # the tracer thread), unless a cont() posted by the script is
+            # not done yet (the write must come after it, as a command does).
+            # Any failure: the general way below says what went wrong.
+            proc = self._stopped_process()
+            tracer = owner.tracer
+            if proc is not None and tracer.posted_done == tracer.posted:
+                try:
+                    if proc.aspace.write_if_clear(proc.mem, address, data):
+                        return
+                except (OSError, ValueError):
+                    pass
         proc = owner.live_process()
-        owner.tracer.call(proc.aspace.write, proc.mem, address, bytes(data))
+        owner.tracer.call(proc.aspace.write, proc.mem, address, data)
 
     # --- search (memory/search.py: libdebug's semantics) ---
     @property

@@ -9,8 +9,10 @@
  * the hand-off to one context switch each way:
  *   - the tracer bumps (wakes) only *after* releasing the GIL, on its way
  *     into its next wait, so the woken thread can take the GIL at once;
- *   - a user thread kicks the tracer (the wake signal, wait_loop.c) only
- *     after releasing the GIL, so the tracer can take it at once.
+ *   - a user thread waiting for its command (call()) kicks the tracer (the
+ *     wake signal, wait_loop.c) only after releasing the GIL, so the tracer
+ *     can take it at once; a posted command (cont()) kicks with the GIL held,
+ *     as its thread goes on and releases it in its next wait (py_kick).
  * Waiters re-check their condition under the GIL after reading the
  * generation, so no bump between the check and the sleep is lost.
  */
@@ -24,20 +26,24 @@ static uint32_t generation = 0;
 static int waiters = 0;
 
 /* Bump the generation and wake its waiters (the futex call only if someone
-   sleeps). Called with the GIL released. */
-void bump_generation(void)
+   sleeps). Called with the GIL released. Returns whether a thread was woken. */
+int bump_generation(void)
 {
     __atomic_add_fetch(&generation, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&waiters, __ATOMIC_SEQ_CST) > 0)
-        syscall(SYS_futex, &generation, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+        return syscall(SYS_futex, &generation, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0) > 0;
+    return 0;
 }
 
-/* kick(): wake the tracer thread for a command queued without waiting for it. */
+/* kick(): wake the tracer thread for a command queued without waiting for it
+ * (post(): cont()). The GIL stays held: the caller usually goes on to wait
+ * (releasing it there), and a tracer woken on another CPU would only find
+ * the GIL taken back at once; most of the time the tracer is not even asleep
+ * in its wait (it yields to the thread it woke, wait_loop.c), and the kick is
+ * a flag. */
 PyObject *py_kick(PyObject *self, PyObject *args)
 {
-    Py_BEGIN_ALLOW_THREADS
     kick_tracer();
-    Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
 

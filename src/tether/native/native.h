@@ -92,11 +92,12 @@ fail:
 
 /* ---- helpers called across files ---------------------------------------- */
 HIDDEN void kick_tracer(void);                 /* wake.c */
+HIDDEN void note_tracer_thread(void);          /* wake.c: the calling thread is the tracer */
 HIDDEN extern int wake_signal;                 /* wake.c: the wake state shared with wait_loop.c */
 HIDDEN extern volatile sig_atomic_t wake_armed;
 HIDDEN extern volatile sig_atomic_t wake_pending;
 HIDDEN extern pid_t tracer_tid;
-HIDDEN void bump_generation(void);             /* handoff.c */
+HIDDEN int bump_generation(void);             /* handoff.c */
 HIDDEN int add_gpr_layout(PyObject *module);   /* gpr_layout.c */
 
 /* ---- the module's functions (method table: module.c) -------------------- */
@@ -139,6 +140,7 @@ HIDDEN PyObject *py_notify(PyObject *self, PyObject *args);
 HIDDEN PyObject *py_wait_generation(PyObject *self, PyObject *args);
 /* memory.c */
 HIDDEN PyObject *py_read_memory(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+HIDDEN PyObject *py_write_mem_file(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 /* spawn.c */
 HIDDEN long install_seccomp_filter(const void *code, long len);
 HIDDEN PyObject *py_spawn(PyObject *self, PyObject *args);

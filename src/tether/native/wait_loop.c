@@ -152,7 +152,7 @@ PyObject *py_tracer_thread_init(PyObject *self, PyObject *args)
         sigdelset(&set, keep[i]);
     pthread_sigmask(SIG_SETMASK, &set, NULL);
     wake_signal = signo;
-    tracer_tid = (pid_t)syscall(SYS_gettid);
+    note_tracer_thread();
     /* SCHED_BATCH: waking this thread (a user's command, a tracee's stop)
        does not preempt the thread that woke it. A user's thread that hands
        us a command and then waits gets to its wait first, and we run once it
@@ -299,8 +299,15 @@ PyObject *py_wait_event(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     long rc;
 
     Py_BEGIN_ALLOW_THREADS
-    if (notify)
-        bump_generation();
+    /* A user's thread woken here usually hands us its next command at
+       once (cont() after wait()). Yielding to it first lets it do so while
+       we have not gone back into wait4 yet: its kick then only sets the flag
+       (wake_armed is still 0) and the wait below returns at once, with no
+       signal to deliver (a signal frame, the handler, sigreturn: about as
+       much as a context switch). On one CPU the woken thread runs now; on
+       another, the yield returns at once. */
+    if (notify && bump_generation())
+        sched_yield();
     if (block) {
         rc = wait_blocking(&status, &woke);
     } else {

@@ -268,6 +268,8 @@ class Resumer:
         if proc.detach_when_stopped:
             proc.detach_when_stopped = False
             self.detach(proc)
+            return
+        prefetch_registers(proc.last_task)
 
     # ------------------------------------------------------------------ debug registers
     def apply_debug_registers(self, task) -> None:
@@ -291,6 +293,20 @@ class Resumer:
         except OSError as e:
             if e.errno != errno.ESRCH:
                 raise
+
+
+def prefetch_registers(task) -> None:
+    """At a stop handed to the script: read the registers of the thread that
+    stopped the process now, on the tracer thread, if its stop did not read
+    them already (a breakpoint's did). ptrace answers only the tracer thread,
+    so the script's first look at them (it nearly always looks: regs,
+    syscall arguments) would otherwise cost a hand-off each way; this costs
+    one PTRACE_GETREGS."""
+    if task is not None and task.gpr_cache is None and task.state is TASK_STOPPED:
+        try:
+            task.load_gpr()
+        except OSError:
+            pass  # killed meanwhile: its death report follows
 
 
 def interrupt(task) -> None:

@@ -13,7 +13,7 @@ from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET
 from . import tracker
 from .listener import callback_raised, thread_context
 from .output_turns import OutputTurns
-from .resume import DR6_OFFSET
+from .resume import DR6_OFFSET, prefetch_registers
 from .tracker import STEP_DISPLACED
 
 syscall_stop = native.syscall_stop
@@ -123,6 +123,7 @@ class Stops:
             task.stop_reason = "step"
             proc.last_task = task
             proc.set_state(PROC_STOPPED)
+            prefetch_registers(task)
             return
         rip = task.rip()
         if rip in proc.aspace.installed:

@@ -23,12 +23,13 @@ from .session import Session
 
 
 class _Call:
-    __slots__ = ("fn", "args", "posted", "finished", "result", "error")
+    """A call() handed to the tracer thread, which fills in the answer. (A
+    post() is queued as a plain (fn, args) tuple: nobody reads an answer.)"""
+    __slots__ = ("fn", "args", "finished", "result", "error")
 
-    def __init__(self, fn, args, posted=False):
+    def __init__(self, fn, args):
         self.fn = fn
         self.args = args
-        self.posted = posted    # post(): nobody waits for this one
         self.finished = False
         self.result = None
         self.error = None
@@ -39,7 +40,8 @@ class Tracer:
         self._calls = queue.SimpleQueue()
         self.alive = True             # False once the tracer thread has ended (a bug)
         self.notify_pending = False   # wake the user's waiters at the next wait
-        # What the user's threads blocked in wait_for() wait for: after an
+        # The predicates the user's threads blocked in wait_for() wait for
+        # (besides their posted commands being done): after an
         # event that changed a process's state they are woken only if one of
         # these holds (a followed child being born and dying must not wake a
         # script waiting for its parent to stop: two context switches each).
@@ -63,7 +65,7 @@ class Tracer:
         return threading.get_ident() == self.ident
 
     def call(self, fn, *args):
-        if threading.get_ident() == self.ident:
+        if _get_ident() == self.ident:
             return fn(*args)
         if not self.alive:
             raise RuntimeError("the tether tracer thread has stopped")
@@ -90,21 +92,22 @@ class Tracer:
         runs before any later call()). A user's cont() followed by wait()
         then costs one hand-off each way instead of two; an error it raises
         comes out of the next wait_for()/sync()."""
-        if threading.get_ident() == self.ident:
+        if _get_ident() == self.ident:
             fn(*args)
             return
         if not self.alive:
             raise RuntimeError("the tether tracer thread has stopped")
         self.posted += 1
-        self._calls.put(_Call(fn, args, posted=True))
-        native.kick()
+        self._calls.put((fn, args))
+        _kick()
 
     def sync(self) -> None:
         """Wait until the commands this thread posted are done (cheap when
         they are) and raise what they raised."""
-        if self.posted_done != self.posted and threading.get_ident() != self.ident:
+        if self.posted_done != self.posted and _get_ident() != self.ident:
             self.wait_for(_always)
-        self._raise_posted_error()
+        if self.posted_error is not None:
+            self._raise_posted_error()
 
     def _raise_posted_error(self) -> None:
         error, self.posted_error = self.posted_error, None
@@ -119,7 +122,7 @@ class Tracer:
     def wait_for(self, predicate, timeout=None) -> bool:
         """Block the user's thread until predicate() is true (checked with
         the GIL held, so it sees the tracer's state between two events)."""
-        if threading.get_ident() == self.ident:
+        if _get_ident() == self.ident:
             # Inside a callback (the tracer thread): nobody else would handle
             # the events that make predicate() true, so handle them here.
             if timeout is None:
@@ -127,31 +130,38 @@ class Tracer:
             else:
                 self.pump_until(predicate, timeout, _always)
             return predicate()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        generation = native.generation
-
-        def ready():
-            return self.posted_done == self.posted and predicate()
-        self.waiting_for.append(ready)
+        # (Runs at every wait(): kept to few calls.) remaining: seconds left,
+        # -1.0 for no limit.
+        start = None if timeout is None else time.monotonic()
+        remaining = -1.0 if timeout is None else (float(timeout) if timeout > 0 else 0.0)
+        woken = False   # (the clock is read again only when it must sleep again)
+        # What it waits for: the commands this thread posted are done and
+        # predicate() holds (the tracer checks the same, in that order).
+        waiting_for = self.waiting_for
+        waiting_for.append(predicate)
         try:
             while True:
-                seen = generation()
-                if ready():
-                    self._raise_posted_error()
+                seen = _generation()
+                if self.posted_done == self.posted and predicate():
+                    if self.posted_error is not None:
+                        self._raise_posted_error()
                     return True
                 if not self.alive:
                     raise RuntimeError("the tether tracer thread has stopped")
-                if deadline is None:
-                    native.wait_generation(seen)
+                if woken and start is not None and remaining > 0.0:
+                    remaining = max(timeout - (time.monotonic() - start), 0.0)
+                if remaining == 0.0:
+                    return False  # timed out (ready() was checked once more)
+                if _wait_generation(seen, remaining):
+                    woken = True
                 else:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return False
-                    native.wait_generation(seen, remaining)
+                    remaining = 0.0
         finally:
-            self.waiting_for.remove(ready)
+            waiting_for.remove(predicate)
 
     def _someone_waits_for_this(self) -> bool:
+        if self.posted_done != self.posted:
+            return False  # every waiter also waits for the posted commands
         for predicate in list(self.waiting_for):
             try:
                 if predicate():
@@ -166,21 +176,25 @@ class Tracer:
         while not calls.empty():   # (no exception raised per call: it is on every hand-off)
             self._run_one(calls.get())
 
-    def _run_one(self, box) -> None:
-        try:
-            box.result = box.fn(*box.args)
-        except BaseException as e:  # handed to the caller's thread
-            box.error = e
-        box.finished = True
-        if box.posted:
-            if box.error is not None and self.posted_error is None:
-                self.posted_error = box.error
+    def _run_one(self, item) -> None:
+        if type(item) is tuple:   # post()ed
+            fn, args = item
+            try:
+                fn(*args)
+            except BaseException as e:  # handed to the next wait_for()/sync()
+                if self.posted_error is None:
+                    self.posted_error = e
             self.posted_done += 1
             # No one waits for this one itself: wake the waiters only if what
-            # they wait for now holds (next_event checks).
+            # they wait for now holds (pump_until checks).
             self.hub.changed = True
-        else:
-            self.notify_pending = True
+            return
+        try:
+            item.result = item.fn(*item.args)
+        except BaseException as e:  # handed to the caller's thread
+            item.error = e
+        item.finished = True
+        self.notify_pending = True
 
     def _main(self) -> None:
         try:
@@ -270,6 +284,12 @@ class Tracer:
 
 def _always() -> bool:
     return True
+
+
+_get_ident = threading.get_ident
+_generation = native.generation
+_wait_generation = native.wait_generation
+_kick = native.kick
 
 
 _tracer = None

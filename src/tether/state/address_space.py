@@ -11,6 +11,8 @@ their original content, written back once no breakpoint is left.
 
 This is the only code that writes breakpoint bytes into a tracee."""
 
+import threading
+
 from ..errors import MemoryAccessError
 
 INT3 = 0xCC
@@ -54,6 +56,11 @@ class AddressSpace:
         # Breakpoint address -> its displaced-step plan (False: none), made
         # once from `code`.
         self.plans: dict = {}
+        # Held while a breakpoint byte is being put in or taken out, and by
+        # a user's write made straight from the script's thread
+        # (write_if_clear): that write must see `installed` as it is in
+        # memory.
+        self.lock = threading.Lock()
 
     def insert(self, address: int) -> None:
         count = self.refs.get(address, 0)
@@ -64,9 +71,10 @@ class AddressSpace:
                 self.restore_slot()
                 if self.slot_saved is None:
                     self.slot = 0
-            original = self.mem.read(address, 1)[0]
-            self.mem.write(address, bytes((INT3,)))
-            self.installed[address] = original
+            with self.lock:
+                original = self.mem.read(address, 1)[0]
+                self.mem.write(address, bytes((INT3,)))
+                self.installed[address] = original
             self.taken_out.discard(address)
         self.refs[address] = count + 1
 
@@ -76,17 +84,43 @@ class AddressSpace:
             self.refs.pop(address, None)
             self.code.pop(address, None)
             self.plans.pop(address, None)
-            original = self.installed.pop(address, None)
-            if original is not None:
-                self.taken_out.add(address)
-                try:
-                    self.mem.write(address, bytes((original,)))
-                except _GONE:
-                    pass  # process gone: nothing to restore
+            with self.lock:
+                original = self.installed.pop(address, None)
+                if original is not None:
+                    self.taken_out.add(address)
+                    try:
+                        self.mem.write(address, bytes((original,)))
+                    except _GONE:
+                        pass  # process gone: nothing to restore
             if not self.installed:
                 self.restore_slot()  # (released for good: the last breakpoint is gone)
         else:
             self.refs[address] = count - 1
+
+    def write_if_clear(self, mem, address: int, data: bytes) -> bool:
+        """The user's write of `data` at `address` straight through `mem`, on
+        any thread (no hand-off to the tracer thread), if no breakpoint byte
+        lies in the range and no cached instruction overlaps it. False, and
+        nothing written, otherwise: write() (on the tracer thread) then keeps
+        the books. Errors of the write itself propagate."""
+        end = address + len(data)
+        with self.lock:
+            if self.in_slot(address, len(data)):
+                return False  # the slot holds our code: write() puts the program's back first
+            for bp in self.installed:
+                if address <= bp < end:
+                    return False
+            for bp in self.code:
+                if address - 16 < bp < end:
+                    return False
+            mem.write(address, data)
+        return True
+
+    def in_slot(self, address: int, size: int) -> bool:
+        """Whether [address, address + size) overlaps the displaced-step slot
+        while it holds our code."""
+        return self.slot_saved is not None and address < self.slot_base + SLOT_SIZE \
+            and self.slot_base < address + size
 
     def original_bytes(self, address: int, data: bytes) -> bytes:
         """`data` read from `address` with our int3s replaced by the original
@@ -209,10 +243,11 @@ class AddressSpace:
             raise ValueError("no displaced-step slot in this address space")
         self.slot_holds = None  # (unknown if the write fails half-way)
         try:
-            if self.slot_saved is None:
-                self.slot_saved = self.mem.read(slot, SLOT_SIZE)
-                self.slot_base = slot
-            self.mem.write(slot, code)
+            with self.lock:   # (a direct write from the script checks slot_saved under it)
+                if self.slot_saved is None:
+                    self.slot_saved = self.mem.read(slot, SLOT_SIZE)
+                    self.slot_base = slot
+                self.mem.write(slot, code)
         except _GONE as e:
             # Its memory is gone (killed, exiting): as a stopped thread's
             # ptrace request would say, its death report follows.
@@ -223,11 +258,12 @@ class AddressSpace:
         """Put the slot's original bytes back, unless a thread runs there."""
         if self.slot_saved is None or self.slot_owner is not None:
             return
-        saved, self.slot_saved, self.slot_holds = self.slot_saved, None, None
-        try:
-            self.mem.write(self.slot_base, saved)
-        except _GONE:
-            pass  # process gone: nothing to restore
+        with self.lock:
+            saved, self.slot_saved, self.slot_holds = self.slot_saved, None, None
+            try:
+                self.mem.write(self.slot_base, saved)
+            except _GONE:
+                pass  # process gone: nothing to restore
 
     def instruction_at(self, address: int) -> bytes:
         """The 16 bytes at a breakpoint's address with its original first
