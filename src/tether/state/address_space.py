@@ -26,7 +26,7 @@ _GONE = (OSError, MemoryAccessError)
 class AddressSpace:
     __slots__ = ("installed", "refs", "mem", "code", "taken_out",
                  "slot", "slot_base", "slot_saved", "slot_holds", "slot_owner", "slot_step", "slot_waiting", "slot_owed",
-                 "plans")
+                 "plans", "lock")
 
     def __init__(self, mem):
         self.installed: dict[int, int] = {}   # address -> original byte
