@@ -42,10 +42,15 @@ def test_exact_hits_and_results_with_8_threads(target):
         entry = auxv_entry(d.pid)
         original = bytes(d.memory[entry, 16])
         raw_in_callback = []
+        seen_in_callback = []
 
         def look(t, bp):
             if bp.hit_count == 1000:
                 raw_in_callback.append(_raw(d.pid, entry, 16))
+                # Both ways of reading (the indexed fast path and read())
+                # show the program's bytes, not the slot's.
+                seen_in_callback.append((bytes(d.memory[entry, 16, "absolute"]),
+                                         d.memory.read(entry, 16), bytes(d.memory[entry + 4, 1, "absolute"])))
 
         bps = {name: d.breakpoint(name, file="binary", callback=look) for name in DISPLACED}
         # A jmp is stepped with its int3 lifted and the other threads held,
@@ -67,6 +72,39 @@ def test_exact_hits_and_results_with_8_threads(target):
         # The slot was used (our code at the entry point) while the
         # program ran; the user's view of memory shows the program's bytes.
         assert raw_in_callback and raw_in_callback[0] != original
+        assert seen_in_callback and set(seen_in_callback) == {(original, original, original[4:5])}
+    finally:
+        d.kill()
+
+
+@pytest.mark.timeout(60)
+def test_memory_at_a_stop_shows_the_programs_entry_bytes(target):
+    """Once a thread has run an instruction out of line, the slot keeps our
+    code (until the last breakpoint goes): at a later stop every way of
+    reading the entry point (the indexed fast path, read(), a byte, a range
+    over it) gives the program's bytes, and a small write there goes where
+    the program has its own, the slot put back first."""
+    path = target("mt_displaced")
+    d = debugger([path, "threads", "50"])
+    try:
+        d.run()
+        entry = auxv_entry(d.pid)
+        original = bytes(d.memory[entry, 16, "absolute"])
+        bp = d.breakpoint("bump", file="binary")
+        for _ in range(3):   # the later hits come after one ran in the slot
+            d.cont()
+            d.wait()
+        assert bp.hit_on(d.threads[0]) or any(bp.hit_on(t) for t in d.threads)
+        assert _raw(d.pid, entry, 16) != original   # our code is in the slot
+        assert bytes(d.memory[entry, 16, "absolute"]) == original
+        assert d.memory.read(entry, 16) == original
+        assert bytes(d.memory[entry + 3, 1, "absolute"]) == original[3:4]
+        assert d.memory.read(entry - 8, 32)[8:24] == original
+        d.memory[entry, 1, "absolute"] = original[:1]   # the program's own byte, written
+        assert _raw(d.pid, entry, 16) == original      # (the slot was put back first)
+        d.cont()
+        d.wait()
+        assert bp.hit_count >= 4
     finally:
         d.kill()
 
