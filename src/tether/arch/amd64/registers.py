@@ -24,8 +24,8 @@ from typing import Any
 from ... import _native
 
 __all__ = [
-    "EFLAGS_OFFSET", "FULL_GPR_NAMES", "GPR_FIELDS", "GPR_OFFSETS", "GPR_SIZE", "ORIG_RAX_OFFSET",
-    "RAX_OFFSET", "RIP_OFFSET", "RSP_OFFSET", "Registers", "SYSCALL_ARG_OFFSETS",
+    "EFLAGS_OFFSET", "FULL_GPR_NAMES", "GPR_FIELDS", "GPR_OFFSETS", "GPR_SIZE", "LEGACY_SUBREGISTERS",
+    "ORIG_RAX_OFFSET", "RAX_OFFSET", "RIP_OFFSET", "RSP_OFFSET", "Registers", "SEGMENTS", "SYSCALL_ARG_OFFSETS",
     "UnknownRegisterError", "format_registers", "frozen_registers", "register_class", "register_names",
 ]
 
@@ -60,10 +60,10 @@ SYSCALL_ARG_OFFSETS = tuple(GPR_OFFSETS[name] for name in ("rdi", "rsi", "rdx", 
 
 # Segment selectors are 16 bits wide; the kernel rejects wider values (putreg ->
 # -EIO), so we refuse them at write time instead of at the next resume.
-_SEGMENTS = ("cs", "ss", "ds", "es", "fs", "gs")
+SEGMENTS = ("cs", "ss", "ds", "es", "fs", "gs")
 
-# Sub-register names: (full register, 32-bit, 16-bit, low 8-bit, high 8-bit or None).
-_SUBREGISTERS = (
+# Sub-register names: (full, 32-bit, 16-bit, low 8-bit, high 8-bit or None); i386 has the first 8.
+LEGACY_SUBREGISTERS = (
     ("rax", "eax", "ax", "al", "ah"),
     ("rbx", "ebx", "bx", "bl", "bh"),
     ("rcx", "ecx", "cx", "cl", "ch"),
@@ -71,8 +71,8 @@ _SUBREGISTERS = (
     ("rsi", "esi", "si", "sil", None),
     ("rdi", "edi", "di", "dil", None),
     ("rbp", "ebp", "bp", "bpl", None),
-    ("rsp", "esp", "sp", "spl", None),
-) + tuple((f"r{i}", f"r{i}d", f"r{i}w", f"r{i}b", None) for i in range(8, 16))
+    ("rsp", "esp", "sp", "spl", None))
+_SUBREGISTERS = LEGACY_SUBREGISTERS + tuple((f"r{i}", f"r{i}d", f"r{i}w", f"r{i}b", None) for i in range(8, 16))
 
 # Display order: the full-width registers a person looks at first.
 FULL_GPR_NAMES = (
@@ -93,7 +93,7 @@ def _build_gpr_layout() -> dict[str, tuple[int, int, int]]:
     register: eax/ax/al start at the same byte, ah one byte later."""
     layout = {}
     for name in FULL_GPR_NAMES:
-        bits = 16 if name in _SEGMENTS else 64
+        bits = 16 if name in SEGMENTS else 64
         layout[name] = (GPR_OFFSETS[name], 8, bits)
     for full, r32, r16, low8, high8 in _SUBREGISTERS:
         offset = GPR_OFFSETS[full]
@@ -391,7 +391,7 @@ def _check_selector(name: str, value: int) -> None:
 
 
 _WRITE_CHECKS = {"fs_base": _check_base, "gs_base": _check_base,
-                 **{name: _check_selector for name in _SEGMENTS}}
+                 **{name: _check_selector for name in SEGMENTS}}
 
 
 def _install_gpr(cls, name: str, offset: int, size: int, bits: int) -> None:

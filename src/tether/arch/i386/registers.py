@@ -16,7 +16,7 @@ half of a compat task's field means nothing); 16- and 8-bit writes merge.
 """
 from __future__ import annotations
 
-from ..amd64.registers import GPR_OFFSETS, XSTATE_LAYOUT, register_class
+from ..amd64.registers import GPR_OFFSETS, LEGACY_SUBREGISTERS, SEGMENTS, XSTATE_LAYOUT, register_class
 
 __all__ = ["DISPLAY_NAMES", "GPR_LAYOUT", "Registers", "XSTATE_LAYOUT_32"]
 
@@ -24,17 +24,7 @@ __all__ = ["DISPLAY_NAMES", "GPR_LAYOUT", "Registers", "XSTATE_LAYOUT_32"]
 # as libdebug names them for an i386 process (its low bytes of esi/edi/ebp/
 # esp: sil, dil, bpl, spl, which 32-bit code cannot encode, are kept as
 # libdebug keeps them).
-_SUBREGISTERS = (
-    ("rax", "eax", "ax", "al", "ah"),
-    ("rbx", "ebx", "bx", "bl", "bh"),
-    ("rcx", "ecx", "cx", "cl", "ch"),
-    ("rdx", "edx", "dx", "dl", "dh"),
-    ("rsi", "esi", "si", "sil", None),
-    ("rdi", "edi", "di", "dil", None),
-    ("rbp", "ebp", "bp", "bpl", None),
-    ("rsp", "esp", "sp", "spl", None),
-)
-_SEGMENTS = ("cs", "ss", "ds", "es", "fs", "gs")
+_SUBREGISTERS = LEGACY_SUBREGISTERS
 
 # Display order (format_registers, pprint_registers).
 DISPLAY_NAMES = ("eax", "ebx", "ecx", "edx", "edi", "esi", "ebp", "esp", "eip", "eflags",
@@ -53,7 +43,7 @@ def _build_gpr_layout() -> dict[str, tuple[int, int, int]]:
             layout[high8] = (offset + 1, 1, 8)
     layout["eip"] = (GPR_OFFSETS["rip"], 4, 32)
     layout["eflags"] = (GPR_OFFSETS["eflags"], 4, 32)
-    for name in _SEGMENTS:
+    for name in SEGMENTS:
         layout[name] = (GPR_OFFSETS[name], 8, 16)
     layout["orig_eax"] = (GPR_OFFSETS["orig_rax"], 4, 32)
     return layout
