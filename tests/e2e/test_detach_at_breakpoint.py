@@ -17,7 +17,11 @@ def test_detach_while_breakpoint_hits_are_pending(target, attempt):
         d.attach(p.pid)
         bp = d.breakpoint("tick", file="binary", callback=True)
         d.cont()
-        time.sleep(0.05)
+        # Hits are coming in (the callback counts them) when we let go; waited
+        # for, not slept for: a loaded machine may take long to the first.
+        deadline = time.monotonic() + 15
+        while bp.hit_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
         d.detach()
         out, _ = p.communicate(timeout=20)
         assert p.returncode == 0, f"the program died after detach: {p.returncode}"
