@@ -5,7 +5,11 @@ programs, with libdebug's API.
     d = debugger(["./prog", "arg"])
     io = d.run()
 """
-from typing import Iterable
+from __future__ import annotations
+
+TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
+if TYPE_CHECKING:
+    from typing import Iterable
 
 from .config import Settings
 from .debugger import Debugger

@@ -4,7 +4,11 @@ Register access goes through the thread's cache (fetched once per stop).
 The state checks and the hand-offs to the tracer thread go through the
 facade's ProcessControl of the thread's process, which is the process's
 listener (`task.proc.listener`, see facade/control.py)."""
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
+
+TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from .arch.amd64.registers import X86Registers, format_registers
 from .arch.amd64.signals import signal_name, signal_number

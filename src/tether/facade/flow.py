@@ -1,7 +1,11 @@
 """Moving the Debugger's process: cont, wait, wait_any, interrupt, and the
 main thread's step, step_until, finish and next (ThreadContext runs them)."""
+from __future__ import annotations
+
 import logging
-from typing import Any
+TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
+if TYPE_CHECKING:
+    from typing import Any
 from functools import partial
 
 from ..errors import NotRunningError

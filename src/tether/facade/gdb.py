@@ -7,7 +7,6 @@ docs/edge-cases.md §37)."""
 from ..libcontext import libcontext
 from ..runtime.migrate import hand_over
 from .base import FacadeBase
-from .gdb_launch import GdbRun, detect_terminal, gdb_breakpoint_commands
 
 
 class GdbResumeEvent:
@@ -65,6 +64,8 @@ class GdbMixin(FacadeBase):
             # ENOSYS under a tracer without PTRACE_O_TRACESECCOMP (gdb), or none.
             raise ValueError("a process started with syscall_filter can't go to gdb: its declared "
                              "syscalls would fail with ENOSYS there")
+        # (imported here: subprocess and tempfile would cost every start-up ~10 ms)
+        from .gdb_launch import GdbRun, detect_terminal, gdb_breakpoint_commands
         commands = gdb_breakpoint_commands(proc.breakpoints.values()) if migrate_breakpoints else []
         terminal = detect_terminal(libcontext.terminal) if open_in_new_process else []
         if open_in_new_process and not terminal:

@@ -1,6 +1,10 @@
 """Looking at the Debugger's process: the main thread's registers and
 syscall view, the signal to deliver, memory, maps, symbols, backtrace."""
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
+
+TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from ..arch.amd64.registers import X86Registers
 from ..symbols.position import resolve_symbol

@@ -1,10 +1,14 @@
 """The Debugger's process life cycle: starting, attaching, letting go and
 killing, and what is known of the process (pid, exit status, threads,
 children)."""
+from __future__ import annotations
+
 import errno
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from ..arch.amd64.signals import signal_name
 from ..commlink.pipes import PipeManager

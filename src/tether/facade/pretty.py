@@ -1,7 +1,11 @@
 """The Debugger's printers: registers, maps, backtrace, memory, the process
 tree, and pprint_syscalls (an strace-like line per syscall)."""
+from __future__ import annotations
+
 import contextlib
-from typing import Iterable, Iterator
+TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
+if TYPE_CHECKING:
+    from typing import Iterable, Iterator
 
 from ..arch.amd64.registers import format_registers
 from ..memory.hexdump import check_word_size, dump_lines

@@ -1,5 +1,9 @@
 """The Debugger's snapshots (see tether/snapshots/)."""
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
+
+TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from .base import FacadeBase
 

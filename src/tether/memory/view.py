@@ -10,7 +10,11 @@
 
 Reads never show tether's own int3 bytes; a write over a breakpoint updates
 the byte the breakpoint will restore and keeps the breakpoint armed."""
-from typing import Any
+from __future__ import annotations
+
+TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 from .. import _native as native
 from . import search

@@ -5,7 +5,7 @@ processes; file_writer.py writes them and serialize.py reads them back."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
 
 from ..arch import arch_named
 from ..arch.amd64.registers import format_registers, frozen_registers
