@@ -269,17 +269,20 @@ d.kill()
 def test_interactive_gdb_in_the_scripts_terminal(target, tmp_path):
     # A script on a terminal (a pty here): gdb takes the terminal, the user
     # types at its prompt, `goback` gives the process back to the script.
-    import pty
     import select
+    import subprocess
     import sys
     script = tmp_path / "interactive.py"
     script.write_text(INTERACTIVE)
     env = dict(os.environ, PYTHONPATH=str(SRC), TERM="dumb")
     for name in ("DISPLAY", "WAYLAND_DISPLAY", "TMUX"):
         env.pop(name, None)
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(sys.executable, [sys.executable, str(script), target("gdb_target")], env)
+    # (subprocess, not pty.fork: forking a multi-threaded process by hand is
+    # deprecated; `setsid -c` makes the pty the script's controlling terminal)
+    fd, slave = os.openpty()
+    child = subprocess.Popen(["setsid", "-c", sys.executable, str(script), target("gdb_target")],
+                             stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
     seen = b""
 
     def read_until(text, timeout=30.0):
@@ -304,10 +307,10 @@ def test_interactive_gdb_in_the_scripts_terminal(target, tmp_path):
         read_until(b"BACK 77")
     finally:
         try:
-            _, status = os.waitpid(pid, 0)
+            code = child.wait(timeout=30)
         finally:
             os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+    assert code == 0, seen.decode(errors="replace")
 
 
 def test_a_job_stopped_process_comes_back_job_stopped(target, tmp_path):
