@@ -19,13 +19,17 @@ XSTATE_BV, init state) and arch/x86/include/asm/user.h (bytes 464..471 hold XCR0
 from __future__ import annotations
 
 import struct
+
 from ... import _native
+from .subregisters import SEGMENTS, SUBREGISTERS_64, subregister_layout
+
 TYPE_CHECKING = False   # (typing.TYPE_CHECKING without importing typing: ~8 ms at start-up)
-if TYPE_CHECKING: from typing import Any  # noqa: E701
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
-    "EFLAGS_OFFSET", "FULL_GPR_NAMES", "GPR_FIELDS", "GPR_OFFSETS", "GPR_SIZE", "LEGACY_SUBREGISTERS",
-    "ORIG_RAX_OFFSET", "RAX_OFFSET", "RIP_OFFSET", "RSP_OFFSET", "Registers", "SEGMENTS", "SYSCALL_ARG_OFFSETS",
+    "EFLAGS_OFFSET", "FULL_GPR_NAMES", "GPR_FIELDS", "GPR_OFFSETS", "GPR_SIZE", "ORIG_RAX_OFFSET",
+    "RAX_OFFSET", "RIP_OFFSET", "RSP_OFFSET", "Registers", "SYSCALL_ARG_OFFSETS",
     "UnknownRegisterError", "format_registers", "frozen_registers", "register_class", "register_names",
 ]
 
@@ -58,21 +62,6 @@ EFLAGS_OFFSET = GPR_OFFSETS["eflags"]
 # holds the fourth, because the syscall instruction overwrites rcx).
 SYSCALL_ARG_OFFSETS = tuple(GPR_OFFSETS[name] for name in ("rdi", "rsi", "rdx", "r10", "r8", "r9"))
 
-# Segment selectors are 16 bits wide; the kernel rejects wider values (putreg ->
-# -EIO), so we refuse them at write time instead of at the next resume.
-SEGMENTS = ("cs", "ss", "ds", "es", "fs", "gs")
-
-# Sub-register names: (full, 32-bit, 16-bit, low 8-bit, high 8-bit or None); i386 has the first 8.
-LEGACY_SUBREGISTERS = (
-    ("rax", "eax", "ax", "al", "ah"),
-    ("rbx", "ebx", "bx", "bl", "bh"),
-    ("rcx", "ecx", "cx", "cl", "ch"),
-    ("rdx", "edx", "dx", "dl", "dh"),
-    ("rsi", "esi", "si", "sil", None),
-    ("rdi", "edi", "di", "dil", None),
-    ("rbp", "ebp", "bp", "bpl", None),
-    ("rsp", "esp", "sp", "spl", None))
-_SUBREGISTERS = LEGACY_SUBREGISTERS + tuple((f"r{i}", f"r{i}d", f"r{i}w", f"r{i}b", None) for i in range(8, 16))
 
 # Display order: the full-width registers a person looks at first.
 FULL_GPR_NAMES = (
@@ -95,13 +84,7 @@ def _build_gpr_layout() -> dict[str, tuple[int, int, int]]:
     for name in FULL_GPR_NAMES:
         bits = 16 if name in SEGMENTS else 64
         layout[name] = (GPR_OFFSETS[name], 8, bits)
-    for full, r32, r16, low8, high8 in _SUBREGISTERS:
-        offset = GPR_OFFSETS[full]
-        layout[r32] = (offset, 4, 32)
-        layout[r16] = (offset, 2, 16)
-        layout[low8] = (offset, 1, 8)
-        if high8:
-            layout[high8] = (offset + 1, 1, 8)
+    layout.update(subregister_layout(GPR_OFFSETS, SUBREGISTERS_64))
     layout["eip"] = (GPR_OFFSETS["rip"], 4, 32)
     return layout
 

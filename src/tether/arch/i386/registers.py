@@ -16,15 +16,10 @@ half of a compat task's field means nothing); 16- and 8-bit writes merge.
 """
 from __future__ import annotations
 
-from ..amd64.registers import GPR_OFFSETS, LEGACY_SUBREGISTERS, SEGMENTS, XSTATE_LAYOUT, register_class
+from ..amd64.registers import GPR_OFFSETS, XSTATE_LAYOUT, register_class
+from ..amd64.subregisters import LEGACY_SUBREGISTERS, SEGMENTS, subregister_layout
 
 __all__ = ["DISPLAY_NAMES", "GPR_LAYOUT", "Registers", "XSTATE_LAYOUT_32"]
-
-# (64-bit field, 32-bit name, 16-bit name, low 8-bit, high 8-bit or None),
-# as libdebug names them for an i386 process (its low bytes of esi/edi/ebp/
-# esp: sil, dil, bpl, spl, which 32-bit code cannot encode, are kept as
-# libdebug keeps them).
-_SUBREGISTERS = LEGACY_SUBREGISTERS
 
 # Display order (format_registers, pprint_registers).
 DISPLAY_NAMES = ("eax", "ebx", "ecx", "edx", "edi", "esi", "ebp", "esp", "eip", "eflags",
@@ -33,14 +28,10 @@ DISPLAY_NAMES = ("eax", "ebx", "ecx", "edx", "edi", "esi", "ebp", "esp", "eip", 
 
 def _build_gpr_layout() -> dict[str, tuple[int, int, int]]:
     """name -> (byte offset in user_regs_struct, bytes accessed, width in bits)."""
-    layout: dict[str, tuple[int, int, int]] = {}
-    for full, r32, r16, low8, high8 in _SUBREGISTERS:
-        offset = GPR_OFFSETS[full]
-        layout[r32] = (offset, 4, 32)
-        layout[r16] = (offset, 2, 16)
-        layout[low8] = (offset, 1, 8)
-        if high8:
-            layout[high8] = (offset + 1, 1, 8)
+    # The 32-bit ISA's sub-registers, as libdebug names them for an i386
+    # process (the low bytes of esi/edi/ebp/esp: sil, dil, bpl, spl, which
+    # 32-bit code cannot encode, are kept as libdebug keeps them).
+    layout = subregister_layout(GPR_OFFSETS, LEGACY_SUBREGISTERS)
     layout["eip"] = (GPR_OFFSETS["rip"], 4, 32)
     layout["eflags"] = (GPR_OFFSETS["eflags"], 4, 32)
     for name in SEGMENTS:
