@@ -47,16 +47,7 @@ def hand_over(session, proc) -> None:
             t.state = TASK_RUNNING   # (not ours to stop or read until taken back)
             # What it was doing under us is over: its pending signal went with
             # the detach, a syscall it was in finishes in gdb.
-            t.pending = None
-            t.stepping = None
-            t.step_address = None
-            t.deliver_signal = 0
-            t.rf_on_resume = False
-            t.in_syscall = False
-            t.syscall_nr = None
-            t.fake_return = None
-            t.stop_reason = None
-            t.forget_registers()
+            t.forget_stop()
     proc.set_state(PROC_IN_GDB)
 
 

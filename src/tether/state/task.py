@@ -183,3 +183,19 @@ class Task:
         self.xstate_cache = None
         self.gpr_changed = False
         self.xstate_changed = False
+
+    def forget_stop(self) -> None:
+        """Drop everything tether was doing with the thread at a stop: the
+        event kept for later, a step under way, the signal to deliver, the
+        syscall it was in, and its registers read (it was let go, e.g. to
+        another debugger, and will be seen afresh)."""
+        self.pending = None
+        self.stepping = None
+        self.step_address = None
+        self.deliver_signal = 0
+        self.rf_on_resume = False
+        self.in_syscall = False
+        self.syscall_nr = None
+        self.fake_return = None
+        self.stop_reason = None
+        self.forget_registers()
