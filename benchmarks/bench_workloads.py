@@ -239,28 +239,25 @@ def _stopped_at(adapter, target, bp_addr, **options):
     return d
 
 
-def mem_1b(adapter, n, target, bp_addr, data_addr):
+def _small_reads(adapter, n, target, bp_addr, data_addr, size):
+    """n reads of `size` bytes, each checked against the target's pattern."""
     d = _stopped_at(adapter, target, bp_addr, **adapter.memory_options)
     memory = d.memory
     good = 0
     t0 = time.perf_counter_ns()
     for i in range(n):
         offset = (i * 64) % BIG
-        good += memory[data_addr + offset, 1, "absolute"][0] == (offset * 7) & 0xFF
+        good += memory[data_addr + offset, size, "absolute"][0] == (offset * 7) & 0xFF
     elapsed = time.perf_counter_ns() - t0
     return _finish(d, {"count": good, "tracer_ns": elapsed})
+
+
+def mem_1b(adapter, n, target, bp_addr, data_addr):
+    return _small_reads(adapter, n, target, bp_addr, data_addr, 1)
 
 
 def mem_8b(adapter, n, target, bp_addr, data_addr):
-    d = _stopped_at(adapter, target, bp_addr, **adapter.memory_options)
-    memory = d.memory
-    good = 0
-    t0 = time.perf_counter_ns()
-    for i in range(n):
-        offset = (i * 64) % BIG
-        good += memory[data_addr + offset, 8, "absolute"][0] == (offset * 7) & 0xFF
-    elapsed = time.perf_counter_ns() - t0
-    return _finish(d, {"count": good, "tracer_ns": elapsed})
+    return _small_reads(adapter, n, target, bp_addr, data_addr, 8)
 
 
 def mem_write(adapter, n, target, bp_addr, data_addr):
