@@ -155,8 +155,12 @@ def test_attach_tree_refuses_settings_that_let_children_go(tree_program, target)
     d = debugger(target("tree_attach"), follow_children=False)
     with pytest.raises(ValueError, match="tree=True"):
         d.attach(p.pid, tree=True)
+    with pytest.raises(TypeError, match="tree must be a bool"):
+        d.attach(p.pid, tree="yes")   # (not "anything truthy")
     d.attach(p.pid)  # still usable; without the tree
     assert d.children == []
+    with pytest.raises(TypeError, match="tree must be a bool"):
+        d.detach(tree=1)
     d.detach()
 
 

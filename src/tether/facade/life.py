@@ -46,6 +46,12 @@ def _kill_keeping_registers(session: "Session", proc: "Proc") -> None:
     session.kill(proc)
 
 
+def _check_bool(name: str, value: object) -> None:
+    """A flag argument: a bool, not anything truthy (TypeError naming it)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+
+
 def _birth_order(task: "Task") -> int:
     """Threads listed in the order they were born: tids grow (until they wrap)."""
     return task.tid
@@ -66,8 +72,7 @@ class LifeMixin(FacadeBase):
         (`pipe.by_process(pid)`, `pipe.output_records()`; README, "Who
         wrote what")."""
         ctl = self._ctl
-        if not isinstance(attribute_output, bool):
-            raise TypeError(f"attribute_output must be a bool, not {type(attribute_output).__name__}")
+        _check_bool("attribute_output", attribute_output)
         if attribute_output and not redirect_pipes:
             raise ValueError("attribute_output=True needs redirect_pipes=True: it attributes "
                              "what arrives in the PipeManager's stdout and stderr")
@@ -140,6 +145,7 @@ class LifeMixin(FacadeBase):
             raise TypeError(f"pid must be an int, not {type(pid).__name__}")
         if pid <= 0:
             raise ValueError(f"no process has pid {pid}")
+        _check_bool("tree", tree)
         if pid == os.getpid():
             raise PermissionError(errno.EPERM, "a process cannot trace itself (ptrace forbids it)")
         settings = ctl.settings
@@ -181,6 +187,7 @@ class LifeMixin(FacadeBase):
         command (and as in libdebug), a running process is first waited for
         until it stops, or interrupted in ASAP mode (with `tree=True` the
         descendants are interrupted)."""
+        _check_bool("tree", tree)
         ctl = self._ctl
         ctl.refuse_in_own_callback("detach")
         proc = ctl.live_process()
