@@ -95,17 +95,6 @@ class MemoryView:
             address, size, file = key
             if (file == "absolute" and type(address) is int and type(size) is int
                     and address >= 0 and size > 0):
-                # read()'s fast path, inlined (this is the whole cost of a
-                # small read besides the system call).
-                proc = self._stopped_process()
-                # (the displaced-step slot's bytes are shown by read())
-                if proc is not None and (proc.aspace.slot_saved is None
-                                         or not proc.aspace.in_slot(address, size)):
-                    try:
-                        # (our int3s shown as the original bytes, in the same call)
-                        return _read_memory(proc.pid, address, size, proc.aspace.installed)
-                    except (OSError, OverflowError, MemoryError):
-                        return self.read(address, size)  # says what went wrong
                 return self.read(address, size)
         return self._get(key)
 
