@@ -16,7 +16,6 @@ from ..state.states import PROC_DEAD, PROC_IN_GDB, PROC_STOPPED, PROC_STOPPING, 
 from ..state.task import Task
 from . import tracker
 
-DR7_OFFSET = debugregs.debugreg_offset(7)
 
 
 def hand_over(session, proc) -> None:
@@ -35,7 +34,7 @@ def hand_over(session, proc) -> None:
     if proc.hw_used:
         for t in proc.live_tasks():
             try:
-                native.pokeuser(t.tid, DR7_OFFSET, 0)  # (ours, not gdb's: it sets its own)
+                native.pokeuser(t.tid, debugregs.DR7_OFFSET, 0)  # (ours, not gdb's: it sets its own)
             except OSError:
                 pass
     # The SIGSTOP is taken by each thread as soon as it is let go, before

@@ -48,8 +48,6 @@ from .tracker import (
     step_over_address,
 )
 
-DR6_OFFSET = debugregs.debugreg_offset(6)
-DR7_OFFSET = debugregs.debugreg_offset(7)
 EFLAGS_RF = 1 << 16
 
 resume_over = native.resume_over
@@ -281,7 +279,7 @@ class Resumer:
         if not task.proc.hw_used:
             return
         try:
-            native.pokeuser(task.tid, DR7_OFFSET, 0)
+            native.pokeuser(task.tid, debugregs.DR7_OFFSET, 0)
             entries: list[tuple[str, int] | None] = []
             for i, bp in enumerate(slots):
                 if bp is not None and bp.enabled:
@@ -289,7 +287,7 @@ class Resumer:
                     entries.append((bp.condition, bp.length))
                 else:
                     entries.append(None)
-            native.pokeuser(task.tid, DR7_OFFSET, debugregs.encode_dr7(entries))
+            native.pokeuser(task.tid, debugregs.DR7_OFFSET, debugregs.encode_dr7(entries))
         except OSError as e:
             if e.errno != errno.ESRCH:
                 raise

@@ -43,6 +43,8 @@ from .registry import Registry
 
 from .resume import Resumer
 from .stops import Stops
+from . import trap_owner
+from .trap_owner import TRAP_HIT, TRAP_REAL, TRAP_STALE
 from .tree import Tree
 
 
@@ -340,29 +342,41 @@ class Session:
                 # else it would stay in its first ptrace-stop for good).
                 t.pending = None
         for t in proc.tasks.values():
-            if t.state is TASK_STOPPED and t.pending is None and _sigtrap_pending(proc.pid, t.tid):
-                # It executed an int3 but PTRACE_INTERRUPT stopped it before
-                # the SIGTRAP was dequeued: untraced, that SIGTRAP would kill
-                # it. Let it take the signal now (it stops at once) and treat
-                # it like any other unhandled hit below.
+            if t.state is not TASK_STOPPED:
+                continue
+            if t.pending is None and not t.deliver_signal and _sigtrap_pending(proc.pid, t.tid):
+                # It executed an int3 (or a step or a debug register trapped)
+                # but PTRACE_INTERRUPT stopped it before the SIGTRAP was
+                # dequeued: untraced, a SIGTRAP of ours would kill it. Let it
+                # take the signal now (it stops at once) and see whose it is
+                # below. Registers changed at its last stop (the displaced-step
+                # slot put rip past the instruction) go in first: they are
+                # what the SIGTRAP's stop shows, and what it runs on with.
                 try:
+                    t.flush()
                     native.ptrace(PTRACE_CONT, t.tid, 0, 0)
                     _, status = native.wait_pid(t.tid)
                 except OSError:
                     continue
-                t.forget_registers()
                 t.pending = decode_stop(status)
-            # A breakpoint hit seen while stopping the process, not yet handled:
-            # the thread is one byte past the int3. Put it back on the
-            # instruction, which runs for real once the int3 is gone.
-            if t.state is TASK_STOPPED and t.pending is not None and t.pending.kind is STOP_TRAP:
-                try:
-                    rip = t.rip()
-                except OSError:
-                    continue
-                if rip - 1 in proc.aspace.installed:  # (rip is one byte past the int3)
-                    t.set_rip(rip - 1)
-                    t.pending = None
+            if t.pending is not None and t.pending.kind is STOP_TRAP:
+                self.settle_trap(t, proc)
+
+    def settle_trap(self, task, proc) -> None:
+        """`task` of `proc`, about to be let go, holds a SIGTRAP not handled
+        yet: ours is dropped (a breakpoint hit puts rip back on the
+        instruction, which runs for real once the int3 is gone), the
+        program's own is passed on at the release (trap_owner.py)."""
+        try:
+            rip = task.rip()
+            owner = trap_owner.at_release(task, proc, rip - 1)
+            if owner is TRAP_HIT or owner is TRAP_STALE:
+                task.set_rip(rip - 1)
+        except OSError:
+            return  # (it died meanwhile: its death report follows)
+        task.pending = None
+        if owner is TRAP_REAL:
+            task.deliver_signal = signal.SIGTRAP
 
     def release_threads(self, proc) -> None:
         """PTRACE_DETACH every thread of stopped `proc` (its int3s out

@@ -7,19 +7,19 @@ import signal
 
 from .. import _native as native
 from ..arch.amd64 import debugregs
-from ..state.address_space import INT3
 from ..state.states import PROC_RUNNING, PROC_STOPPED, PROC_STOPPING, TASK_EXITING
 from ..state.task import ORIG_RAX_OFFSET, RAX_OFFSET
 from . import tracker
 from .listener import callback_raised, thread_context
 from .output_turns import OutputTurns
-from .resume import DR6_OFFSET, prefetch_registers
+from .resume import prefetch_registers
 from .tracker import STEP_DISPLACED
+from . import trap_owner
+from .trap_owner import TRAP_HIT, TRAP_SLOT, TRAP_STALE
 
 syscall_stop = native.syscall_stop
 
 PTRACE_TRACEME = 0
-SI_KERNEL = 0x80  # si_code of the SIGTRAP an int3 raises
 
 
 class Stops:
@@ -35,11 +35,8 @@ class Stops:
         """A SIGTRAP stop that is not the end of one of our single steps."""
         proc = task.proc
         if proc.hw_used:
-            dr6 = native.peekuser(task.tid, DR6_OFFSET)
-            slots = debugregs.triggered_slots(dr6)
+            slots = trap_owner.hardware_slots(task)
             if slots:
-                # DR6 is sticky on older kernels: clear it so the next trap reads true.
-                native.pokeuser(task.tid, DR6_OFFSET, 0)
                 bp = proc.hw_slots[slots[0]]
                 if bp is not None:
                     if bp.condition == "x":
@@ -54,29 +51,23 @@ class Stops:
                 return
         # The registers with rip moved back by one, onto the int3 if it was one.
         gpr, address = native.trap_regs(task.tid)
-        aspace = proc.aspace
-        if aspace.slot_owed and aspace.slot_owed.get(task) == address + 1:
-            # The SIGTRAP of the displaced-step slot's int3, held back by
-            # an interrupt that came first (displaced.py): ours, never
-            # delivered. rip is already past the instruction.
-            del aspace.slot_owed[task]
-            if address + 1 in aspace.installed:
-                self.at_breakpoint(task, proc, address + 1)
-            else:
-                self.resumer.resume(task)
-            return
-        if address in aspace.installed:
+        owner = trap_owner.software_trap(task, proc.aspace, address)
+        if owner is TRAP_HIT:
             task.gpr_cache = gpr   # (rip moved back: written back at the restart)
             task.gpr_changed = True
             self.at_breakpoint(task, proc, address)
             return
-        if address in proc.aspace.taken_out and _int3_trap(task) \
-                and proc.mem.read(address, 1)[0] != INT3:
-            # The thread ran our int3 just before the breakpoint was disabled
-            # or deleted (its trap held during an all-stop, or its SIGTRAP
-            # still queued when PTRACE_INTERRUPT stopped it). Untraced, the
-            # byte there was never an int3: put rip back on the instruction,
-            # which now runs for real; the SIGTRAP is ours, never delivered.
+        if owner is TRAP_SLOT:
+            # Ours, never delivered; rip is past the slot's instruction
+            # already, maybe on another breakpoint.
+            if address + 1 in proc.aspace.installed:
+                self.at_breakpoint(task, proc, address + 1)
+            else:
+                self.resumer.resume(task)
+            return
+        if owner is TRAP_STALE:
+            # Ours, never delivered: rip back on the instruction, which now
+            # runs for real.
             task.gpr_cache = gpr
             task.gpr_changed = True
             self.resumer.resume(task)
@@ -116,7 +107,7 @@ class Stops:
         if address is not None:
             proc.aspace.rearm(address)
         if proc.hw_used and any(proc.hw_slots):
-            native.pokeuser(task.tid, DR6_OFFSET, 0)
+            native.pokeuser(task.tid, debugregs.DR6_OFFSET, 0)
         if proc.step_lock is task:
             self.resumer.release_step_lock(proc)
         if kind == "user":
@@ -359,12 +350,6 @@ class Stops:
 # (signal(7)), so no registers are kept for after a death at them.
 _HARMLESS_BY_DEFAULT = frozenset((signal.SIGCHLD, signal.SIGCONT, signal.SIGURG, signal.SIGWINCH,
                                   signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU))
-
-
-def _int3_trap(task) -> bool:
-    """Whether the thread's SIGTRAP came from an int3 (the kernel's si_code
-    SI_KERNEL), not from kill() or a single step."""
-    return native.getsiginfo(task.tid)[1] == SI_KERNEL
 
 
 def _recursive_handler(proc, handler):

@@ -49,6 +49,10 @@ def debugreg_offset(index: int) -> int:
     return DEBUGREG_OFFSET + 8 * index
 
 
+DR6_OFFSET = debugreg_offset(6)  # the status register: which condition trapped (sticky)
+DR7_OFFSET = debugreg_offset(7)  # the control register: which slots are on, and how
+
+
 def _check_condition_length(condition, length) -> None:
     if not isinstance(condition, str):
         raise TypeError(f"a watch condition is a str, not {type(condition).__name__}")
